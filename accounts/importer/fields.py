@@ -1,0 +1,166 @@
+"""Parsers for one CSV cell each: they return a Python value or raise ValueError with the message.
+
+The rules are kpi-spec section 2's, kept here once so that the import and the API say the same
+thing about the same bad value.
+"""
+
+import re
+import zoneinfo
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache, lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# ISO 8601 date, optional time (T or space), optional fraction, optional Z or +hh[:mm] offset.
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
+    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+_MONEY_MAX = Decimal("999999999999.99")
+_INT_MAX = 2**31 - 1
+_BIGINT_MAX = 2**63 - 1
+CENT = Decimal("0.01")
+
+
+@cache
+def workspace_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def text(max_length: int):
+    def parse(raw: str) -> str:
+        if len(raw) > max_length:
+            raise ValueError(f"longer than {max_length} characters ({len(raw)})")
+        return raw
+
+    return parse
+
+
+@lru_cache(maxsize=8192)  # usage files repeat the same few hundred dates a million times
+def parse_date(raw: str) -> date:
+    if not _DATE.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a valid calendar date") from None
+
+
+def parse_month(raw: str) -> date:
+    match = _MONTH.fullmatch(raw)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{raw!r} is not a month (YYYY-MM)")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_timestamp(raw: str) -> datetime:
+    """ISO 8601; a value without offset is local time in the workspace time zone."""
+    if not _TIMESTAMP.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not an ISO 8601 timestamp")
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a valid timestamp") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=workspace_zone())
+    return value.astimezone(UTC)
+
+
+def parse_bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not a boolean (true/false, 1/0, yes/no)")
+
+
+def _non_negative_integer(raw: str, maximum: int) -> int:
+    # The common case first, without a regex.
+    if (raw.isascii() and raw.isdigit()) or _INTEGER.fullmatch(raw):
+        value = int(raw)
+    else:
+        raise ValueError(f"{raw!r} is not a whole number")
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {value}")
+    if value > maximum:
+        raise ValueError(f"{value} is too large (at most {maximum})")
+    return value
+
+
+def non_negative_int(raw: str) -> int:
+    return _non_negative_integer(raw, _INT_MAX)
+
+
+def non_negative_bigint(raw: str) -> int:
+    return _non_negative_integer(raw, _BIGINT_MAX)
+
+
+def non_negative_float(raw: str) -> float:
+    if not (raw.isascii() and raw.isdigit()) and not _NUMBER.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not a number")
+    value = float(raw)
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {raw}")
+    if value > 1e12:
+        raise ValueError(f"{raw} is too large")
+    return value
+
+
+def money(raw: str) -> Decimal:
+    """A non-negative amount, rounded half-up to cents (money is stored with 2 places)."""
+    if not _NUMBER.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not an amount")
+    try:
+        value = Decimal(raw).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not an amount") from None
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {raw}")
+    if value > _MONEY_MAX:
+        raise ValueError(f"{raw} is too large (at most {_MONEY_MAX})")
+    return value
+
+
+def integer_in(low: int, high: int):
+    def parse(raw: str) -> int:
+        if not _INTEGER.fullmatch(raw):
+            raise ValueError(f"{raw!r} is not a whole number")
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def choice(options: tuple[str, ...]):
+    allowed = {option.lower(): option for option in options}
+
+    def parse(raw: str) -> str:
+        try:
+            return allowed[raw.lower()]
+        except KeyError:
+            raise ValueError(f"{raw!r} is not one of {', '.join(options)}") from None
+
+    return parse
+
+
+def email(raw: str) -> str:
+    if len(raw) > 254:
+        raise ValueError("longer than 254 characters")
+    try:
+        validate_email(raw)
+    except ValidationError:
+        raise ValueError(f"{raw!r} is not an email address") from None
+    return raw.lower()

@@ -1,0 +1,248 @@
+"""The raw records of a customer: who they are, what they pay, how they use us, what they ask.
+
+Rows arrive through the import (and later the API) only; every rule of kpi-spec section 2 that the
+database can hold is a constraint here, so no writer can bypass it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    TRIAL = "trial", "Trial"
+    ONBOARDING = "onboarding", "Onboarding"
+    ACTIVE = "active", "Active"
+    CHURNED = "churned", "Churned"
+
+
+class Account(models.Model):
+    external_id = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=255)
+    segment = models.CharField(max_length=100, blank=True, default="")
+    industry = models.CharField(max_length=100, blank=True, default="")
+    region = models.CharField(max_length=100, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    created_on = models.DateField(null=True, blank=True)
+    trial_started_on = models.DateField(null=True, blank=True)
+    converted_on = models.DateField(null=True, blank=True)
+    onboarded_on = models.DateField(null=True, blank=True)
+    lifecycle_stage = models.CharField(
+        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
+    )
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("view_all_accounts", "Can view every account, not only owned ones")]
+        indexes = [
+            # The accounts list filters by owner and sorts by name.
+            models.Index(fields=["owner", "name"], name="account_owner_name_idx"),
+            models.Index(fields=["segment"], name="account_segment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    external_id = models.CharField(max_length=128, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=255, blank=True, default="")
+    email = models.EmailField(max_length=254, blank=True, default="")
+    title = models.CharField(max_length=255, blank=True, default="")
+    is_champion = models.BooleanField(default=False)
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id
+
+
+class Contract(models.Model):
+    external_id = models.CharField(max_length=128, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")
+    plan = models.CharField(max_length=100, blank=True, default="")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    mrr = models.DecimalField(max_digits=14, decimal_places=2)
+    seats = models.IntegerField(null=True, blank=True)
+    one_time_fee = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(mrr__gte=0), name="contract_mrr_not_negative"),
+            models.CheckConstraint(condition=Q(seats__gte=0), name="contract_seats_not_negative"),
+            models.CheckConstraint(
+                condition=Q(one_time_fee__gte=0), name="contract_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="contract_ends_after_start"
+            ),
+        ]
+        indexes = [
+            # MRR on a day: contracts active on d, by account.
+            models.Index(fields=["account", "start_date"], name="contract_account_start_idx"),
+            models.Index(fields=["start_date", "end_date"], name="contract_active_range_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class TicketPriority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Ticket(models.Model):
+    external_id = models.CharField(max_length=128, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
+    subject = models.CharField(max_length=500, blank=True, default="")
+    priority = models.CharField(
+        max_length=10, choices=TicketPriority.choices, blank=True, default=""
+    )
+    opened_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_on_first_contact = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_at__gte=F("opened_at")),
+                name="ticket_response_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__gte=F("opened_at")), name="ticket_resolved_after_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=["", *TicketPriority.values]),
+                name="ticket_priority_known",
+            ),
+        ]
+        indexes = [
+            # Per-account trailing windows (tickets_90d, open tickets) and the account timeline.
+            models.Index(fields=["account", "opened_at"], name="ticket_account_opened_idx"),
+            # Portfolio support KPIs select tickets by the date of each timestamp.
+            models.Index(fields=["opened_at"], name="ticket_opened_idx"),
+            models.Index(fields=["first_response_at"], name="ticket_first_response_idx"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.external_id
+
+
+class UsageDaily(models.Model):
+    """One end user's activity on one feature on one day: a roll-up of raw product events."""
+
+    # A compromise for the largest table (millions of rows): no foreign-key constraint in the
+    # database, because PostgreSQL checks it row by row with a row lock on the account, which
+    # costs more than the rest of a million-row import together. Every writer resolves the account
+    # by joining on it, and Django's CASCADE removes an account's usage. No index of its own
+    # either: the unique index (date first) serves the nightly job's trailing windows.
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="usage",
+        db_index=False,
+        db_constraint=False,
+    )
+    user_id = models.CharField(max_length=128)
+    date = models.DateField()
+    feature = models.CharField(max_length=100)
+    events = models.BigIntegerField()
+    minutes = models.FloatField(null=True, blank=True)
+    sessions = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "daily usage"
+        verbose_name_plural = "daily usage"
+        constraints = [
+            # Date first: it also serves the nightly job's trailing windows [D-59, D].
+            models.UniqueConstraint(
+                fields=["date", "account", "user_id", "feature"], name="usage_daily_unique"
+            ),
+            models.CheckConstraint(condition=Q(events__gte=0), name="usage_events_not_negative"),
+            models.CheckConstraint(condition=Q(minutes__gte=0), name="usage_minutes_not_negative"),
+            models.CheckConstraint(
+                condition=Q(sessions__gte=0), name="usage_sessions_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.user_id}/{self.date}/{self.feature}"
+
+
+class Note(models.Model):
+    """A free-text entry in an account's interaction log, written by a user."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="notes"
+    )
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="note_account_idx")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.account_id} at {self.created_at:%Y-%m-%d}"
+
+
+class CostMonth(models.Model):
+    """The monthly cost ledger behind CAC and customer retention cost."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month.")
+    sales_marketing_spend = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    retention_spend = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = "monthly costs"
+        verbose_name_plural = "monthly costs"
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="cost_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(sales_marketing_spend__gte=0), name="cost_sm_spend_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_spend__gte=0), name="cost_retention_spend_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class ImportLog(models.Model):
+    """One file kind loaded by one import: pages show the time of the last import per source."""
+
+    kind = models.CharField(max_length=20)
+    source = models.CharField(max_length=20, default="csv")
+    rows = models.IntegerField()
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at"]
+        indexes = [models.Index(fields=["kind", "-imported_at"], name="importlog_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.rows} rows) at {self.imported_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HealthscoresConfig(AppConfig):
+    name = "healthscores"
+    verbose_name = "Health scores"

@@ -1,0 +1,1 @@
+"""Health models and scores (see issue: health scores)."""

@@ -1,0 +1,1 @@
+"""KPI snapshots and the KPI registry (see issue: KPI engine)."""
