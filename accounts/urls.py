@@ -4,4 +4,5 @@ from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
 ]
