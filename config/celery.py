@@ -9,3 +9,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("northstar")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _nightly_crontab():
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    hour, minute = settings.NIGHTLY_AT.split(":")
+    return crontab(hour=int(hour), minute=int(minute))
+
+
+@app.on_after_configure.connect
+def _beat_schedule(sender, **kwargs) -> None:
+    """The beat schedule, in one place; times are in the workspace time zone (CELERY_TIMEZONE)."""
+    sender.conf.beat_schedule = {
+        # KPI snapshots and health scores of yesterday, for every account (spec sections 3-8).
+        "nightly-snapshots": {"task": "metrics.nightly", "schedule": _nightly_crontab()},
+    }

@@ -1,1 +1,147 @@
-"""KPI snapshots and the KPI registry (see issue: KPI engine)."""
+"""Daily snapshots: one wide row per account per as-of date (kpi-spec sections 3 to 7).
+
+Besides the account's own keys (section 7), each row carries the account's share of every
+portfolio figure of its period (month to date): counts and sums, never ratios. A dashboard filtered
+by segment, owner, region or stage sums these columns over the matching rows and derives the
+ratios once, in the KPI registry, so no precomputed cube per filter is needed.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from accounts.models import Account
+
+
+class Movement(models.TextChoices):
+    NEW = "new", "New"
+    REACTIVATION = "reactivation", "Reactivation"
+    EXPANSION = "expansion", "Expansion"
+    CONTRACTION = "contraction", "Contraction"
+    CHURN = "churn", "Churn"
+
+
+class HealthBand(models.TextChoices):
+    GREEN = "green", "Green"
+    YELLOW = "yellow", "Yellow"
+    RED = "red", "Red"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def _money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+def _exact(**kwargs) -> models.DecimalField:
+    """Sums that are money but not whole cents (prorated contract values)."""
+    return models.DecimalField(max_digits=24, decimal_places=8, **kwargs)
+
+
+class AccountSnapshot(models.Model):
+    as_of = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
+
+    # Revenue (section 3): m0 = MRR on the day before the period, m1 = MRR on the as-of date.
+    mrr = _money()
+    arr = _money()
+    starting_mrr = _money()
+    # NULL, not "", when there is no movement: kpi-spec section 7 prints it as null.
+    movement = models.CharField(  # noqa: DJ001
+        max_length=12, choices=Movement.choices, null=True, blank=True
+    )
+    movement_mrr = _money()
+    seats = models.IntegerField()
+    days_to_renewal = models.IntegerField(null=True)
+
+    # Usage (section 7), and the sums behind the portfolio's usage keys (section 6).
+    active_users_30d = models.IntegerField()
+    active_users_7d = models.IntegerField()
+    active_user_days_30d = models.IntegerField(help_text="Distinct (user, day) active pairs.")
+    events_30d = models.BigIntegerField()
+    events_prev_30d = models.BigIntegerField()
+    minutes_30d = models.FloatField()
+    sessions_30d = models.BigIntegerField()
+    features_used_30d = models.IntegerField()
+    seat_utilization = models.FloatField(null=True)
+    usage_trend = models.FloatField(null=True)
+    feature_adoption = models.FloatField(null=True)
+    time_on_platform_minutes = models.FloatField(null=True)
+
+    # Support (section 7).
+    open_tickets = models.IntegerField()
+    tickets_90d = models.IntegerField()
+    avg_first_response_hours_90d = models.FloatField(null=True)
+    fcr_rate_90d = models.FloatField(null=True)
+
+    # Sentiment (section 7).
+    nps_180d = models.FloatField(null=True)
+    csat_180d = models.FloatField(null=True)
+    ces_180d = models.FloatField(null=True)
+    champion_left_90d = models.SmallIntegerField()
+
+    # This account's share of the period's portfolio figures (sections 3 to 5).
+    paid_before_period = models.BooleanField(
+        help_text="Has a contract with mrr > 0 that started before the period: reactivation."
+    )
+    renewals_eligible = models.IntegerField()
+    renewals_renewed = models.IntegerField()
+    contracts_started = models.IntegerField()
+    contracts_started_arr = _exact()
+    contracts_started_tcv = _exact()
+    trial_started = models.BooleanField()
+    trial_converted = models.BooleanField()
+    onboarded = models.BooleanField()
+    days_to_onboard = models.IntegerField(null=True)
+    tickets_opened = models.IntegerField()
+    first_responses = models.IntegerField()
+    first_response_hours = models.FloatField()
+    tickets_resolved = models.IntegerField()
+    resolution_hours = models.FloatField()
+    resolved_first_contact = models.IntegerField()
+    nps_promoters = models.IntegerField()
+    nps_detractors = models.IntegerField()
+    nps_responses = models.IntegerField()
+    csat_satisfied = models.IntegerField()
+    csat_responses = models.IntegerField()
+    ces_score_sum = models.IntegerField()
+    ces_responses = models.IntegerField()
+    # The 12 months ending with the period, newest first: MRR on the day before each month and
+    # the MRR lost in it (churn + contraction), for CLV's mean revenue churn rate.
+    monthly_starting_mrr = ArrayField(_money(), size=12)
+    monthly_lost_mrr = ArrayField(_money(), size=12)
+
+    # Health (section 8), written by the healthscores app.
+    health_score = models.FloatField(null=True)
+    health_band = models.CharField(
+        max_length=8, choices=HealthBand.choices, default=HealthBand.UNKNOWN
+    )
+    health_components = models.JSONField(default=list)
+    health_model_version = models.IntegerField(null=True)
+
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["as_of", "account"], name="snapshot_one_per_day"),
+        ]
+        indexes = [
+            # An account's history (health and MRR charts) reads one account over many dates.
+            models.Index(fields=["account", "as_of"], name="snapshot_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.as_of}"
+
+
+class SnapshotRun(models.Model):
+    """One completed recompute of one as-of date: pages show the freshest, and its timing."""
+
+    as_of = models.DateField(unique=True)
+    accounts = models.IntegerField()
+    seconds = models.FloatField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return f"snapshot of {self.as_of} ({self.accounts} accounts)"

@@ -75,7 +75,7 @@ class RecordKind:
             except ValueError as exc:
                 problems.append((column.name, str(exc)))
                 values.append(None)
-        if self.row_checks and not problems:
+        if self.row_checks:  # each check skips the columns that did not parse
             named = {column.name: value for column, value in zip(columns, values, strict=True)}
             for check in self.row_checks:
                 problems.extend(check(named))

@@ -1,0 +1,71 @@
+"""`python manage.py kpis --as-of D [--format json|table] [--segment S --owner EMAIL]`."""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Account
+from metrics import report, selectors
+from metrics.registry import PORTFOLIO_KPIS, Unit
+from metrics.selectors import AccountFilter
+
+
+class Command(BaseCommand):
+    help = "Print the KPIs of one as-of date from the stored snapshots (kpi-spec section 9)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", required=True, type=date.fromisoformat, metavar="D")
+        parser.add_argument("--format", choices=["json", "table"], default="json")
+        parser.add_argument("--segment", default="")
+        parser.add_argument("--region", default="")
+        parser.add_argument("--stage", default="", help="lifecycle stage")
+        parser.add_argument("--owner", default="", metavar="EMAIL")
+
+    def handle(self, *args, as_of: date, format: str, **options):
+        if not selectors.snapshot_exists(as_of=as_of):
+            raise CommandError(
+                f"No snapshot for {as_of}. Compute it with: "
+                f"python manage.py recompute_snapshots --date {as_of}"
+            )
+        account_filter = AccountFilter(
+            segment=options["segment"],
+            region=options["region"],
+            lifecycle_stage=options["stage"],
+            owner_email=options["owner"],
+        )
+        accounts = account_filter.apply(Account.objects.all())
+        document = report.kpis_document(as_of=as_of, accounts=accounts)
+        if format == "json":
+            self.stdout.write(report.to_json(document))
+        else:
+            self._write_table(document)
+
+    def _write_table(self, document: dict) -> None:
+        self.stdout.write(
+            f"KPIs as of {document['as_of']} (period {document['period_start']} to "
+            f"{document['period_end']}, {len(document['accounts'])} accounts, "
+            f"{document['currency']})"
+        )
+        groups = dict.fromkeys(kpi.group for kpi in PORTFOLIO_KPIS)
+        for group in groups:
+            self.stdout.write(f"\n{group}")
+            for kpi in (kpi for kpi in PORTFOLIO_KPIS if kpi.group == group):
+                value = _plain(document["portfolio"][kpi.key])
+                shown = "—" if value is None else _format(value, kpi.unit)
+                self.stdout.write(f"  {kpi.label:<32} {shown:>18}")
+
+
+def _plain(value):
+    if isinstance(value, str) and value.startswith(report._MONEY_TOKEN):
+        return float(value.removeprefix(report._MONEY_TOKEN))
+    return value
+
+
+def _format(value, unit: Unit) -> str:
+    if unit == Unit.MONEY:
+        return f"{value:,.2f}"
+    if unit == Unit.PERCENT:
+        return f"{value:.2f} %"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}"

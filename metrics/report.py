@@ -1,0 +1,71 @@
+"""The machine-readable KPI document of kpi-spec section 9, built from stored snapshots.
+
+Money is printed as a number with 2 decimals; other fractional numbers are rounded to 2 decimals
+(rates are rounded "only when displayed or printed", and this is printing); a missing value is
+null.
+"""
+
+import json
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import Account
+from metrics import selectors
+from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Kpi, Unit
+
+CENT = Decimal("0.01")
+_MONEY_TOKEN = "\x00money:"  # noqa: S105 (a marker, not a secret)
+
+
+def kpis_document(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
+    portfolio = selectors.portfolio_kpis(as_of=as_of, accounts=accounts)
+    rows = selectors.account_snapshots(as_of=as_of, accounts=accounts)
+    return {
+        "as_of": as_of.isoformat(),
+        "period_start": as_of.replace(day=1).isoformat(),
+        "period_end": as_of.isoformat(),
+        "currency": settings.CURRENCY,
+        "portfolio": {kpi.key: printable(kpi, portfolio[kpi.key]) for kpi in PORTFOLIO_KPIS},
+        "accounts": [_account_entry(row) for row in rows],
+    }
+
+
+def _account_entry(row) -> dict[str, Any]:
+    entry = {"external_id": row.account.external_id}
+    for kpi in ACCOUNT_KPIS:
+        entry[kpi.key] = printable(kpi, getattr(row, kpi.key))
+    entry["health_components"] = [
+        {
+            key: _rounded(component.get(key))
+            for key in ("metric", "value", "score", "weight", "contribution")
+        }
+        for component in row.health_components
+    ]
+    return entry
+
+
+def printable(kpi: Kpi, value: Any) -> Any:
+    """A value as section 9 prints it (money tokens become 2-decimal numbers in `to_json`)."""
+    if value is None:
+        return None
+    if kpi.unit == Unit.MONEY:
+        return f"{_MONEY_TOKEN}{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)}"
+    return _rounded(value)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    rounded = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
+
+
+def to_json(document: dict[str, Any], *, indent: int | None = 2) -> str:
+    text = json.dumps(document, indent=indent)
+    # Money as bare numbers with exactly two decimals (json.dumps would write 1200.0).
+    return re.sub(r'"\\u0000money:(-?[0-9]+\.[0-9]{2})"', r"\1", text)

@@ -1,0 +1,139 @@
+"""Reads of the snapshots: portfolio KPIs for any filter of accounts, account rows, freshness.
+
+Portfolio figures are sums of per-account snapshot columns over the filtered accounts, in one
+aggregate query; the registry derives ratios and means from those sums. Nothing here reads raw
+records.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import Account, CostMonth
+from metrics.models import AccountSnapshot, Movement, SnapshotRun
+from metrics.registry import portfolio_values
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    """The dimensions a portfolio can be cut by; empty means no restriction."""
+
+    segment: str = ""
+    region: str = ""
+    lifecycle_stage: str = ""
+    owner_email: str = ""
+    owner_id: int | None = None
+
+    def apply(self, accounts: QuerySet[Account]) -> QuerySet[Account]:
+        if self.segment:
+            accounts = accounts.filter(segment=self.segment)
+        if self.region:
+            accounts = accounts.filter(region=self.region)
+        if self.lifecycle_stage:
+            accounts = accounts.filter(lifecycle_stage=self.lifecycle_stage)
+        if self.owner_email:
+            accounts = accounts.filter(owner__email__iexact=self.owner_email)
+        if self.owner_id is not None:
+            accounts = accounts.filter(owner_id=self.owner_id)
+        return accounts
+
+
+def _money_sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression), Decimal(0))
+
+
+def _int_sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression), 0)
+
+
+def _movement_sum(movement: str) -> Coalesce:
+    return Coalesce(Sum("movement_mrr", filter=Q(movement=movement)), Decimal(0))
+
+
+_TOTALS = {
+    "mrr": _money_sum("mrr"),
+    "starting_mrr": _money_sum("starting_mrr"),
+    "new_mrr": _movement_sum(Movement.NEW),
+    "reactivation_mrr": _movement_sum(Movement.REACTIVATION),
+    "expansion_mrr": _movement_sum(Movement.EXPANSION),
+    "contraction_mrr": _movement_sum(Movement.CONTRACTION),
+    "churned_mrr": _movement_sum(Movement.CHURN),
+    "active_customers": Count("pk", filter=Q(mrr__gt=0)),
+    "customers_start": Count("pk", filter=Q(starting_mrr__gt=0)),
+    "new_customers": Count("pk", filter=Q(movement__in=[Movement.NEW, Movement.REACTIVATION])),
+    "new_logos": Count("pk", filter=Q(movement=Movement.NEW)),
+    "churned_customers": Count("pk", filter=Q(movement=Movement.CHURN)),
+    "renewals_eligible": _int_sum("renewals_eligible"),
+    "renewals_renewed": _int_sum("renewals_renewed"),
+    "contracts_started": _int_sum("contracts_started"),
+    "contracts_started_arr": _money_sum("contracts_started_arr"),
+    "contracts_started_tcv": _money_sum("contracts_started_tcv"),
+    "trials_started": Count("pk", filter=Q(trial_started=True)),
+    "trials_converted": Count("pk", filter=Q(trial_converted=True)),
+    "onboarded_with_days": Count("days_to_onboard"),
+    "days_to_onboard_sum": Sum("days_to_onboard"),
+    "tickets_opened": _int_sum("tickets_opened"),
+    "first_responses": _int_sum("first_responses"),
+    "first_response_hours": Coalesce(Sum("first_response_hours"), 0.0),
+    "tickets_resolved": _int_sum("tickets_resolved"),
+    "resolution_hours": Coalesce(Sum("resolution_hours"), 0.0),
+    "resolved_first_contact": _int_sum("resolved_first_contact"),
+    "open_tickets": _int_sum("open_tickets"),
+    "nps_promoters": _int_sum("nps_promoters"),
+    "nps_detractors": _int_sum("nps_detractors"),
+    "nps_responses": _int_sum("nps_responses"),
+    "csat_satisfied": _int_sum("csat_satisfied"),
+    "csat_responses": _int_sum("csat_responses"),
+    "ces_score_sum": _int_sum("ces_score_sum"),
+    "ces_responses": _int_sum("ces_responses"),
+    "mau": _int_sum("active_users_30d"),
+    "wau": _int_sum("active_users_7d"),
+    "active_user_days_30d": _int_sum("active_user_days_30d"),
+    "minutes_30d": Coalesce(Sum("minutes_30d"), 0.0),
+    "sessions_30d": _int_sum("sessions_30d"),
+    "accounts": Count("pk"),
+    # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
+    # index transform is 0-based).
+    **{f"month_starting_{k}": _money_sum(F(f"monthly_starting_mrr__{k}")) for k in range(12)},
+    **{f"month_lost_{k}": _money_sum(F(f"monthly_lost_mrr__{k}")) for k in range(12)},
+}
+
+
+def snapshot_exists(*, as_of: date) -> bool:
+    return SnapshotRun.objects.filter(as_of=as_of).exists()
+
+
+def portfolio_totals(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
+    """The summed snapshot columns of `accounts` on `as_of`, plus the month's spends."""
+    # Aliases get a prefix: an aggregate may not share its name with a column it filters on.
+    aggregated = AccountSnapshot.objects.filter(
+        as_of=as_of, account__in=accounts.values("pk")
+    ).aggregate(**{f"total_{key}": expression for key, expression in _TOTALS.items()})
+    totals = {key.removeprefix("total_"): value for key, value in aggregated.items()}
+    totals["monthly_starting_mrr"] = [totals.pop(f"month_starting_{k}") for k in range(12)]
+    totals["monthly_lost_mrr"] = [totals.pop(f"month_lost_{k}") for k in range(12)]
+    costs = CostMonth.objects.filter(month=as_of.replace(day=1)).first()
+    totals["sales_marketing_spend"] = costs.sales_marketing_spend if costs else None
+    totals["retention_spend"] = costs.retention_spend if costs else None
+    return totals
+
+
+def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
+    """Every portfolio KPI (kpi-spec sections 3 to 6) for the accounts on `as_of`."""
+    return portfolio_values(portfolio_totals(as_of=as_of, accounts=accounts))
+
+
+def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
+    return (
+        AccountSnapshot.objects.filter(as_of=as_of, account__in=accounts.values("pk"))
+        .select_related("account")
+        .order_by("account__external_id")
+    )
+
+
+def latest_snapshot_run() -> SnapshotRun | None:
+    return SnapshotRun.objects.order_by("-as_of").first()

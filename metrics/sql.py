@@ -1,0 +1,297 @@
+"""The metrics app's set-based SQL, kept in one module: the snapshot of one as-of date.
+
+One INSERT ... SELECT computes every account's row for a date, all accounts at once: a CTE per
+source table aggregates by account, and accounts are LEFT JOINed to them so every account gets a
+row (kpi-spec section 7). The formulas follow kpi-spec sections 3 to 7 line by line; their
+plain-language definitions live in the KPI registry. Date windows are computed in Python and
+passed as parameters; timestamp windows are passed as the workspace-local midnights, so that "the
+date of a timestamp is its local date" holds and the timestamp indexes can be used.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from accounts.importer.fields import workspace_zone
+from accounts.sql import execute_logged
+
+
+@dataclass(frozen=True)
+class Period:
+    """The windows of one as-of date D."""
+
+    as_of: date
+
+    @property
+    def start(self) -> date:  # P0
+        return self.as_of.replace(day=1)
+
+    def months(self) -> list[tuple[date, date]]:
+        """For the 12 months ending with P, newest first: (day before the month, last day)."""
+        bounds, first = [], self.start
+        for k in range(12):
+            last = self.as_of if k == 0 else _next_month(first) - timedelta(days=1)
+            bounds.append((first - timedelta(days=1), last))
+            first = _previous_month(first)
+        return bounds
+
+    def params(self) -> dict:
+        d, p0 = self.as_of, self.start
+        months = self.months()
+        return {
+            "d": d,
+            "p0": p0,
+            "pm1": p0 - timedelta(days=1),
+            "d6": d - timedelta(days=6),
+            "d29": d - timedelta(days=29),
+            "d30": d - timedelta(days=30),
+            "d59": d - timedelta(days=59),
+            "d89": d - timedelta(days=89),
+            "d179": d - timedelta(days=179),
+            "t_end": local_midnight(d + timedelta(days=1)),
+            "t_p0": local_midnight(p0),
+            "t_90": local_midnight(d - timedelta(days=89)),
+            "t_180": local_midnight(d - timedelta(days=179)),
+            "month_before": [before for before, _last in months],
+            "month_last": [last for _before, last in months],
+        }
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=workspace_zone())
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(first: date) -> date:
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+DELETE_SNAPSHOT = "DELETE FROM metrics_accountsnapshot WHERE as_of = %(d)s"
+
+INSERT_SNAPSHOT = """
+WITH
+contract_sums AS (
+    SELECT account_id,
+        SUM(mrr) FILTER (WHERE start_date <= %(pm1)s
+                           AND (end_date IS NULL OR end_date >= %(pm1)s)) AS m0,
+        SUM(mrr) FILTER (WHERE start_date <= %(d)s
+                           AND (end_date IS NULL OR end_date >= %(d)s)) AS m1,
+        SUM(seats) FILTER (WHERE start_date <= %(d)s
+                             AND (end_date IS NULL OR end_date >= %(d)s)) AS seats,
+        MIN(end_date) FILTER (WHERE start_date <= %(d)s AND end_date >= %(d)s) AS next_end,
+        bool_or(mrr > 0 AND start_date < %(p0)s) AS paid_before_period,
+        MIN(start_date) FILTER (WHERE mrr > 0) AS customer_since,
+        COUNT(*) FILTER (WHERE start_date BETWEEN %(p0)s AND %(d)s) AS contracts_started,
+        SUM(12 * mrr) FILTER (WHERE start_date BETWEEN %(p0)s AND %(d)s) AS started_arr,
+        SUM(mrr * 12 * (end_date - start_date + 1) / 365.0 + COALESCE(one_time_fee, 0))
+            FILTER (WHERE start_date BETWEEN %(p0)s AND %(d)s AND end_date IS NOT NULL)
+            AS started_tcv
+    FROM accounts_contract
+    GROUP BY account_id
+),
+renewals AS (
+    SELECT c.account_id,
+        COUNT(*) AS eligible,
+        COUNT(*) FILTER (WHERE EXISTS (
+            SELECT FROM accounts_contract n
+            WHERE n.account_id = c.account_id AND n.mrr > 0 AND n.start_date > c.start_date
+              AND n.start_date BETWEEN c.end_date - 30 AND c.end_date + 30
+        )) AS renewed
+    FROM accounts_contract c
+    WHERE c.mrr > 0 AND c.end_date BETWEEN %(p0)s AND %(d)s
+    GROUP BY c.account_id
+),
+months AS (
+    SELECT * FROM unnest(%(month_before)s::date[], %(month_last)s::date[])
+        WITH ORDINALITY AS m(before, last, k)
+),
+account_months AS (
+    SELECT c.account_id, m.k,
+        COALESCE(SUM(c.mrr) FILTER (WHERE c.start_date <= m.before
+                    AND (c.end_date IS NULL OR c.end_date >= m.before)), 0) AS m0,
+        COALESCE(SUM(c.mrr) FILTER (WHERE c.start_date <= m.last
+                    AND (c.end_date IS NULL OR c.end_date >= m.last)), 0) AS m1
+    FROM accounts_contract c CROSS JOIN months m
+    WHERE c.start_date <= %(d)s
+    GROUP BY c.account_id, m.k
+),
+monthly AS (
+    SELECT account_id,
+        array_agg(m0 ORDER BY k) AS starting,
+        array_agg(GREATEST(m0 - m1, 0) ORDER BY k) AS lost
+    FROM account_months
+    GROUP BY account_id
+),
+usage_sums AS (
+    SELECT account_id,
+        COUNT(DISTINCT user_id) FILTER (WHERE events > 0 AND date >= %(d29)s) AS users_30d,
+        COUNT(DISTINCT user_id) FILTER (WHERE events > 0 AND date >= %(d6)s) AS users_7d,
+        COUNT(DISTINCT (user_id, date)) FILTER (WHERE events > 0 AND date >= %(d29)s)
+            AS user_days_30d,
+        COUNT(DISTINCT feature) FILTER (WHERE events > 0 AND date >= %(d29)s) AS features_30d,
+        COALESCE(SUM(events) FILTER (WHERE date >= %(d29)s), 0) AS events_30d,
+        COALESCE(SUM(events) FILTER (WHERE date <= %(d30)s), 0) AS events_prev_30d,
+        COALESCE(SUM(minutes) FILTER (WHERE date >= %(d29)s), 0) AS minutes_30d,
+        COALESCE(SUM(sessions) FILTER (WHERE date >= %(d29)s), 0) AS sessions_30d
+    FROM accounts_usagedaily
+    WHERE date BETWEEN %(d59)s AND %(d)s
+    GROUP BY account_id
+),
+features AS (
+    SELECT COUNT(DISTINCT feature) AS seen FROM accounts_usagedaily
+),
+tickets AS (
+    SELECT account_id,
+        COUNT(*) FILTER (WHERE resolved_at IS NULL OR resolved_at >= %(t_end)s) AS open_now,
+        COUNT(*) FILTER (WHERE opened_at >= %(t_90)s) AS opened_90d,
+        AVG(EXTRACT(EPOCH FROM first_response_at - opened_at) / 3600)
+            FILTER (WHERE first_response_at >= %(t_90)s AND first_response_at < %(t_end)s)
+            AS first_response_hours_90d,
+        100.0 * COUNT(*) FILTER (WHERE resolved_at >= %(t_90)s AND resolved_at < %(t_end)s
+                                   AND resolved_on_first_contact)
+            / NULLIF(COUNT(*) FILTER (WHERE resolved_at >= %(t_90)s
+                                        AND resolved_at < %(t_end)s), 0) AS fcr_90d,
+        COUNT(*) FILTER (WHERE opened_at >= %(t_p0)s) AS opened_p,
+        COUNT(*) FILTER (WHERE first_response_at >= %(t_p0)s AND first_response_at < %(t_end)s)
+            AS first_responses_p,
+        COALESCE(SUM(EXTRACT(EPOCH FROM first_response_at - opened_at) / 3600)
+            FILTER (WHERE first_response_at >= %(t_p0)s AND first_response_at < %(t_end)s), 0)
+            AS first_response_hours_p,
+        COUNT(*) FILTER (WHERE resolved_at >= %(t_p0)s AND resolved_at < %(t_end)s)
+            AS resolved_p,
+        COALESCE(SUM(EXTRACT(EPOCH FROM resolved_at - opened_at) / 3600)
+            FILTER (WHERE resolved_at >= %(t_p0)s AND resolved_at < %(t_end)s), 0)
+            AS resolution_hours_p,
+        COUNT(*) FILTER (WHERE resolved_at >= %(t_p0)s AND resolved_at < %(t_end)s
+                           AND resolved_on_first_contact) AS fcr_p
+    FROM accounts_ticket
+    -- Old tickets matter only while still open on D.
+    WHERE opened_at < %(t_end)s
+      AND (resolved_at IS NULL OR resolved_at >= %(t_90)s OR opened_at >= %(t_90)s
+           OR first_response_at >= %(t_90)s)
+    GROUP BY account_id
+),
+surveys AS (
+    SELECT account_id,
+        100.0 * (COUNT(*) FILTER (WHERE kind = 'nps' AND score >= 9)
+                 - COUNT(*) FILTER (WHERE kind = 'nps' AND score <= 6))
+            / NULLIF(COUNT(*) FILTER (WHERE kind = 'nps'), 0) AS nps_180d,
+        100.0 * COUNT(*) FILTER (WHERE kind = 'csat' AND score >= 4)
+            / NULLIF(COUNT(*) FILTER (WHERE kind = 'csat'), 0) AS csat_180d,
+        AVG(score) FILTER (WHERE kind = 'ces') AS ces_180d,
+        COUNT(*) FILTER (WHERE kind = 'nps' AND score >= 9 AND responded_at >= %(t_p0)s)
+            AS nps_promoters,
+        COUNT(*) FILTER (WHERE kind = 'nps' AND score <= 6 AND responded_at >= %(t_p0)s)
+            AS nps_detractors,
+        COUNT(*) FILTER (WHERE kind = 'nps' AND responded_at >= %(t_p0)s) AS nps_responses,
+        COUNT(*) FILTER (WHERE kind = 'csat' AND score >= 4 AND responded_at >= %(t_p0)s)
+            AS csat_satisfied,
+        COUNT(*) FILTER (WHERE kind = 'csat' AND responded_at >= %(t_p0)s) AS csat_responses,
+        COALESCE(SUM(score) FILTER (WHERE kind = 'ces' AND responded_at >= %(t_p0)s), 0)
+            AS ces_score_sum,
+        COUNT(*) FILTER (WHERE kind = 'ces' AND responded_at >= %(t_p0)s) AS ces_responses
+    FROM surveys_surveyresponse
+    WHERE responded_at >= %(t_180)s AND responded_at < %(t_end)s
+    GROUP BY account_id
+),
+champions AS (
+    SELECT DISTINCT account_id
+    FROM accounts_contact
+    WHERE is_champion AND left_on BETWEEN %(d89)s AND %(d)s
+),
+account_rows AS (
+    SELECT a.id AS account_id,
+        COALESCE(cs.m0, 0) AS m0,
+        COALESCE(cs.m1, 0) AS m1,
+        COALESCE(cs.paid_before_period, false) AS paid_before_period,
+        cs.seats, cs.next_end, cs.customer_since, cs.contracts_started, cs.started_arr,
+        cs.started_tcv, r.eligible, r.renewed, mo.starting, mo.lost,
+        u.users_30d, u.users_7d, u.user_days_30d, u.features_30d, u.events_30d,
+        u.events_prev_30d, u.minutes_30d, u.sessions_30d, f.seen AS features_seen,
+        t.open_now, t.opened_90d, t.first_response_hours_90d, t.fcr_90d, t.opened_p,
+        t.first_responses_p, t.first_response_hours_p, t.resolved_p, t.resolution_hours_p,
+        t.fcr_p,
+        s.nps_180d, s.csat_180d, s.ces_180d, s.nps_promoters, s.nps_detractors,
+        s.nps_responses, s.csat_satisfied, s.csat_responses, s.ces_score_sum, s.ces_responses,
+        ch.account_id IS NOT NULL AS champion_left,
+        a.trial_started_on, a.converted_on, a.onboarded_on, a.created_on
+    FROM accounts_account a
+    CROSS JOIN features f
+    LEFT JOIN contract_sums cs ON cs.account_id = a.id
+    LEFT JOIN renewals r ON r.account_id = a.id
+    LEFT JOIN monthly mo ON mo.account_id = a.id
+    LEFT JOIN usage_sums u ON u.account_id = a.id
+    LEFT JOIN tickets t ON t.account_id = a.id
+    LEFT JOIN surveys s ON s.account_id = a.id
+    LEFT JOIN champions ch ON ch.account_id = a.id
+)
+INSERT INTO metrics_accountsnapshot (
+    as_of, account_id, computed_at,
+    mrr, arr, starting_mrr, movement, movement_mrr, seats, days_to_renewal,
+    active_users_30d, active_users_7d, active_user_days_30d, events_30d, events_prev_30d,
+    minutes_30d, sessions_30d, features_used_30d, seat_utilization, usage_trend,
+    feature_adoption, time_on_platform_minutes,
+    open_tickets, tickets_90d, avg_first_response_hours_90d, fcr_rate_90d,
+    nps_180d, csat_180d, ces_180d, champion_left_90d,
+    paid_before_period, renewals_eligible, renewals_renewed, contracts_started,
+    contracts_started_arr, contracts_started_tcv, trial_started, trial_converted, onboarded,
+    days_to_onboard, tickets_opened, first_responses, first_response_hours, tickets_resolved,
+    resolution_hours, resolved_first_contact, nps_promoters, nps_detractors, nps_responses,
+    csat_satisfied, csat_responses, ces_score_sum, ces_responses,
+    monthly_starting_mrr, monthly_lost_mrr,
+    health_score, health_band, health_components, health_model_version
+)
+SELECT
+    %(d)s, account_id, now(),
+    m1, 12 * m1, m0,
+    CASE
+        WHEN m0 = 0 AND m1 > 0 AND NOT paid_before_period THEN 'new'
+        WHEN m0 = 0 AND m1 > 0 THEN 'reactivation'
+        WHEN m0 > 0 AND m1 > m0 THEN 'expansion'
+        WHEN m0 > 0 AND m1 > 0 AND m1 < m0 THEN 'contraction'
+        WHEN m0 > 0 AND m1 = 0 THEN 'churn'
+    END,
+    CASE
+        WHEN m0 = 0 AND m1 > 0 THEN m1
+        WHEN m0 > 0 AND m1 > m0 THEN m1 - m0
+        WHEN m0 > 0 AND m1 > 0 AND m1 < m0 THEN m0 - m1
+        WHEN m0 > 0 AND m1 = 0 THEN m0
+        ELSE 0
+    END,
+    COALESCE(seats, 0),
+    next_end - %(d)s,
+    COALESCE(users_30d, 0), COALESCE(users_7d, 0), COALESCE(user_days_30d, 0),
+    COALESCE(events_30d, 0), COALESCE(events_prev_30d, 0), COALESCE(minutes_30d, 0),
+    COALESCE(sessions_30d, 0), COALESCE(features_30d, 0),
+    100.0 * COALESCE(users_30d, 0) / NULLIF(seats, 0),
+    100.0 * (COALESCE(events_30d, 0) - events_prev_30d) / NULLIF(events_prev_30d, 0),
+    100.0 * COALESCE(features_30d, 0) / NULLIF(features_seen, 0),
+    minutes_30d / NULLIF(user_days_30d, 0),
+    COALESCE(open_now, 0), COALESCE(opened_90d, 0), first_response_hours_90d, fcr_90d,
+    nps_180d, csat_180d, ces_180d, champion_left::int,
+    paid_before_period, COALESCE(eligible, 0), COALESCE(renewed, 0),
+    COALESCE(contracts_started, 0), COALESCE(started_arr, 0), COALESCE(started_tcv, 0),
+    COALESCE(trial_started_on BETWEEN %(p0)s AND %(d)s, false),
+    COALESCE(trial_started_on BETWEEN %(p0)s AND %(d)s AND converted_on <= %(d)s, false),
+    COALESCE(onboarded_on BETWEEN %(p0)s AND %(d)s, false),
+    CASE WHEN onboarded_on BETWEEN %(p0)s AND %(d)s
+         THEN onboarded_on - COALESCE(customer_since, created_on) END,
+    COALESCE(opened_p, 0), COALESCE(first_responses_p, 0), COALESCE(first_response_hours_p, 0),
+    COALESCE(resolved_p, 0), COALESCE(resolution_hours_p, 0), COALESCE(fcr_p, 0),
+    COALESCE(nps_promoters, 0), COALESCE(nps_detractors, 0), COALESCE(nps_responses, 0),
+    COALESCE(csat_satisfied, 0), COALESCE(csat_responses, 0), COALESCE(ces_score_sum, 0),
+    COALESCE(ces_responses, 0),
+    COALESCE(starting, array_fill(0::numeric, ARRAY[12])),
+    COALESCE(lost, array_fill(0::numeric, ARRAY[12])),
+    NULL, 'unknown', '[]'::jsonb, NULL
+FROM account_rows
+"""
+
+
+def replace_snapshot(cursor, as_of: date) -> int:
+    """Delete and recompute one date's rows (call inside a transaction); returns rows written."""
+    params = Period(as_of).params()
+    execute_logged(cursor, DELETE_SNAPSHOT, params, label=f"delete snapshot {as_of}")
+    return execute_logged(cursor, INSERT_SNAPSHOT, params, label=f"insert snapshot {as_of}")
