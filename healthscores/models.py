@@ -1,1 +1,92 @@
-"""Health models and scores (see issue: health scores)."""
+"""Health models (kpi-spec section 8): weighted components that admins tune, and their versions.
+
+A model applies to one segment, or to every account without a model of its own (segment blank).
+Every change to an active model's weights or thresholds publishes a new HealthModelVersion, and
+each stored score records the version that produced it, so a trend never silently mixes formulas.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from metrics.registry import ACCOUNT, SCORABLE_ACCOUNT_METRICS
+
+METRIC_CHOICES = [(key, ACCOUNT[key].label) for key in SCORABLE_ACCOUNT_METRICS]
+
+
+class HealthModel(models.Model):
+    name = models.CharField(max_length=100)
+    segment = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Accounts of this segment use this model; blank: every other account.",
+    )
+    is_active = models.BooleanField(default=False)
+    green_threshold = models.DecimalField(max_digits=5, decimal_places=2, default=70)
+    yellow_threshold = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["segment", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["segment"], condition=Q(is_active=True), name="one_active_model_per_segment"
+            ),
+            models.CheckConstraint(
+                condition=Q(yellow_threshold__gt=0)
+                & Q(green_threshold__gt=F("yellow_threshold"))
+                & Q(green_threshold__lte=100),
+                name="health_thresholds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.segment or "all segments"
+        return f"{self.name} ({scope}{', active' if self.is_active else ''})"
+
+
+class HealthComponent(models.Model):
+    """One scored metric: 0 points at `bad`, 100 at `good`, linear between, clamped."""
+
+    model = models.ForeignKey(HealthModel, on_delete=models.CASCADE, related_name="components")
+    metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
+    weight = models.DecimalField(max_digits=7, decimal_places=2)
+    bad = models.FloatField()
+    good = models.FloatField()
+
+    class Meta:
+        ordering = ["-weight", "metric"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "metric"], name="one_component_per_metric"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0), name="component_weight_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(bad=F("good")), name="component_bad_differs_from_good"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} x {self.weight}"
+
+
+class HealthModelVersion(models.Model):
+    """A frozen definition of a model: what produced the scores that cite it."""
+
+    model = models.ForeignKey(HealthModel, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField(help_text="Thresholds and components as they were.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "number"], name="one_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.number}"

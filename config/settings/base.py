@@ -29,6 +29,25 @@ def env_flag(name: str, default: bool) -> bool:
     return raw in _TRUTHY
 
 
+def env_int(name: str, default: int) -> int:
+    """A whole-number variable; anything else stops start-up naming it."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str) -> str:
+    raw = env.str(name, default=default).strip().upper()
+    if raw not in _LOG_LEVELS:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(_LOG_LEVELS)}, not {raw!r}")
+    return raw
+
+
 DEBUG = env_flag("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -94,14 +113,21 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default="postgres://northstar:northstar@127.0.0.1:5432/northstar"
-    ),
-}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+try:
+    DATABASES = {
+        "default": env.db(
+            "DATABASE_URL", default="postgres://northstar:northstar@127.0.0.1:5432/northstar"
+        ),
+    }
+except ValueError as exc:  # a port that is not a number, for one
+    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+if not DATABASES["default"].get("ENGINE"):  # django-environ only warns about an unknown scheme
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a database URL such as postgres://user:password@host:5432/name"
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
     "DB_CONNECT_TIMEOUT", default=5
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -150,11 +176,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", default="WARNING")},
     "loggers": {
         "northstar": {
             "handlers": ["console"],
-            "level": env.str("LOG_LEVEL", default="INFO"),
+            "level": env_log_level("LOG_LEVEL", default="INFO"),
             "propagate": False,
         },
     },
