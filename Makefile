@@ -26,11 +26,8 @@ services:  ## start PostgreSQL and Redis when stopped; create the role and datab
 migrate: venv services  ## apply migrations
 	$(MANAGE) migrate --noinput
 
-demo: migrate  ## seed demo data and serve it at http://127.0.0.1:8000
-	$(MANAGE) seed_demo --accounts $(DEMO_ACCOUNTS)
-	$(MANAGE) collectstatic --noinput --verbosity 0
-	@echo "Serving Northstar at http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(MANAGE) runserver 127.0.0.1:8000
+demo: migrate  ## seed demo data, compute a year of snapshots, serve http://127.0.0.1:8000
+	DEMO_ACCOUNTS=$(DEMO_ACCOUNTS) bash scripts/demo.sh
 
 lint: venv  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -44,8 +41,11 @@ test: venv services lint  ## the whole test suite (real PostgreSQL and Redis)
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
 	$(VENV)/bin/pytest --create-db
 
-bench: migrate  ## benchmarks at 10,000 accounts; prints JSON figures
-	$(MANAGE) bench
+BENCH_DATABASE_URL ?= postgres://northstar:northstar@127.0.0.1:5432/northstar_bench
+bench: venv  ## benchmarks at 10,000 accounts in their own database; prints JSON figures
+	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/services.sh
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench
 
 clean:  ## remove the virtualenv and collected static files
 	rm -rf $(VENV) staticfiles

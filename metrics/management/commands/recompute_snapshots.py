@@ -1,6 +1,6 @@
-"""`manage.py recompute_snapshots --date D` or `--from D1 --to D2`: the nightly job by hand."""
+"""`manage.py recompute_snapshots --date D`, `--from D1 --to D2` or `--last-days N`."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -20,32 +20,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--from", dest="first", type=date.fromisoformat, metavar="D1")
         parser.add_argument("--to", dest="last", type=date.fromisoformat, metavar="D2")
+        parser.add_argument(
+            "--last-days", type=int, metavar="N", help="the N days ending yesterday (a backfill)"
+        )
 
-    def handle(
-        self,
-        *args,
-        date: date | None,
-        first: date | None,
-        last: date | None,
-        verbosity: int,
-        **options,
-    ):
-        if (first is None) != (last is None):
-            raise CommandError("--from and --to go together")
-        if date and first:
-            raise CommandError("give either --date or --from/--to, not both")
+    def handle(self, *args, verbosity: int, **options):
+        first, last = self._range(options)
         if first is None:
-            run = snapshot_recompute(as_of=date or yesterday())
+            run = snapshot_recompute(as_of=options["date"] or yesterday())
             self.stdout.write(
                 f"Snapshot of {run.as_of}: {run.accounts:,} accounts in {run.seconds:.2f} s"
             )
             return
-        if last < first:
-            raise CommandError(f"--to {last} is before --from {first}")
-        total_days = (last - first).days + 1
-        with tqdm(
-            total=total_days, unit="day", disable=verbosity < 1, desc="Recomputing snapshots"
-        ) as bar:
+        days = (last - first).days + 1
+        with tqdm(total=days, unit="day", disable=verbosity < 1, desc="Snapshots") as bar:
             runs = snapshot_recompute_range(
                 first=first, last=last, on_date=lambda run: bar.update(1)
             )
@@ -54,3 +42,19 @@ class Command(BaseCommand):
             f"Snapshots of {first} to {last}: {len(runs)} dates, "
             f"{runs[-1].accounts:,} accounts each, {seconds:.1f} s"
         )
+
+    def _range(self, options) -> tuple[date | None, date | None]:
+        one, first, last, last_days = (
+            options["date"], options["first"], options["last"], options["last_days"]
+        )  # fmt: skip
+        if sum(x is not None for x in (one, first or last, last_days)) > 1:
+            raise CommandError("give one of --date, --from/--to or --last-days")
+        if last_days is not None:
+            if last_days < 1:
+                raise CommandError("--last-days takes a positive number of days")
+            return yesterday() - timedelta(days=last_days - 1), yesterday()
+        if (first is None) != (last is None):
+            raise CommandError("--from and --to go together")
+        if first is not None and last < first:
+            raise CommandError(f"--to {last} is before --from {first}")
+        return first, last

@@ -1,0 +1,152 @@
+"""`make bench`: how fast the import and the nightly job are on a 10,000-account data set.
+
+Figures are wall-clock seconds on this machine, printed as JSON; docs/performance.md records them
+with the machine they came from. The floor is a bare `SELECT ... GROUP BY account_id` pass over
+each source table: no set-based job can read its inputs faster than that.
+"""
+
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Account, Contract, Ticket, UsageDaily
+from metrics.services import snapshot_recompute, yesterday
+from surveys.models import SurveyResponse
+
+FLOOR_QUERIES = {
+    "contracts": "SELECT account_id, count(*), sum(mrr) FROM accounts_contract GROUP BY 1",
+    "usage": "SELECT account_id, count(*), sum(events) FROM accounts_usagedaily GROUP BY 1",
+    "tickets": "SELECT account_id, count(*), max(opened_at) FROM accounts_ticket GROUP BY 1",
+    "surveys": ("SELECT account_id, count(*), avg(score) FROM surveys_surveyresponse GROUP BY 1"),
+    "contacts": "SELECT account_id, count(*) FROM accounts_contact GROUP BY 1",
+}
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "postgres": _scalar("SHOW server_version"),
+    }
+
+
+def data_size() -> dict:
+    return {
+        "accounts": Account.objects.count(),
+        "contracts": Contract.objects.count(),
+        "usage_rows": UsageDaily.objects.count(),
+        "tickets": Ticket.objects.count(),
+        "survey_responses": SurveyResponse.objects.count(),
+    }
+
+
+def floor_seconds() -> dict:
+    """Seconds of one GROUP BY account pass over each source table (warm cache: run twice)."""
+    timings = {}
+    with connection.cursor() as cursor:
+        for name, query in FLOOR_QUERIES.items():
+            cursor.execute(query)
+            cursor.fetchall()
+            started = time.perf_counter()
+            cursor.execute(query)
+            cursor.fetchall()
+            timings[name] = round(time.perf_counter() - started, 3)
+    timings["total"] = round(sum(timings.values()), 3)
+    return timings
+
+
+def recompute_seconds(as_of: date, repeats: int = 3) -> float:
+    """Median seconds to recompute (and score) one as-of date for all accounts."""
+    return round(
+        statistics.median(snapshot_recompute(as_of=as_of).seconds for _ in range(repeats)), 3
+    )
+
+
+def backfill_seconds(days: int) -> dict:
+    last = yesterday()
+    started = time.perf_counter()
+    for offset in range(days):
+        snapshot_recompute(as_of=last - timedelta(days=offset))
+    seconds = time.perf_counter() - started
+    return {
+        "days": days,
+        "seconds": round(seconds, 1),
+        "seconds_per_day": round(seconds / days, 3),
+        "projected_365_days_minutes": round(seconds / days * 365 / 60, 1),
+    }
+
+
+def import_rate(rows: int = 1_000_000) -> dict:
+    """Import a generated `rows`-row usage.csv into a fresh database, twice (first load, then
+    the idempotent re-import), in subprocesses running the real command."""
+    database = f"{settings.DATABASES['default']['NAME']}_import"
+    url = _database_url(database)
+    env = {**os.environ, "DATABASE_URL": url}
+    _recreate_database(database)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True, cwd=settings.BASE_DIR
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        _write_usage_files(Path(folder), rows)
+        first = _timed_import(folder, env)
+        second = _timed_import(folder, env)
+    _drop_database(database)
+    return {"usage_rows": rows, "first_load_rows_per_s": first, "reimport_rows_per_s": second}
+
+
+def _timed_import(folder: str, env: dict) -> int:
+    output = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "manage.py", "import_data", folder, "-v0"],
+        env=env, check=True, capture_output=True, text=True, cwd=settings.BASE_DIR,
+    ).stdout  # fmt: skip
+    return int(re.search(r"\(([0-9,]+) rows/s\)", output).group(1).replace(",", ""))
+
+
+def _write_usage_files(folder: Path, rows: int) -> None:
+    accounts = 1000
+    per_account = rows // accounts
+    start = date(2024, 1, 1)
+    days = [(start + timedelta(days=d)).isoformat() for d in range(per_account // 20 + 1)]
+    with (folder / "accounts.csv").open("w") as handle:
+        handle.write("external_id,name\n")
+        handle.writelines(f"B{a},Bench account {a}\n" for a in range(accounts))
+    with (folder / "usage.csv").open("w") as handle:
+        handle.write("account_external_id,user_id,date,feature,events,minutes,sessions\n")
+        for a in range(accounts):
+            handle.writelines(
+                f"B{a},u{i % 10},{days[i // 20]},f{(i // 10) % 2},{(i * 7) % 23},{i % 60},{i % 4}\n"
+                for i in range(per_account)
+            )
+
+
+def _database_url(name: str) -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}"
+
+
+def _recreate_database(name: str) -> None:
+    _drop_database(name)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _scalar(query: str):
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchone()[0]

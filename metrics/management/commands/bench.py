@@ -1,0 +1,51 @@
+"""`python manage.py bench`: seed the scale data set once, then print the speed figures as JSON."""
+
+import json
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from accounts.models import Account
+from metrics import benchmark
+from metrics.services import yesterday
+
+
+class Command(BaseCommand):
+    help = "Benchmark the import and the nightly job at 10,000 accounts (make bench)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--accounts", type=int, default=10_000)
+        parser.add_argument(
+            "--backfill-days",
+            type=int,
+            default=14,
+            help="dates recomputed in a row to time a backfill",
+        )
+        parser.add_argument(
+            "--import-rows",
+            type=int,
+            default=1_000_000,
+            help="rows of the usage.csv import benchmark (0 skips it)",
+        )
+
+    def handle(self, *args, accounts: int, backfill_days: int, import_rows: int, **options):
+        figures = {"machine": benchmark.machine()}
+        if Account.objects.count() < accounts:
+            self.stderr.write(f"Seeding the scale data set ({accounts:,} accounts, once)...")
+            started = time.perf_counter()
+            call_command("seed_demo", accounts=accounts)
+            figures["seed_seconds"] = round(time.perf_counter() - started, 1)
+        figures["data"] = benchmark.data_size()
+        self.stderr.write("Timing the floor and one as-of date...")
+        figures["floor_seconds"] = benchmark.floor_seconds()
+        figures["recompute_one_date_seconds"] = benchmark.recompute_seconds(yesterday())
+        figures["recompute_vs_floor"] = round(
+            figures["recompute_one_date_seconds"] / figures["floor_seconds"]["total"], 2
+        )
+        self.stderr.write(f"Timing a {backfill_days}-day backfill...")
+        figures["backfill"] = benchmark.backfill_seconds(backfill_days)
+        if import_rows:
+            self.stderr.write(f"Timing the import of a {import_rows:,}-row usage.csv...")
+            figures["import"] = benchmark.import_rate(import_rows)
+        self.stdout.write(json.dumps(figures, indent=2))
