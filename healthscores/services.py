@@ -1,6 +1,6 @@
 """Writes of the healthscores app: scoring snapshots and publishing model versions."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -23,7 +23,7 @@ def score_snapshot_date(as_of: date) -> None:
 
 
 def health_model_definition(model: HealthModel) -> dict:
-    components = model.components.order_by("-weight", "metric")
+    components = model.components.order_by("pk")  # the order they were added in
     return build_definition(
         model.green_threshold,
         model.yellow_threshold,
@@ -46,3 +46,17 @@ def health_model_publish(
         definition=definition,
         created_by=user if user and user.is_authenticated else None,
     )
+
+
+def rescore_enqueue(*, days: int) -> tuple[date, date] | None:
+    """Queue a rescore of the `days` latest snapshot dates; None when there is no snapshot yet.
+    Raises kombu's OperationalError when the broker cannot be reached."""
+    from healthscores.tasks import rescore
+    from metrics.selectors import latest_snapshot_run
+
+    latest = latest_snapshot_run()
+    if latest is None:
+        return None
+    first = latest.as_of - timedelta(days=days - 1)
+    rescore.apply_async(args=[first.isoformat(), latest.as_of.isoformat()], retry=False)
+    return first, latest.as_of

@@ -1,0 +1,77 @@
+"""Admins tune health models here: components inline, validated, versioned, rescored."""
+
+from django.contrib import admin, messages
+from kombu.exceptions import OperationalError
+
+from healthscores.forms import HealthComponentForm, HealthComponentFormSet, HealthModelForm
+from healthscores.models import HealthComponent, HealthModel, HealthModelVersion
+from healthscores.services import health_model_publish, rescore_enqueue
+
+
+class HealthComponentInline(admin.TabularInline):
+    model = HealthComponent
+    form = HealthComponentForm
+    formset = HealthComponentFormSet
+    extra = 1
+    min_num = 1
+
+
+def _queue_rescore(modeladmin, request, days: int) -> None:
+    try:
+        queued = rescore_enqueue(days=days)
+    except OperationalError:
+        modeladmin.message_user(
+            request,
+            "The rescore could not be queued (the task broker is unreachable); the model is "
+            "saved, and the nightly job will score with it.",
+            messages.ERROR,
+        )
+        return
+    if queued is None:
+        modeladmin.message_user(request, "No snapshots yet: nothing to rescore.", messages.INFO)
+        return
+    first, last = queued
+    modeladmin.message_user(
+        request, f"Queued a rescore of the snapshots from {first} to {last}.", messages.SUCCESS
+    )
+
+
+@admin.register(HealthModel)
+class HealthModelAdmin(admin.ModelAdmin):
+    form = HealthModelForm
+    inlines = (HealthComponentInline,)
+    list_display = ("name", "segment", "is_active", "green_threshold", "yellow_threshold",
+                    "latest_version", "updated_at")  # fmt: skip
+    list_filter = ("is_active",)
+    search_fields = ("name", "segment")
+    actions = ("rescore_last_365_days",)
+
+    @admin.display(description="version")
+    def latest_version(self, obj: HealthModel):
+        latest = obj.versions.order_by("-number").first()
+        return f"v{latest.number}" if latest else "—"
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        version = health_model_publish(model=form.instance, user=request.user)
+        if version is not None:
+            self.message_user(request, f"Published version {version.number} of the model.")
+        if version is not None and form.instance.is_active:
+            _queue_rescore(self, request, days=1)
+
+    @admin.action(description="Rescore the last 365 days with the active models")
+    def rescore_last_365_days(self, request, queryset) -> None:
+        _queue_rescore(self, request, days=365)
+
+
+@admin.register(HealthModelVersion)
+class HealthModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("model", "number", "created_at", "created_by")
+    list_filter = ("model",)
+    readonly_fields = ("model", "number", "definition", "created_at", "created_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
