@@ -32,7 +32,13 @@ def staging_table(kind: RecordKind) -> sql.Identifier:
 
 
 def create_staging_table(cursor, kind: RecordKind) -> None:
-    """A temporary table holding one file's validated rows and their CSV line numbers."""
+    """A temporary table holding one file's validated rows and their CSV line numbers.
+
+    ON COMMIT DROP only fires when the outermost transaction ends: an import nested in a larger
+    transaction (a test, a service) finds the previous import's table still there, so drop it."""
+    cursor.execute(
+        sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("pg_temp", f"import_{kind.name}"))
+    )
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(column.name), sql.SQL(column.sql_type))
         for column in kind.columns
@@ -106,8 +112,9 @@ _MAPPED = {
 _JOINS = {
     "account_external_id": "JOIN accounts_account acct ON acct.external_id = s.account_external_id",
     "owner_email": (
-        "LEFT JOIN LATERAL (SELECT u.id FROM auth_user u WHERE lower(u.email) = s.owner_email "
-        "ORDER BY u.id LIMIT 1) owner ON true"
+        "LEFT JOIN LATERAL (SELECT u.id FROM auth_user u "
+        "WHERE lower(u.email) = s.owner_email OR lower(u.username) = s.owner_email "
+        "ORDER BY lower(u.email) = s.owner_email DESC, u.id LIMIT 1) owner ON true"
     ),
     "contact_external_id": (
         "LEFT JOIN accounts_contact contact ON contact.external_id = s.contact_external_id"

@@ -68,7 +68,8 @@ def parse_timestamp(raw: str) -> datetime:
     if not _TIMESTAMP.fullmatch(raw):
         raise ValueError(f"{raw!r} is not an ISO 8601 timestamp")
     try:
-        value = datetime.fromisoformat(raw)
+        # fromisoformat refuses the lower-case z that _TIMESTAMP (like RFC 3339) accepts.
+        value = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         raise ValueError(f"{raw!r} is not a valid timestamp") from None
     if value.tzinfo is None:

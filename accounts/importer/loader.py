@@ -47,6 +47,7 @@ class ImportResult:
     rows: dict[str, int] = field(default_factory=dict)  # validated rows per file
     written: dict[str, int] = field(default_factory=dict)  # rows inserted or changed
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +68,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
     started = time.perf_counter()
     files = [(kind, directory / kind.filename) for kind in KINDS]
     files = [(kind, path) for kind, path in files if path.is_file()]
+    known = {kind.filename for kind in KINDS}
+    unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)
     if not files:
         names = ", ".join(kind.filename for kind in KINDS)
         raise ImportFailed([f"{directory}: no import files found (expected any of {names})"])
@@ -75,7 +78,7 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
         account_ids=set(Account.objects.values_list("external_id", flat=True)),
         contact_accounts=dict(Contact.objects.values_list("external_id", "account__external_id")),
     )
-    result = ImportResult()
+    result = ImportResult(warnings=[f"{name}: not an import file; ignored" for name in unknown])
     with transaction.atomic(), connection.cursor() as cursor:
         for kind, path in files:
             # Files after the first problem are still read, to report all problems at once.
@@ -98,8 +101,7 @@ def _load_through_staging(cursor, kind, path, context, progress) -> tuple[int, i
     accounts_sql.create_staging_table(cursor, kind)
     sink = _Sink(accounts_sql.copy_statement(kind, _header_names(path)), _staged_row)
     names, rows = _stage_file(cursor, kind, path, context, progress, sink)
-    if context.problems:
-        return rows, 0
+    # Checked even when other problems were found: every problem is reported in one run.
     _check_duplicates(cursor, kind, path, context)
     if context.problems:
         return rows, 0
@@ -130,11 +132,14 @@ def _load_directly(cursor, kind, path, context, progress) -> tuple[int, int] | N
         return values
 
     sink = _Sink(accounts_sql.copy_into_table_statement(kind, names), direct_row)
+    problems_before = len(context.problems)
     try:
         with transaction.atomic():
             _names, rows = _stage_file(cursor, kind, path, context, progress, sink)
     except (IntegrityError, psycopg.errors.UniqueViolation):
         logger.info("%s has duplicate keys; loading it through staging to report them", path.name)
+        # The staged pass reads the whole file again and reports its problems itself.
+        del context.problems[problems_before:]
         return None
     return rows, (0 if context.problems else rows)
 
@@ -154,7 +159,8 @@ def _staged_row(line: int, values: list[Any]) -> tuple[Any, ...]:
 def _header_names(path: Path) -> list[str]:
     """The header's column names, as `_check_header` normalises them."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        header = next(csv.reader(handle), [])
+        # Blank lines before the header are skipped, as `_read_records` skips them.
+        header = next((cells for cells in csv.reader(handle) if cells and cells != [""]), [])
     return [cell.strip().lower() for cell in header]
 
 
@@ -172,7 +178,8 @@ def _stage_file(
     records = _read_records(path, context)
     header = next(records, None)
     if header is None:
-        context.add(name, 1, "(header)", "the file is empty: a header row is required")
+        if len(context.problems) == problems_before:  # not already reported as undecodable
+            context.add(name, 1, "(header)", "the file is empty: a header row is required")
         return [], 0
     names = _check_header(kind, name, header[1], context)
     if names is None:
@@ -180,6 +187,9 @@ def _stage_file(
 
     columns = [kind.column(column_name) for column_name in names]
     ref_checks = _reference_checks(kind, names, context)
+    # Columns may come in any order: find the ids later files may refer to by name.
+    id_index = names.index("external_id") if "external_id" in names else None
+    account_index = names.index("account_external_id") if "account_external_id" in names else None
     width, rows, started = len(names), 0, time.perf_counter()
     with cursor.copy(sink.statement) as copy:
         for line, cells in records:
@@ -198,11 +208,12 @@ def _stage_file(
                 continue
             rows += 1
             if kind.name == "accounts":
-                context.account_ids.add(values[0])
+                context.account_ids.add(values[id_index])
             elif kind.name == "contacts":
-                context.contact_accounts[values[0]] = values[1]
-            if not context.problems:
-                copy.write_row(sink.row(line, values))
+                context.contact_accounts[values[id_index]] = values[account_index]
+            # Valid rows are written even after a problem, so that duplicate keys are still
+            # found; the transaction is rolled back at the end anyway.
+            copy.write_row(sink.row(line, values))
             if progress and rows % PROGRESS_EVERY == 0:
                 progress(name, rows, time.perf_counter() - started)
     if progress:
@@ -301,7 +312,7 @@ def _reference_checks(
 def _check_duplicates(cursor, kind: RecordKind, path: Path, context: _Context) -> None:
     for lines, key in accounts_sql.duplicate_keys(cursor, kind):
         label = ", ".join(kind.key)
-        shown = key[0] if len(key) == 1 else key
+        shown = ", ".join(map(str, key))
         for line in lines[1:]:
             context.add(
                 path.name,
@@ -314,10 +325,9 @@ def _check_duplicates(cursor, kind: RecordKind, path: Path, context: _Context) -
 def _create_missing_owners(emails: list[str]) -> None:
     """Owners named by email become users without a usable password (they reset it to log in)."""
     user_model = get_user_model()
-    existing = set(
-        user_model.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=emails)
-        .values_list("email_lower", flat=True)
-    )
+    users = user_model.objects.annotate(email_lower=Lower("email"), name_lower=Lower("username"))
+    existing = set(users.filter(email_lower__in=emails).values_list("email_lower", flat=True))
+    # A user whose username is the address (and whose email field differs) is that owner too.
+    existing |= set(users.filter(name_lower__in=emails).values_list("name_lower", flat=True))
     for email in sorted(set(emails) - existing):
         user_model.objects.create_user(username=email[:150], email=email, password=None)

@@ -31,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The database refused the import ({exc}); nothing was written."
             ) from None
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(warning))
         for kind, rows in result.rows.items():
             written = result.written.get(kind, 0)
             self.stdout.write(f"{kind}.csv: {rows:,} rows, {written:,} inserted or changed")
