@@ -216,7 +216,7 @@ def _stage_file(
             copy.write_row(sink.row(line, values))
             if progress and rows % PROGRESS_EVERY == 0:
                 progress(name, rows, time.perf_counter() - started)
-    if progress:
+    if progress and rows >= PROGRESS_EVERY:  # only large files get progress lines
         progress(name, rows, time.perf_counter() - started)
     return names, rows
 
