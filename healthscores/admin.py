@@ -4,7 +4,13 @@ from django.contrib import admin, messages
 from kombu.exceptions import OperationalError
 
 from healthscores.forms import HealthComponentForm, HealthComponentFormSet, HealthModelForm
-from healthscores.models import HealthComponent, HealthModel, HealthModelVersion
+from healthscores.models import (
+    Alert,
+    HealthComponent,
+    HealthModel,
+    HealthModelVersion,
+    SentimentOverride,
+)
 from healthscores.services import health_model_publish, rescore_enqueue
 
 
@@ -75,3 +81,26 @@ class HealthModelVersionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("account", "reason", "status", "owner", "as_of", "due_on")
+    list_filter = ("reason", "status")
+    search_fields = ("account__name", "details")
+    autocomplete_fields = ("account", "owner")
+    date_hierarchy = "as_of"
+    list_select_related = ("account", "owner")
+
+
+@admin.register(SentimentOverride)
+class SentimentOverrideAdmin(admin.ModelAdmin):
+    list_display = ("account", "band", "author", "created_at")
+    list_filter = ("band",)
+    search_fields = ("account__name", "reason")
+    autocomplete_fields = ("account",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("author", "created_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # an audit trail: entries are added, never edited

@@ -90,3 +90,86 @@ class HealthModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.number}"
+
+
+class AlertReason(models.TextChoices):
+    ENTERED_RED = "entered_red", "Entered red"
+    SCORE_DROP = "score_drop", "Health fell 15+ points in 30 days"
+    CHAMPION_LEFT = "champion_left", "Champion left"
+    RENEWAL_AT_RISK = "renewal_at_risk", "Renewal within 90 days, not green"
+    DETRACTOR = "detractor", "Detractor response"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CLOSED = "closed", "Closed"
+
+
+class Alert(models.Model):
+    """A signal for the account's owner. At most one unclosed alert per account and reason."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="alerts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+    )
+    reason = models.CharField(max_length=20, choices=AlertReason.choices)
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    as_of = models.DateField(help_text="The snapshot date that raised it.")
+    details = models.TextField(blank=True, default="")
+    due_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reason"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="one_unclosed_alert_per_reason",
+            ),
+        ]
+        indexes = [
+            # A CSM's home lists their unclosed alerts, newest first.
+            models.Index(fields=["owner", "status", "-created_at"], name="alert_owner_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.account}"
+
+
+class SentimentOverride(models.Model):
+    """A CSM's own reading of an account. Shown beside the score, never replacing it; every
+    entry is kept, with its author and time, as the audit trail."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="sentiment_overrides"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    band = models.CharField(
+        max_length=8, choices=[("green", "Green"), ("yellow", "Yellow"), ("red", "Red")]
+    )
+    reason = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="override_account_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="override_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.band} for {self.account_id} by {self.author_id}"

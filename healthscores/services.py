@@ -4,10 +4,18 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.utils import timezone
 
+from accounts.models import Account
 from healthscores import sql as health_sql
 from healthscores.defaults import build_definition
-from healthscores.models import HealthModel, HealthModelVersion
+from healthscores.models import (
+    Alert,
+    AlertStatus,
+    HealthModel,
+    HealthModelVersion,
+    SentimentOverride,
+)
 
 
 def health_scores_recompute(*, first: date, last: date) -> int:
@@ -18,8 +26,45 @@ def health_scores_recompute(*, first: date, last: date) -> int:
 
 
 def score_snapshot_date(as_of: date) -> None:
-    """The hook the nightly job calls after writing a date's KPIs, inside its transaction."""
+    """The hook the nightly job calls after writing a date's KPIs, inside its transaction:
+    score the date, then raise alerts when it is the newest day (not during a backfill of the
+    past, which would alert on history)."""
     health_scores_recompute(first=as_of, last=as_of)
+    if as_of >= timezone.localdate() - timedelta(days=1):
+        alerts_raise(as_of=as_of)
+
+
+def alerts_raise(*, as_of: date) -> int:
+    """Open alerts for the owners of accounts that entered red, fell 15+ points in 30 days, lost
+    a champion, or renew within 90 days while not green; returns how many were opened."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return health_sql.raise_alerts(cursor, as_of)
+
+
+def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser) -> None:
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_by = user
+        alert.acknowledged_at = timezone.now()
+        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+
+
+def alert_close(*, alert: Alert, user: AbstractBaseUser) -> None:
+    if alert.status != AlertStatus.CLOSED:
+        alert.status = AlertStatus.CLOSED
+        alert.closed_at = timezone.now()
+        if alert.acknowledged_by is None:
+            alert.acknowledged_by, alert.acknowledged_at = user, alert.closed_at
+        alert.save(update_fields=["status", "closed_at", "acknowledged_by", "acknowledged_at"])
+
+
+def sentiment_override_add(
+    *, account: Account, author: AbstractBaseUser, band: str, reason: str
+) -> SentimentOverride:
+    """Record a CSM's own view; earlier entries stay as the audit trail."""
+    return SentimentOverride.objects.create(
+        account=account, author=author, band=band, reason=reason.strip()
+    )
 
 
 def health_model_definition(model: HealthModel) -> dict:

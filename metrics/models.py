@@ -51,6 +51,14 @@ class AccountSnapshot(models.Model):
     movement_mrr = _money()
     seats = models.IntegerField()
     days_to_renewal = models.IntegerField(null=True)
+    customer_since = models.DateField(
+        null=True, help_text="Start of the first contract with mrr > 0."
+    )
+    is_onboarding = models.BooleanField(
+        default=False,
+        help_text="The first paid contract started less than 90 days before D: the health "
+        "score is provisional.",
+    )
 
     # Usage (section 7), and the sums behind the portfolio's usage keys (section 6).
     active_users_30d = models.IntegerField()

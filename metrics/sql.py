@@ -230,6 +230,7 @@ account_rows AS (
 INSERT INTO metrics_accountsnapshot (
     as_of, account_id, computed_at,
     mrr, arr, starting_mrr, movement, movement_mrr, seats, days_to_renewal,
+    customer_since, is_onboarding,
     active_users_30d, active_users_7d, active_user_days_30d, events_30d, events_prev_30d,
     minutes_30d, sessions_30d, features_used_30d, seat_utilization, usage_trend,
     feature_adoption, time_on_platform_minutes,
@@ -262,6 +263,8 @@ SELECT
     END,
     COALESCE(seats, 0),
     next_end - %(d)s,
+    customer_since,
+    COALESCE(customer_since BETWEEN %(d89)s AND %(d)s, false),
     COALESCE(users_30d, 0), COALESCE(users_7d, 0), COALESCE(user_days_30d, 0),
     COALESCE(events_30d, 0), COALESCE(events_prev_30d, 0), COALESCE(minutes_30d, 0),
     COALESCE(sessions_30d, 0), COALESCE(features_30d, 0),
