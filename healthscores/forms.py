@@ -1,9 +1,33 @@
-"""Validation of health models, shared by the admin and the health lab."""
+"""Validation of health models, shared by the admin and the health lab: the rules exist once."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from healthscores.models import HealthComponent, HealthModel
+from healthscores.models import METRIC_CHOICES, HealthComponent, HealthModel
+from healthscores.scoring import Component, Definition
+
+
+def check_thresholds(green, yellow) -> None:
+    if green is not None and yellow is not None and not 0 < yellow < green <= 100:
+        raise ValidationError("Thresholds must satisfy 0 < yellow < green <= 100.")
+
+
+def check_component(form: forms.Form, cleaned: dict) -> None:
+    """Field errors for one component: a weight >= 0, and good different from bad."""
+    weight = cleaned.get("weight")
+    if weight is not None and weight < 0:
+        form.add_error("weight", "A weight cannot be negative.")
+    if cleaned.get("bad") is not None and cleaned.get("bad") == cleaned.get("good"):
+        form.add_error("good", "Good must differ from bad (the score is linear between them).")
+
+
+def check_components(components: list[dict]) -> None:
+    metrics = [data.get("metric") for data in components]
+    duplicates = sorted({m for m in metrics if metrics.count(m) > 1})
+    if duplicates:
+        raise ValidationError(f"Each metric may appear once: {', '.join(duplicates)}.")
+    if not any((data.get("weight") or 0) > 0 for data in components):
+        raise ValidationError("At least one component needs a weight above 0.")
 
 
 class HealthModelForm(forms.ModelForm):
@@ -13,9 +37,7 @@ class HealthModelForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        green, yellow = cleaned.get("green_threshold"), cleaned.get("yellow_threshold")
-        if green is not None and yellow is not None and not 0 < yellow < green <= 100:
-            raise ValidationError("Thresholds must satisfy 0 < yellow < green <= 100.")
+        check_thresholds(cleaned.get("green_threshold"), cleaned.get("yellow_threshold"))
         if cleaned.get("is_active"):
             others = HealthModel.objects.filter(
                 is_active=True, segment=cleaned.get("segment", "")
@@ -36,25 +58,82 @@ class HealthComponentForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        weight = cleaned.get("weight")
-        if weight is not None and weight < 0:
-            self.add_error("weight", "A weight cannot be negative.")
-        if cleaned.get("bad") is not None and cleaned.get("bad") == cleaned.get("good"):
-            self.add_error("good", "Good must differ from bad (the score is linear between them).")
+        check_component(self, cleaned)
         return cleaned
+
+
+def _kept(formset) -> list[dict]:
+    return [f.cleaned_data for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")]  # fmt: skip
 
 
 class HealthComponentFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        kept = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        metrics = [data.get("metric") for data in kept]
-        duplicates = sorted({m for m in metrics if metrics.count(m) > 1})
-        if duplicates:
-            raise ValidationError(f"Each metric may appear once: {', '.join(duplicates)}.")
-        if not any((data.get("weight") or 0) > 0 for data in kept):
-            raise ValidationError("At least one component needs a weight above 0.")
+        check_components(_kept(self))
+
+
+# The health lab: a proposal that is previewed, not saved (unless asked, with permission).
+
+
+class LabThresholdsForm(forms.Form):
+    green = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Green from")
+    yellow = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Yellow from")
+
+    def clean(self):
+        cleaned = super().clean()
+        check_thresholds(cleaned.get("green"), cleaned.get("yellow"))
+        return cleaned
+
+
+class LabComponentForm(forms.Form):
+    metric = forms.ChoiceField(choices=[("", "—"), *METRIC_CHOICES], required=False)
+    weight = forms.FloatField(min_value=0, max_value=1000, required=False)
+    bad = forms.FloatField(required=False)
+    good = forms.FloatField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("metric"):
+            return {}  # an empty row is ignored
+        for name in ("weight", "bad", "good"):
+            if cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, "Required for a component.")
+        check_component(self, cleaned)
+        return cleaned
+
+
+class BaseLabComponentFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        check_components([f.cleaned_data for f in self.forms if f.cleaned_data])
+
+
+LabComponentFormSet = forms.formset_factory(
+    LabComponentForm, formset=BaseLabComponentFormSet, extra=2, max_num=30, validate_max=True
+)
+
+
+def lab_definition(thresholds: LabThresholdsForm, components) -> Definition:
+    """The proposal the valid lab forms describe."""
+    return Definition(
+        green=float(thresholds.cleaned_data["green"]),
+        yellow=float(thresholds.cleaned_data["yellow"]),
+        components=tuple(
+            Component(f.cleaned_data["metric"], f.cleaned_data["weight"], f.cleaned_data["bad"],
+                      f.cleaned_data["good"])
+            for f in components.forms
+            if f.cleaned_data
+        ),
+    )  # fmt: skip
+
+
+def lab_initial(definition: Definition) -> tuple[dict, list[dict]]:
+    """Initial data for the lab forms from a definition."""
+    thresholds = {"green": definition.green, "yellow": definition.yellow}
+    components = [
+        {"metric": c.metric, "weight": c.weight, "bad": c.bad, "good": c.good}
+        for c in definition.components
+    ]
+    return thresholds, components

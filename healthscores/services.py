@@ -12,6 +12,7 @@ from healthscores.defaults import build_definition
 from healthscores.models import (
     Alert,
     AlertStatus,
+    HealthComponent,
     HealthModel,
     HealthModelVersion,
     SentimentOverride,
@@ -105,3 +106,20 @@ def rescore_enqueue(*, days: int) -> tuple[date, date] | None:
     first = latest.as_of - timedelta(days=days - 1)
     rescore.apply_async(args=[first.isoformat(), latest.as_of.isoformat()], retry=False)
     return first, latest.as_of
+
+
+def health_model_apply(
+    *, model: HealthModel, definition, user: AbstractBaseUser
+) -> HealthModelVersion | None:
+    """Give the model the thresholds and components of a lab proposal and publish the version;
+    returns it, or None when nothing changed."""
+    with transaction.atomic():
+        model.green_threshold = definition.green
+        model.yellow_threshold = definition.yellow
+        model.save(update_fields=["green_threshold", "yellow_threshold", "updated_at"])
+        model.components.all().delete()
+        HealthComponent.objects.bulk_create(
+            HealthComponent(model=model, metric=c.metric, weight=c.weight, bad=c.bad, good=c.good)
+            for c in definition.components
+        )
+        return health_model_publish(model=model, user=user)

@@ -1,0 +1,171 @@
+"""The health lab page: preview, backtest, suggest and (with permission) save health weights."""
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from kombu.exceptions import OperationalError
+
+from accounts.access import user_sees_all_accounts
+from accounts.models import Account
+from healthscores import charts, lab
+from healthscores.forms import (
+    LabComponentFormSet,
+    LabThresholdsForm,
+    lab_definition,
+    lab_initial,
+)
+from healthscores.models import HealthModel
+from healthscores.scoring import Definition
+from healthscores.selectors import override_disagreement
+from healthscores.services import health_model_apply, rescore_enqueue
+from metrics.models import SnapshotRun
+from metrics.selectors import latest_snapshot_run
+
+CHANGE_PERMISSION = "healthscores.change_healthmodel"
+
+
+def _require_lab_access(request: HttpRequest) -> None:
+    if not (request.user.is_staff or user_sees_all_accounts(request.user)):
+        raise PermissionDenied("The health lab is for admins and leaders.")
+
+
+def _cached_sample(run: SnapshotRun) -> lab.Sample:
+    """The backtest reads a year of snapshots; reuse it until the next snapshot run."""
+    key = f"health-lab-sample:{run.as_of}:{run.finished_at.timestamp()}"
+    sample = cache.get(key)
+    if sample is None:
+        sample = lab.load_sample(run.as_of)
+        cache.set(key, sample, timeout=6 * 3600)
+    return sample
+
+
+def _model_for(request: HttpRequest) -> HealthModel | None:
+    model_id = request.GET.get("model") or request.POST.get("model")
+    if model_id and str(model_id).isdigit():
+        return get_object_or_404(HealthModel, pk=model_id)
+    return HealthModel.objects.filter(is_active=True, segment="").first()
+
+
+def _current_definition(model: HealthModel) -> Definition | None:
+    latest = model.versions.order_by("-number").first()
+    return Definition.from_json(latest.definition) if latest else None
+
+
+def health_lab(request: HttpRequest) -> HttpResponse:
+    _require_lab_access(request)
+    model, run = _model_for(request), latest_snapshot_run()
+    current = _current_definition(model) if model else None
+    if model is None or current is None or run is None:
+        return render(request, "healthscores/lab.html", {"empty": True, "model": model})
+    sample = _cached_sample(run)
+    proposal, suggestion_note = current, None
+    initial_thresholds, initial_components = lab_initial(current)
+    thresholds = LabThresholdsForm(initial=initial_thresholds)
+    components = LabComponentFormSet(initial=initial_components, prefix="c")
+    if request.method == "POST":
+        thresholds = LabThresholdsForm(request.POST)
+        components = LabComponentFormSet(request.POST, prefix="c")
+        if thresholds.is_valid() and components.is_valid():
+            proposal = lab_definition(thresholds, components)
+            action = request.POST.get("action", "preview")
+            if action == "save":
+                return _save(request, model, proposal)
+            if action == "suggest":
+                proposal, before, after = lab.suggest_weights(proposal, sample)
+                suggestion_note = _suggestion_note(before, after)
+                initial_thresholds, initial_components = lab_initial(proposal)
+                thresholds = LabThresholdsForm(initial=initial_thresholds)
+                components = LabComponentFormSet(initial=initial_components, prefix="c")
+    context = _results_context(current, proposal, sample)
+    context.update(
+        model=model,
+        models=HealthModel.objects.order_by("segment", "name"),
+        run=run,
+        thresholds=thresholds,
+        components=components,
+        suggestion_note=suggestion_note,
+        can_save=request.user.has_perm(CHANGE_PERMISSION),
+        disagreement=override_disagreement(as_of=run.as_of),
+    )
+    return render(request, "healthscores/lab.html", context)
+
+
+def _results_context(current: Definition, proposal: Definition, sample: lab.Sample) -> dict:
+    now, then = lab.evaluate(current, sample), lab.evaluate(proposal, sample)
+    changes = lab.band_changes(current, proposal, sample)
+    names = dict(
+        Account.objects.filter(pk__in=[c["account_id"] for c in changes[:50]]).values_list(
+            "pk", "name"
+        )
+    )
+    for change in changes[:50]:
+        change["name"] = names.get(change["account_id"], change["account_id"])
+    return {
+        "current_eval": now,
+        "proposal_eval": then,
+        "horizons": [
+            {
+                "days": h,
+                "current": now.auc.get(h),
+                "proposal": then.auc.get(h),
+                "churner_current": now.mean_churner_score.get(h),
+                "retained_current": now.mean_retained_score.get(h),
+                "churner_proposal": then.mean_churner_score.get(h),
+                "retained_proposal": then.mean_retained_score.get(h),
+            }
+            for h in lab.HORIZONS
+        ],
+        "bands": [
+            {
+                "band": b,
+                "current": now.band_distribution[b],
+                "proposal": then.band_distribution[b],
+                "churn_current": now.churn_rate_by_band[b],
+                "churn_proposal": then.churn_rate_by_band[b],
+            }
+            for b in lab.BANDS
+        ],
+        "changes": changes[:50],
+        "changes_total": len(changes),
+        "churners": sample.churners,
+        "retained": sum(1 for _a, churned, _v in sample.horizons.get(90, []) if not churned),
+        "charts": [
+            charts.to_html(charts.auc_chart(now, then)),
+            charts.to_html(charts.score_gap_chart(now, then)),
+            charts.to_html(charts.band_distribution_chart(now, then)),
+            charts.to_html(charts.churn_by_band_chart(now, then)),
+        ],
+    }
+
+
+def _suggestion_note(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "Not enough churn history to search for better weights."
+    if after <= before:
+        return f"No better weights found: the 90-day AUC stays {before:.3f}."
+    return (
+        f"Suggested weights raise the 90-day AUC from {before:.3f} to {after:.3f} "
+        f"(+{after - before:.3f}). Review them, then preview or save."
+    )
+
+
+def _save(request: HttpRequest, model: HealthModel, proposal: Definition) -> HttpResponse:
+    if not request.user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied("Saving a health model needs the change permission.")
+    version = health_model_apply(model=model, definition=proposal, user=request.user)
+    if version is None:
+        messages.info(request, "Nothing changed: the model already has these weights.")
+        return redirect(f"{request.path}?model={model.pk}")
+    messages.success(request, f"Saved {model.name} as version {version.number}.")
+    if model.is_active:
+        try:
+            queued = rescore_enqueue(days=1)
+        except OperationalError:
+            messages.error(request, "The rescore could not be queued (task broker unreachable);"
+                           " the nightly job will score with the new version.")  # fmt: skip
+        else:
+            if queued:
+                messages.info(request, f"Queued a rescore of {queued[1]}.")
+    return redirect(f"{request.path}?model={model.pk}")
