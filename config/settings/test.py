@@ -1,5 +1,7 @@
 """Test settings: the real PostgreSQL and Redis, fast hashing, plain static storage."""
 
+import os
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -11,6 +13,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# A Redis database of its own, so tests never consume a developer's queued tasks.
+# A Redis database of its own, so tests never consume a developer's queued tasks, and a queue
+# per test run, so two suites running at once never take each other's tasks. A worker started
+# by a test is given the same TEST_CELERY_QUEUE.
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default=f"tests-{os.getpid()}")

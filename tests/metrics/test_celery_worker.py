@@ -20,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """`celery worker` in a subprocess, on the test database and the tests' Redis database."""
+def celery_worker_process(transactional_db, django_db_serialized_rollback):
+    """`celery worker` in a subprocess, on the test database, the tests' Redis database and
+    this run's queue. The database is committed to (the worker has its own connection) and
+    restored afterwards, migrations' rows (groups, the default health model) included."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
@@ -46,7 +49,8 @@ def celery_worker_process(transactional_db):
 def _purge_queue() -> None:
     from config.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 @pytest.mark.celery_worker
