@@ -47,6 +47,7 @@ def load_sample(as_of: date) -> Sample:
         base_accounts = health_sql.active_accounts_on(cursor, base_day)
         pairs = [(a, d - timedelta(days=h)) for a, d in churned_on.items() for h in HORIZONS]
         pairs += [(a, as_of - timedelta(days=h)) for a in retained for h in HORIZONS]
+        pairs += [(a, base_day) for a in base_accounts]  # churners too, for churn by band
         pairs += [(a, as_of) for a in health_sql.all_account_ids(cursor)]
         values = health_sql.snapshot_values(cursor, pairs)
     sample = Sample(as_of=as_of)
