@@ -1,6 +1,7 @@
 """Admins tune health models here: components inline, validated, versioned, rescored."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from healthscores.forms import HealthComponentForm, HealthComponentFormSet, HealthModelForm
@@ -62,8 +63,12 @@ class HealthModelAdmin(admin.ModelAdmin):
         version = health_model_publish(model=form.instance, user=request.user)
         if version is not None:
             self.message_user(request, f"Published version {version.number} of the model.")
-        if version is not None and form.instance.is_active:
-            _queue_rescore(self, request, days=1)
+        # A new version of an active model, or a model switched on or off or moved to another
+        # segment, changes scores. Queue the rescore once the change is committed, so that the
+        # worker reads the new version.
+        activation_changed = {"is_active", "segment"} & set(form.changed_data)
+        if (version is not None and form.instance.is_active) or (change and activation_changed):
+            transaction.on_commit(lambda: _queue_rescore(self, request, days=1))
 
     @admin.action(description="Rescore the last 365 days with the active models")
     def rescore_last_365_days(self, request, queryset) -> None:

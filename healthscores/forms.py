@@ -50,6 +50,13 @@ class HealthModelForm(forms.ModelForm):
                 )
         return cleaned
 
+    def _get_validation_exclusions(self):
+        # clean() checks the two model constraints on these fields with clearer messages than
+        # Django's generic "Constraint ... is violated"; the database still enforces them.
+        exclude = super()._get_validation_exclusions()
+        exclude.update({"green_threshold", "yellow_threshold", "is_active", "segment"})
+        return exclude
+
 
 class HealthComponentForm(forms.ModelForm):
     class Meta:

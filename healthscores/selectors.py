@@ -102,7 +102,12 @@ def why_moved(*, account: Account, first: date, second: date) -> ScoreMovement |
 
 def override_disagreement(*, as_of: date) -> dict:
     """How often the latest CSM sentiment of each account disagrees with its computed band."""
-    latest = SentimentOverride.objects.order_by("account_id", "-created_at").distinct("account_id")
+    # The latest view each CSM had recorded by the end of that day, not later ones.
+    latest = (
+        SentimentOverride.objects.filter(created_at__date__lte=as_of)
+        .order_by("account_id", "-created_at")
+        .distinct("account_id")
+    )
     bands = dict(
         AccountSnapshot.objects.filter(
             as_of=as_of, account_id__in=[o.account_id for o in latest]

@@ -53,10 +53,12 @@ def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser) -> None:
 def alert_close(*, alert: Alert, user: AbstractBaseUser) -> None:
     if alert.status != AlertStatus.CLOSED:
         alert.status = AlertStatus.CLOSED
-        alert.closed_at = timezone.now()
+        alert.closed_at, alert.closed_by = timezone.now(), user
         if alert.acknowledged_by is None:
             alert.acknowledged_by, alert.acknowledged_at = user, alert.closed_at
-        alert.save(update_fields=["status", "closed_at", "acknowledged_by", "acknowledged_at"])
+        alert.save(
+            update_fields=["status", "closed_at", "closed_by", "acknowledged_by", "acknowledged_at"]
+        )
 
 
 def sentiment_override_add(

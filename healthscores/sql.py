@@ -156,12 +156,13 @@ def all_account_ids(cursor) -> list[int]:
 
 
 # Alerts for one scored date, set-based: every account at once, at most one unclosed alert per
-# account and reason (the partial unique index), and no new alert of a reason the account had in
-# the last 30 days (90 for a champion leaving, a signal that stays true for 90 days).
+# account and reason (the partial unique index), and no new alert of a reason the account was
+# alerted for in the last 30 days (90 for a champion leaving, a signal that stays true 90 days);
+# counted in snapshot dates, so backfills and the nightly run agree.
 RAISE_ALERTS = """
 WITH today AS (
     SELECT s.account_id, s.health_score, s.health_band, s.champion_left_90d, s.days_to_renewal,
-           a.owner_id
+           s.health_model_version, a.owner_id
     FROM metrics_accountsnapshot s
     JOIN accounts_account a ON a.id = s.account_id
     WHERE s.as_of = %(d)s
@@ -170,12 +171,13 @@ previous AS (
     SELECT account_id, health_band FROM metrics_accountsnapshot WHERE as_of = %(d)s - 1
 ),
 month_ago AS (
-    SELECT account_id, health_score FROM metrics_accountsnapshot WHERE as_of = %(d)s - 30
+    SELECT account_id, health_score, health_model_version
+    FROM metrics_accountsnapshot WHERE as_of = %(d)s - 30
 ),
 candidates AS (
     SELECT t.account_id, t.owner_id, 'entered_red' AS reason,
            format('Health score %%s: entered red.', round(t.health_score::numeric, 1)) AS details
-    FROM today t LEFT JOIN previous p USING (account_id)
+    FROM today t LEFT JOIN previous p USING (account_id)  -- no previous day: alert, not miss
     WHERE t.health_band = 'red' AND p.health_band IS DISTINCT FROM 'red'
     UNION ALL
     SELECT t.account_id, t.owner_id, 'score_drop',
@@ -183,7 +185,9 @@ candidates AS (
                   round((m.health_score - t.health_score)::numeric, 1),
                   round(m.health_score::numeric, 1), round(t.health_score::numeric, 1))
     FROM today t JOIN month_ago m USING (account_id)
+    -- Only scores of the same model version: a new model is not a drop in health.
     WHERE m.health_score - t.health_score >= 15
+      AND m.health_model_version IS NOT DISTINCT FROM t.health_model_version
     UNION ALL
     SELECT t.account_id, t.owner_id, 'champion_left',
            'A champion contact left in the last 90 days.'
@@ -192,7 +196,7 @@ candidates AS (
     SELECT t.account_id, t.owner_id, 'renewal_at_risk',
            format('Renewal in %%s days while %%s.', t.days_to_renewal, t.health_band)
     FROM today t
-    WHERE t.days_to_renewal BETWEEN 0 AND 90 AND t.health_band IN ('yellow', 'red')
+    WHERE t.days_to_renewal BETWEEN 0 AND 90 AND t.health_band <> 'green'
 )
 INSERT INTO healthscores_alert (account_id, owner_id, reason, status, as_of, details, due_on,
                                 created_at)

@@ -270,13 +270,6 @@ def test_only_one_model_may_be_active_per_segment(admin_client):
     assert not HealthModel.objects.filter(name="Enterprise B").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Besides the form's clear message, the admin shows Django's generic "
-    "'Constraint “health_thresholds_ordered” is violated.' / 'Constraint "
-    "“one_active_model_per_segment” is violated.' (ModelForm validates model constraints "
-    "again; the constraints have no violation_error_message).",
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -316,8 +309,15 @@ def test_deleting_every_weighted_component_is_refused(admin_client, default_mode
 # Publishing versions and queueing rescores.
 
 
+# Real commits: the rescore is queued when the admin's transaction commits, in time for its
+# message to reach the page, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_changing_a_weight_of_the_active_model_publishes_the_next_version_and_queues_a_rescore(
-    admin_client, admin_user, default_model, queued_rescores, snapshots_until_end_of_march
+    admin_client,
+    admin_user,
+    default_model,
+    queued_rescores,
+    snapshots_until_end_of_march,
 ):
     response = admin_client.post(
         change_url(default_model),
@@ -340,12 +340,18 @@ def test_changing_a_weight_of_the_active_model_publishes_the_next_version_and_qu
 
 
 def test_changing_a_threshold_of_the_active_model_publishes_a_version(
-    admin_client, default_model, queued_rescores, snapshots_until_end_of_march
+    admin_client,
+    default_model,
+    queued_rescores,
+    snapshots_until_end_of_march,
+    django_capture_on_commit_callbacks,
 ):
     data = default_model_data(default_model)
     data["green_threshold"] = "75"
 
-    admin_client.post(change_url(default_model), data)
+    # The rescore is queued once the admin's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(change_url(default_model), data)
 
     version = latest_version(default_model)
     assert (version.number, version.definition["green"]) == (2, 75)
@@ -417,6 +423,9 @@ def test_changing_an_inactive_model_publishes_a_version_but_queues_no_rescore(
     assert queued_rescores == []
 
 
+# Real commits: the rescore is queued when the admin's transaction commits, in time for its
+# message to reach the page, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_change_before_any_snapshot_says_there_is_nothing_to_rescore(
     admin_client, default_model, queued_rescores
 ):
@@ -451,8 +460,14 @@ def test_the_rescore_action_queues_the_365_days_ending_at_the_latest_snapshot(
     assert default_model.versions.count() == 1
 
 
+# Real commits: the rescore is queued when the admin's transaction commits, in time for its
+# message to reach the page, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_unreachable_broker_shows_an_error_and_the_model_is_still_saved(
-    admin_client, default_model, broker_down, snapshots_until_end_of_march
+    admin_client,
+    default_model,
+    broker_down,
+    snapshots_until_end_of_march,
 ):
     response = admin_client.post(
         change_url(default_model),
@@ -482,12 +497,6 @@ def test_the_rescore_action_with_an_unreachable_broker_shows_an_error(
     assert any("could not be queued" in message for message in messages_of(response))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The admin queues the rescore inside the change view's transaction (admin "
-    "changeform_view is atomic), before the new version is committed: a worker can rescore with "
-    "the previous version. It should be queued with transaction.on_commit.",
-)
 def test_the_rescore_is_queued_only_once_the_new_version_is_committed(
     admin_client,
     default_model,
