@@ -39,7 +39,7 @@ format: venv  ## apply ruff's fixes and formatting
 
 test: venv services lint  ## the whole test suite (real PostgreSQL and Redis)
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
-	$(VENV)/bin/pytest --create-db
+	$(VENV)/bin/pytest
 
 BENCH_DATABASE_URL ?= postgres://northstar:northstar@127.0.0.1:5432/northstar_bench
 bench: venv  ## benchmarks at 10,000 accounts in their own database; prints JSON figures

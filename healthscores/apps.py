@@ -6,9 +6,10 @@ class HealthscoresConfig(AppConfig):
     verbose_name = "Health scores"
 
     def ready(self) -> None:
-        # Score each date right after the nightly job writes its KPIs, in the same transaction.
-        from healthscores.services import score_snapshot_date
-        from metrics.services import after_snapshot_hooks
+        # Scores are computed in the nightly job's own INSERT; alerts follow in its transaction.
+        from healthscores.services import health_columns_for_snapshot, score_snapshot_date
+        from metrics import services
 
-        if score_snapshot_date not in after_snapshot_hooks:
-            after_snapshot_hooks.append(score_snapshot_date)
+        services.extra_columns_provider = health_columns_for_snapshot
+        if score_snapshot_date not in services.after_snapshot_hooks:
+            services.after_snapshot_hooks.append(score_snapshot_date)

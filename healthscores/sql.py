@@ -1,98 +1,139 @@
 """The healthscores app's set-based SQL: scoring stored snapshot rows (kpi-spec section 8).
 
 Scoring reads only the snapshot's metric columns and the active models' latest versions, never
-raw records, so rescoring a year of history is one statement. Each account uses the active model
-of its segment, else the active model without a segment.
+raw records: the nightly job scores each row in the same INSERT that computes its metrics, and a
+rescore after a model change is one UPDATE over the stored rows. The scoring expressions are
+generated from each version's definition (numbers and the registry's column names only). Each
+account uses the active model of its segment, else the active model without a segment.
 """
 
+import json
+from dataclasses import dataclass
 from datetime import date
 
+from psycopg import sql
+
 from accounts.sql import execute_logged
+from healthscores.scoring import Definition
 from metrics.registry import SCORABLE_ACCOUNT_METRICS
+from metrics.sql import ExtraColumns
 
-# Snapshot columns are named after the registry's account metric keys.
-_METRIC_VALUE = (
-    "CASE c.metric "
-    + " ".join(f"WHEN '{key}' THEN s.{key}::float8" for key in SCORABLE_ACCOUNT_METRICS)
-    + " END"
-)
+ACTIVE_VERSIONS = """
+SELECT DISTINCT ON (m.id) m.segment, v.id, v.definition
+FROM healthscores_healthmodel m
+JOIN healthscores_healthmodelversion v ON v.model_id = m.id
+WHERE m.is_active
+ORDER BY m.id, v.number DESC
+"""
 
-# The f-string inserts only the registry's own column names (no user input).
-SCORE_SNAPSHOTS = f"""
-WITH active_versions AS (
-    SELECT DISTINCT ON (m.id) m.segment, v.id AS version_id, v.definition
-    FROM healthscores_healthmodel m
-    JOIN healthscores_healthmodelversion v ON v.model_id = m.id
-    WHERE m.is_active
-    ORDER BY m.id, v.number DESC
-),
-targets AS (
-    SELECT s.id AS snapshot_id, COALESCE(own.version_id, fallback.version_id) AS version_id
-    FROM metrics_accountsnapshot s
-    JOIN accounts_account a ON a.id = s.account_id
-    LEFT JOIN active_versions own ON own.segment <> '' AND own.segment = a.segment
-    LEFT JOIN active_versions fallback ON fallback.segment = ''
-    WHERE s.as_of BETWEEN %(first)s AND %(last)s
-),
-components AS (
-    SELECT av.version_id, c.*
-    FROM active_versions av,
-         jsonb_to_recordset(av.definition -> 'components')
-             AS c(position int, metric text, weight float8, bad float8, good float8)
-),
-scored AS (
-    SELECT t.snapshot_id, c.position, c.metric, c.weight, v.value,
-        CASE WHEN v.value IS NOT NULL
-             THEN LEAST(100, GREATEST(0, (v.value - c.bad) / (c.good - c.bad) * 100))
-        END AS score
-    FROM targets t
-    JOIN metrics_accountsnapshot s ON s.id = t.snapshot_id
-    JOIN components c ON c.version_id = t.version_id
-    CROSS JOIN LATERAL (SELECT {_METRIC_VALUE} AS value) v
-),
-weighted AS (
-    SELECT *, SUM(weight) FILTER (WHERE score IS NOT NULL)
-                  OVER (PARTITION BY snapshot_id) AS present_weight
-    FROM scored
-),
-per_snapshot AS (
-    SELECT snapshot_id,
-        SUM(weight * score) FILTER (WHERE score IS NOT NULL) / NULLIF(MAX(present_weight), 0)
-            AS health,
-        jsonb_agg(jsonb_build_object(
-            'metric', metric, 'value', value, 'score', score, 'weight', weight,
-            'contribution', weight * score / NULLIF(present_weight, 0)
-        ) ORDER BY position) AS components
-    FROM weighted
-    GROUP BY snapshot_id
-),
-results AS (
-    SELECT t.snapshot_id, t.version_id, p.health,
-        COALESCE(p.components, '[]'::jsonb) AS components,
-        CASE
-            WHEN p.health IS NULL THEN 'unknown'
-            WHEN round(p.health::numeric, 2) >= (av.definition ->> 'green')::numeric THEN 'green'
-            WHEN round(p.health::numeric, 2) >= (av.definition ->> 'yellow')::numeric THEN 'yellow'
-            ELSE 'red'
-        END AS band
-    FROM targets t
-    LEFT JOIN per_snapshot p ON p.snapshot_id = t.snapshot_id
-    LEFT JOIN active_versions av ON av.version_id = t.version_id
-)
-UPDATE metrics_accountsnapshot s
-SET health_score = r.health,
-    health_band = r.band,
-    health_components = r.components,
-    health_model_version = r.version_id
-FROM results r
-WHERE s.id = r.snapshot_id
-"""  # noqa: S608
+
+@dataclass(frozen=True)
+class ActiveVersion:
+    segment: str
+    version_id: int
+    definition: Definition
+
+
+def active_versions(cursor) -> list[ActiveVersion]:
+    """The latest version of every active model: what scores are computed with."""
+    cursor.execute(ACTIVE_VERSIONS)
+    # Django's connection hands jsonb over as text, for JSONField to decode.
+    return [
+        ActiveVersion(
+            seg, pk, Definition.from_json(json.loads(data) if isinstance(data, str) else data)
+        )
+        for seg, pk, data in cursor.fetchall()
+    ]
+
+
+def _number(value: float) -> str:
+    return f"({float(value)!r}::float8)"
+
+
+def _version_sql(k: int, version: ActiveVersion, row: str) -> tuple[str, tuple[str, ...]]:
+    """LATERAL joins scoring one row `row` with one version, and its four column expressions.
+    The arithmetic is kpi-spec section 8, as in healthscores.scoring."""
+    parts = []
+    for i, c in enumerate(version.definition.components):
+        if c.metric not in SCORABLE_ACCOUNT_METRICS:  # only the registry's own column names
+            raise ValueError(f"unknown metric {c.metric!r} in health model version")
+        value = f"{row}.{c.metric}::float8"
+        parts.append(
+            f"CASE WHEN {value} IS NULL THEN NULL ELSE LEAST(100, GREATEST(0, "
+            f"({value} - {_number(c.bad)}) / ({_number(c.good)} - {_number(c.bad)}) * 100)) "
+            f"END AS s{i}"
+        )
+    components = version.definition.components
+    weights = [_number(c.weight) for c in components]
+    present = " + ".join(f"CASE WHEN h{k}s.s{i} IS NULL THEN 0 ELSE {w} END"
+                         for i, w in enumerate(weights)) or "0"  # fmt: skip
+    weighted = " + ".join(f"COALESCE({w} * h{k}s.s{i}, 0)" for i, w in enumerate(weights)) or "0"
+    joins = (
+        f"CROSS JOIN LATERAL (SELECT {', '.join(parts) or 'NULL AS s'}) h{k}s "
+        f"CROSS JOIN LATERAL (SELECT ({present}) AS present) h{k}w "
+        f"CROSS JOIN LATERAL (SELECT ({weighted}) / NULLIF(h{k}w.present, 0) AS score) h{k}"
+    )
+    score = f"h{k}.score"
+    green, yellow = version.definition.green, version.definition.yellow
+    band = (
+        f"CASE WHEN {score} IS NULL THEN 'unknown' "
+        f"WHEN round({score}::numeric, 2) >= {float(green)!r} THEN 'green' "
+        f"WHEN round({score}::numeric, 2) >= {float(yellow)!r} THEN 'yellow' ELSE 'red' END"
+    )
+    objects = ", ".join(
+        f"jsonb_build_object('metric', '{c.metric}', 'value', {row}.{c.metric}::float8, "
+        f"'score', h{k}s.s{i}, 'weight', {w}, "
+        f"'contribution', {w} * h{k}s.s{i} / NULLIF(h{k}w.present, 0))"
+        for i, (c, w) in enumerate(zip(components, weights, strict=True))
+    )
+    return joins, (score, band, f"jsonb_build_array({objects})", str(int(version.version_id)))
+
+
+_NO_MODEL = ("NULL::float8", "'unknown'", "'[]'::jsonb", "NULL::integer")
+HEALTH_COLUMNS = ("health_score", "health_band", "health_components", "health_model_version")
+
+
+def health_columns(versions: list[ActiveVersion], *, row: str, segment: str) -> ExtraColumns:
+    """Expressions scoring the snapshot row `row` with the active model of its segment (the
+    expression `segment`), else the model without a segment; computed inline, row by row, so
+    scoring costs no extra pass over the table."""
+    joins, by_segment = [], {}
+    for k, version in enumerate(versions):
+        version_joins, columns = _version_sql(k, version, row)
+        joins.append(version_joins)
+        by_segment[version.segment] = columns
+    default = by_segment.pop("", _NO_MODEL)
+
+    def pick(i: int) -> str:
+        if not by_segment:
+            return default[i]
+        cases = " ".join(
+            f"WHEN {segment} = {sql.Literal(seg).as_string()} THEN {columns[i]}"
+            for seg, columns in by_segment.items()
+        )
+        return f"CASE {cases} ELSE {default[i]} END"
+
+    return ExtraColumns(
+        values={name: pick(i) for i, name in enumerate(HEALTH_COLUMNS)}, joins=" ".join(joins)
+    )
 
 
 def score_snapshots(cursor, *, first: date, last: date) -> int:
-    """Score every snapshot row dated first..last with the active models; returns rows."""
+    """Rescore the stored snapshot rows dated first..last with the active models; returns rows.
+    Reads only snapshot columns, never raw records."""
+    columns = health_columns(active_versions(cursor), row="v", segment="a.segment")
+    # Generated from numbers, the registry's column names and quoted literals only.
+    statement = (
+        "UPDATE metrics_accountsnapshot t SET "  # noqa: S608
+        + ", ".join(f"{name} = r.{name}" for name in HEALTH_COLUMNS)
+        + " FROM (SELECT v.id, "
+        + ", ".join(f"{expr} AS {name}" for name, expr in columns.values.items())
+        + " FROM metrics_accountsnapshot v JOIN accounts_account a ON a.id = v.account_id "
+        + columns.joins
+        + " WHERE v.as_of BETWEEN %(first)s AND %(last)s) r WHERE t.id = r.id"
+    )
     return execute_logged(
-        cursor, SCORE_SNAPSHOTS, {"first": first, "last": last},
+        cursor, statement, {"first": first, "last": last},
         label=f"score snapshots {first}..{last}",
     )  # fmt: skip
 

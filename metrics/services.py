@@ -13,17 +13,28 @@ from metrics.models import SnapshotRun
 
 logger = logging.getLogger("northstar.metrics")
 
-# Called after each date is stored, inside its transaction: scoring plugs in here so that a
-# date's KPIs and health scores are replaced together. Set by the healthscores app.
+# Other apps plug into the job without metrics importing them (the healthscores app sets both):
+# a provider of extra columns computed in the same INSERT (health scores), and hooks called
+# after each date is stored, inside its transaction (alerts).
+extra_columns_provider: Callable[[], metrics_sql.ExtraColumns] | None = None
 after_snapshot_hooks: list[Callable[[date], None]] = []
 
 
-def snapshot_recompute(*, as_of: date) -> SnapshotRun:
+def _extra_columns() -> metrics_sql.ExtraColumns:
+    return extra_columns_provider() if extra_columns_provider else metrics_sql.NO_EXTRA_COLUMNS
+
+
+def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
     """Replace every account's snapshot row of `as_of` in one transaction: a crash half-way
-    leaves the previous rows of that date intact, and running it twice gives the same rows."""
+    leaves the previous rows of that date intact, and running it twice gives the same rows.
+    A range passes `features_seen` (the same for every date) so it is read only once."""
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        accounts = metrics_sql.replace_snapshot(cursor, as_of)
+        if features_seen is None:
+            features_seen = metrics_sql.features_seen(cursor)
+        accounts = metrics_sql.replace_snapshot(
+            cursor, as_of, features=features_seen, extra=_extra_columns()
+        )
         for hook in after_snapshot_hooks:
             hook(as_of)
         run, _created = SnapshotRun.objects.update_or_create(
@@ -51,8 +62,10 @@ def snapshot_recompute_range(
     """Recompute each date of [first, last], each in its own transaction, so an interrupted
     backfill keeps the dates it finished and can simply be run again."""
     runs = []
+    with connection.cursor() as cursor:
+        features = metrics_sql.features_seen(cursor)
     for day in dates_between(first, last):
-        run = snapshot_recompute(as_of=day)
+        run = snapshot_recompute(as_of=day, features_seen=features)
         runs.append(run)
         if on_date:
             on_date(run)

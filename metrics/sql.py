@@ -51,8 +51,8 @@ class Period:
             "t_p0": local_midnight(p0),
             "t_90": local_midnight(d - timedelta(days=89)),
             "t_180": local_midnight(d - timedelta(days=179)),
-            "month_before": [before for before, _last in months],
-            "month_last": [last for _before, last in months],
+            **{f"before_{k}": before for k, (before, _last) in enumerate(months)},
+            **{f"last_{k}": last for k, (_before, last) in enumerate(months)},
         }
 
 
@@ -70,7 +70,7 @@ def _previous_month(first: date) -> date:
 
 DELETE_SNAPSHOT = "DELETE FROM metrics_accountsnapshot WHERE as_of = %(d)s"
 
-INSERT_SNAPSHOT = """
+_INSERT_SNAPSHOT = """
 WITH
 contract_sums AS (
     SELECT account_id,
@@ -103,25 +103,12 @@ renewals AS (
     WHERE c.mrr > 0 AND c.end_date BETWEEN %(p0)s AND %(d)s
     GROUP BY c.account_id
 ),
-months AS (
-    SELECT * FROM unnest(%(month_before)s::date[], %(month_last)s::date[])
-        WITH ORDINALITY AS m(before, last, k)
-),
-account_months AS (
-    SELECT c.account_id, m.k,
-        COALESCE(SUM(c.mrr) FILTER (WHERE c.start_date <= m.before
-                    AND (c.end_date IS NULL OR c.end_date >= m.before)), 0) AS m0,
-        COALESCE(SUM(c.mrr) FILTER (WHERE c.start_date <= m.last
-                    AND (c.end_date IS NULL OR c.end_date >= m.last)), 0) AS m1
-    FROM accounts_contract c CROSS JOIN months m
-    WHERE c.start_date <= %(d)s
-    GROUP BY c.account_id, m.k
-),
 monthly AS (
     SELECT account_id,
-        array_agg(m0 ORDER BY k) AS starting,
-        array_agg(GREATEST(m0 - m1, 0) ORDER BY k) AS lost
-    FROM account_months
+        ARRAY[{starting}] AS starting,
+        ARRAY[{lost}] AS lost
+    FROM accounts_contract
+    WHERE start_date <= %(d)s
     GROUP BY account_id
 ),
 usage_sums AS (
@@ -138,9 +125,6 @@ usage_sums AS (
     FROM accounts_usagedaily
     WHERE date BETWEEN %(d59)s AND %(d)s
     GROUP BY account_id
-),
-features AS (
-    SELECT COUNT(DISTINCT feature) AS seen FROM accounts_usagedaily
 ),
 tickets AS (
     SELECT account_id,
@@ -209,16 +193,15 @@ account_rows AS (
         cs.seats, cs.next_end, cs.customer_since, cs.contracts_started, cs.started_arr,
         cs.started_tcv, r.eligible, r.renewed, mo.starting, mo.lost,
         u.users_30d, u.users_7d, u.user_days_30d, u.features_30d, u.events_30d,
-        u.events_prev_30d, u.minutes_30d, u.sessions_30d, f.seen AS features_seen,
+        u.events_prev_30d, u.minutes_30d, u.sessions_30d,
         t.open_now, t.opened_90d, t.first_response_hours_90d, t.fcr_90d, t.opened_p,
         t.first_responses_p, t.first_response_hours_p, t.resolved_p, t.resolution_hours_p,
         t.fcr_p,
         s.nps_180d, s.csat_180d, s.ces_180d, s.nps_promoters, s.nps_detractors,
         s.nps_responses, s.csat_satisfied, s.csat_responses, s.ces_score_sum, s.ces_responses,
         ch.account_id IS NOT NULL AS champion_left,
-        a.trial_started_on, a.converted_on, a.onboarded_on, a.created_on
+        a.trial_started_on, a.converted_on, a.onboarded_on, a.created_on, a.segment
     FROM accounts_account a
-    CROSS JOIN features f
     LEFT JOIN contract_sums cs ON cs.account_id = a.id
     LEFT JOIN renewals r ON r.account_id = a.id
     LEFT JOIN monthly mo ON mo.account_id = a.id
@@ -226,24 +209,8 @@ account_rows AS (
     LEFT JOIN tickets t ON t.account_id = a.id
     LEFT JOIN surveys s ON s.account_id = a.id
     LEFT JOIN champions ch ON ch.account_id = a.id
-)
-INSERT INTO metrics_accountsnapshot (
-    as_of, account_id, computed_at,
-    mrr, arr, starting_mrr, movement, movement_mrr, seats, days_to_renewal,
-    customer_since, is_onboarding,
-    active_users_30d, active_users_7d, active_user_days_30d, events_30d, events_prev_30d,
-    minutes_30d, sessions_30d, features_used_30d, seat_utilization, usage_trend,
-    feature_adoption, time_on_platform_minutes,
-    open_tickets, tickets_90d, avg_first_response_hours_90d, fcr_rate_90d,
-    nps_180d, csat_180d, ces_180d, champion_left_90d,
-    paid_before_period, renewals_eligible, renewals_renewed, contracts_started,
-    contracts_started_arr, contracts_started_tcv, trial_started, trial_converted, onboarded,
-    days_to_onboard, tickets_opened, first_responses, first_response_hours, tickets_resolved,
-    resolution_hours, resolved_first_contact, nps_promoters, nps_detractors, nps_responses,
-    csat_satisfied, csat_responses, ces_score_sum, ces_responses,
-    monthly_starting_mrr, monthly_lost_mrr,
-    health_score, health_band, health_components, health_model_version
-)
+),
+computed ({columns}, segment) AS (
 SELECT
     %(d)s, account_id, now(),
     m1, 12 * m1, m0,
@@ -270,7 +237,7 @@ SELECT
     COALESCE(sessions_30d, 0), COALESCE(features_30d, 0),
     100.0 * COALESCE(users_30d, 0) / NULLIF(seats, 0),
     100.0 * (COALESCE(events_30d, 0) - events_prev_30d) / NULLIF(events_prev_30d, 0),
-    100.0 * COALESCE(features_30d, 0) / NULLIF(features_seen, 0),
+    100.0 * COALESCE(features_30d, 0) / NULLIF(%(features_seen)s, 0),
     minutes_30d / NULLIF(user_days_30d, 0),
     COALESCE(open_now, 0), COALESCE(opened_90d, 0), first_response_hours_90d, fcr_90d,
     nps_180d, csat_180d, ces_180d, champion_left::int,
@@ -288,13 +255,98 @@ SELECT
     COALESCE(ces_responses, 0),
     COALESCE(starting, array_fill(0::numeric, ARRAY[12])),
     COALESCE(lost, array_fill(0::numeric, ARRAY[12])),
-    NULL, 'unknown', '[]'::jsonb, NULL
+    segment
 FROM account_rows
+)
+INSERT INTO metrics_accountsnapshot ({columns}, {extra_columns})
+SELECT {computed_columns}, {extra_values}
+FROM computed v {extra_joins}
 """
 
 
-def replace_snapshot(cursor, as_of: date) -> int:
-    """Delete and recompute one date's rows (call inside a transaction); returns rows written."""
-    params = Period(as_of).params()
+def _mrr_on(day: str) -> str:
+    return (
+        f"COALESCE(SUM(mrr) FILTER (WHERE start_date <= %({day})s "
+        f"AND (end_date IS NULL OR end_date >= %({day})s)), 0)"
+    )
+
+
+# The columns the statement computes, in the order of its SELECT list.
+SNAPSHOT_COLUMNS = (
+    "as_of", "account_id", "computed_at",
+    "mrr", "arr", "starting_mrr", "movement", "movement_mrr", "seats", "days_to_renewal",
+    "customer_since", "is_onboarding",
+    "active_users_30d", "active_users_7d", "active_user_days_30d", "events_30d", "events_prev_30d",
+    "minutes_30d", "sessions_30d", "features_used_30d", "seat_utilization", "usage_trend",
+    "feature_adoption", "time_on_platform_minutes",
+    "open_tickets", "tickets_90d", "avg_first_response_hours_90d", "fcr_rate_90d",
+    "nps_180d", "csat_180d", "ces_180d", "champion_left_90d",
+    "paid_before_period", "renewals_eligible", "renewals_renewed", "contracts_started",
+    "contracts_started_arr", "contracts_started_tcv", "trial_started", "trial_converted",
+    "onboarded", "days_to_onboard", "tickets_opened", "first_responses", "first_response_hours",
+    "tickets_resolved", "resolution_hours", "resolved_first_contact", "nps_promoters",
+    "nps_detractors", "nps_responses", "csat_satisfied", "csat_responses", "ces_score_sum",
+    "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExtraColumns:
+    """Columns another app computes in the same INSERT from the computed row `v` (and the
+    account's `v.segment`): SQL expressions by column, and the joins they need. Health scores
+    are written this way, so that a date's rows are written once, never updated."""
+
+    values: dict[str, str]
+    joins: str = ""
+
+
+NO_EXTRA_COLUMNS = ExtraColumns(
+    values={
+        "health_score": "NULL",
+        "health_band": "'unknown'",
+        "health_components": "'[]'::jsonb",
+        "health_model_version": "NULL",
+    }
+)
+
+
+def insert_snapshot_statement(extra: ExtraColumns) -> str:
+    return (
+        _INSERT_WITH_ARRAYS.replace("{columns}", ", ".join(SNAPSHOT_COLUMNS))
+        .replace("{computed_columns}", ", ".join(f"v.{c}" for c in SNAPSHOT_COLUMNS))
+        .replace("{extra_columns}", ", ".join(extra.values))
+        .replace("{extra_values}", ", ".join(extra.values.values()))
+        .replace("{extra_joins}", extra.joins)
+    )
+
+
+# The 12-month arrays in one pass over the contracts: MRR on the day before each month, and
+# the MRR lost in it (churn and contraction: what fell from the start to the end of the month).
+_INSERT_WITH_ARRAYS = _INSERT_SNAPSHOT.replace(
+    "{starting}", ", ".join(_mrr_on(f"before_{k}") for k in range(12))
+).replace(
+    "{lost}",
+    ", ".join(f"GREATEST({_mrr_on(f'before_{k}')} - {_mrr_on(f'last_{k}')}, 0)" for k in range(12)),
+)
+
+# Distinct features ever seen in any usage row: the same for every date of a run, so it is read
+# once per run rather than once per date (a pass over the largest table).
+FEATURES_SEEN = "SELECT count(*) FROM (SELECT feature FROM accounts_usagedaily GROUP BY feature) f"
+
+
+def features_seen(cursor) -> int:
+    cursor.execute(FEATURES_SEEN)
+    return cursor.fetchone()[0]
+
+
+def replace_snapshot(
+    cursor, as_of: date, *, features: int, extra: ExtraColumns = NO_EXTRA_COLUMNS
+) -> int:
+    """Delete and recompute one date's rows (call inside a transaction); returns rows written.
+    `features` is `features_seen()`; `extra` adds columns computed by other apps."""
+    params = {**Period(as_of).params(), "features_seen": features}
+    # Sorts and hashes of a date's usage window fit in memory instead of spilling to disk.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     execute_logged(cursor, DELETE_SNAPSHOT, params, label=f"delete snapshot {as_of}")
-    return execute_logged(cursor, INSERT_SNAPSHOT, params, label=f"insert snapshot {as_of}")
+    statement = insert_snapshot_statement(extra)
+    return execute_logged(cursor, statement, params, label=f"insert snapshot {as_of}")
