@@ -1,22 +1,262 @@
-"""Account pages. The full list and 360 page arrive with the pages issue; this is the home."""
+"""Account pages: the accounts list (the home), its CSV export and the account 360 page.
 
+Every view reaches accounts through accounts.access, reads snapshots through selectors and
+renders an explicit context; each page costs a fixed number of queries whatever the data size.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import get_account_for_user
-from accounts.selectors import account_list_for_user, last_imports_by_kind
+from accounts import charts, selectors
+from accounts.access import get_account_for_user, user_sees_all_accounts
+from accounts.exports import csv_lines
+from accounts.forms import (
+    RENEWAL_WINDOWS,
+    AccountListForm,
+    NoteForm,
+    ScoreMovementForm,
+    SentimentOverrideForm,
+)
+from accounts.models import Account
+from accounts.services import note_add
+from healthscores.selectors import account_alerts, override_history, version_labels, why_moved
+from metrics.registry import ACCOUNT
+
+PAGE_SIZE = 50
+NOTE_PERMISSION = "accounts.add_note"
+
+# The list's sortable columns: (sort key, heading, registry key for its tooltip, numeric, the
+# direction of the first click: at-risk and big accounts first).
+LIST_COLUMNS = (
+    ("name", "Account", None, False, ""),
+    ("owner", "Owner", None, False, ""),
+    ("mrr", "MRR", "mrr", True, "-"),
+    ("health", "Health", "health_score", True, ""),
+    ("health_change", "30-day change", "health_score", True, ""),
+    ("renewal", "Renewal", "days_to_renewal", True, ""),
+    ("nps", "NPS", "nps_180d", True, ""),
+    ("open_tickets", "Open tickets", "open_tickets", True, "-"),
+)
 
 
+def _column_title(key: str, kpi_key: str | None) -> str:
+    if kpi_key is None:
+        return ""
+    if key == "health_change":
+        return f"The health score minus its value 30 days earlier. {ACCOUNT[kpi_key].definition}"
+    return ACCOUNT[kpi_key].definition
+
+
+def _sort_columns(current: str) -> list[dict]:
+    """Each column's heading, tooltip, its link's sort value (a click on the current column
+    flips it) and its aria-sort state."""
+    columns = []
+    for key, heading, kpi_key, numeric, first in LIST_COLUMNS:
+        state = ""
+        if current.removeprefix("-") == key:
+            state = "descending" if current.startswith("-") else "ascending"
+        flipped = key if state == "descending" else f"-{key}"
+        columns.append(
+            {
+                "key": key,
+                "heading": heading,
+                "title": _column_title(key, kpi_key),
+                "numeric": numeric,
+                "next": flipped if state else f"{first}{key}",
+                "state": state,
+            }
+        )
+    return columns
+
+
+def _list_params(request: HttpRequest):
+    choices = selectors.account_list_choices(user=request.user)
+    form = AccountListForm(request.GET, choices=choices)
+    return form, form.params()
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:100]
-    accounts = account_list_for_user(user=request.user, search=search)
-    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "search": search, "imports": last_imports_by_kind()}
+    """The accounts list: a CSM lands on the accounts they own (all they may see), a leader on
+    every account; search, filters, sorting and pages are query parameters."""
+    freshness = selectors.data_freshness()
+    form, params = _list_params(request)
+    rows = selectors.account_rows(user=request.user, params=params, as_of=freshness.as_of)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "data_freshness": freshness,
+        "form": form,
+        "params": params,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "sees_all": user_sees_all_accounts(request.user),
+        "renewal_windows": RENEWAL_WINDOWS,
+        "filtered": any(
+            getattr(params, name) not in ("", None, False)
+            for name in ("q", "segment", "owner", "region", "stage", "band", "renewal_within")
+        ),
+        "columns": _sort_columns(params.sort),
+    }
     return render(request, "accounts/home.html", context)
 
 
+@require_GET
+def accounts_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The current filter of the list as CSV: the same rows, the same access rule, every page."""
+    run = selectors.data_freshness().run
+    _form, params = _list_params(request)
+    rows = selectors.account_rows(
+        user=request.user, params=params, as_of=run.as_of if run else None
+    )
+    stamp = run.as_of.isoformat() if run else timezone.localdate().isoformat()
+    response = StreamingHttpResponse(
+        csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
+    return response
+
+
+@require_GET
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    """The account 360 page; for now its header. A CSM gets 404 on an account they do not own."""
+    """The account 360 page; 404 for an account the user may not see."""
     account = get_account_for_user(request.user, account_id)
-    return render(request, "accounts/detail.html", {"account": account})
+    return render_account_page(request, account)
+
+
+@require_POST
+def note_create(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Add a note to the account's log: CSMs and admins may (accounts.add_note); leaders read."""
+    account = get_account_for_user(request.user, account_id)
+    if not request.user.has_perm(NOTE_PERMISSION):
+        raise PermissionDenied("Your role may read notes but not add them.")
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return render_account_page(request, account, note_form=form, status=400)
+    note_add(account=account, author=request.user, body=form.cleaned_data["body"])
+    messages.success(request, "Note added.")
+    return redirect(f"{reverse('account_detail', args=[account.pk])}#notes")
+
+
+def render_account_page(
+    request: HttpRequest,
+    account: Account,
+    *,
+    note_form: NoteForm | None = None,
+    sentiment_form: SentimentOverrideForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The 360 page, also re-rendered with a form's errors after a failed POST."""
+    context = account_page_context(request, account)
+    context["note_form"] = note_form or NoteForm()
+    context["sentiment_form"] = sentiment_form or SentimentOverrideForm()
+    return render(request, "accounts/detail.html", context, status=status)
+
+
+def account_page_context(request: HttpRequest, account: Account) -> dict:
+    """Everything the 360 page shows, in a fixed number of queries: one per kind of record,
+    each bounded (a year of snapshots, a year of tickets and surveys, the newest notes)."""
+    freshness = selectors.data_freshness()
+    as_of = freshness.as_of or timezone.localdate()
+    snapshot = selectors.account_snapshot(account=account, as_of=freshness.as_of)
+    history = selectors.account_history(account=account, last=as_of)
+    year_ago = as_of - timedelta(days=selectors.HISTORY_DAYS - 1)
+    contracts = selectors.account_contracts(account=account)
+    tickets = selectors.account_recent_tickets(account=account, since=year_ago.replace(day=1))
+    responses = selectors.account_survey_responses(account=account, since=year_ago)
+    alerts = account_alerts(account=account)
+    prefetch_related_objects(alerts, "acknowledged_by")  # one query, not one per alert
+    overrides = override_history(account=account)
+    notes = selectors.account_notes(account=account)
+    events = selectors.contract_events(contracts, first=year_ago, last=as_of)
+    return {
+        "data_freshness": freshness,
+        "account": account,
+        "snapshot": snapshot,
+        "health_change": _health_change(history, snapshot),
+        "contract": selectors.active_contract(contracts, as_of),
+        "renewal_on": (
+            as_of + timedelta(days=snapshot.days_to_renewal)
+            if snapshot and snapshot.days_to_renewal is not None
+            else None
+        ),
+        "components": _components(snapshot),
+        "movement": _movement(request, account, freshness.as_of),
+        "charts": _charts(history, events, tickets, responses, as_of),
+        "comments": selectors.latest_comments(responses),
+        "contacts": selectors.account_contacts(account=account),
+        "timeline": selectors.timeline(
+            notes=notes,
+            tickets=tickets,
+            responses=responses,
+            events=events,
+            alerts=alerts,
+            today=timezone.localdate(),
+        ),
+        "alerts": alerts,
+        "sentiment": overrides[0] if overrides else None,
+        "overrides": overrides,
+        "notes": notes,
+    }
+
+
+def _health_change(history, snapshot) -> float | None:
+    if snapshot is None or snapshot.health_score is None:
+        return None
+    earlier = snapshot.as_of - timedelta(days=selectors.HEALTH_CHANGE_DAYS)
+    before = next((p for p in history if p.as_of == earlier), None)
+    if before is None or before.health_score is None:
+        return None
+    return snapshot.health_score - before.health_score
+
+
+def _components(snapshot) -> list[dict]:
+    """The health components with their registry label and definition, largest weight first."""
+    if snapshot is None:
+        return []
+    components = sorted(snapshot.health_components, key=lambda c: -(c.get("weight") or 0))
+    return [
+        {**c, "label": ACCOUNT[c["metric"]].label if c["metric"] in ACCOUNT else c["metric"]}
+        for c in components
+    ]
+
+
+def _movement(request: HttpRequest, account: Account, latest) -> dict:
+    form = ScoreMovementForm(request.GET, latest=latest)
+    dates = form.dates()
+    movement = why_moved(account=account, first=dates[0], second=dates[1]) if dates else None
+    return {
+        "form": form,
+        "dates": dates,
+        "result": movement,
+        "summary": selectors.movement_summary(movement) if movement else "",
+    }
+
+
+def _charts(history, events, tickets, responses, as_of) -> dict[str, str]:
+    versions = {p.health_model_version for p in history if p.health_model_version is not None}
+    labels = version_labels(versions) if len(versions) > 1 else {}
+    latest_version = next(
+        (p.health_model_version for p in reversed(history) if p.health_model_version), None
+    )
+    green, yellow = selectors.band_thresholds(version_id=latest_version)
+    months = selectors.ticket_months(tickets, selectors.month_starts(as_of))
+    window = (history[0].as_of, as_of) if history else None  # the daily charts' time axis
+    figures = {
+        "health": charts.health_figure(history, green=green, yellow=yellow, version_labels=labels),
+        "mrr": charts.mrr_figure(history, events, currency=settings.CURRENCY),
+        "usage": charts.usage_figure(history),
+        "adoption": charts.adoption_figure(history),
+        "tickets": charts.tickets_figure(months),
+        "surveys": charts.surveys_figure(responses, window=window),
+    }
+    return {name: charts.chart_html(fig, div_id=f"chart-{name}") for name, fig in figures.items()}

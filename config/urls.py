@@ -13,5 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/lab/", include("healthscores.lab_urls")),
+    path("health/", include("healthscores.urls")),
+    path("portfolio/", include("metrics.urls")),
     path("", include("accounts.urls")),
 ]

@@ -7,9 +7,11 @@ ratios once, in the KPI registry, so no precomputed cube per filter is needed.
 """
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Account
+from metrics.registry import PORTFOLIO
 
 
 class Movement(models.TextChoices):
@@ -153,3 +155,35 @@ class SnapshotRun(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot of {self.as_of} ({self.accounts} accounts)"
+
+
+class KpiTarget(models.Model):
+    """A goal for one portfolio KPI, for the whole portfolio or one segment; the dashboard shows
+    how close the figure is. Values are in the KPI's unit (95 means 95 % for a rate)."""
+
+    key = models.CharField(
+        max_length=40, help_text="A portfolio KPI key of the registry (metrics/registry.py)."
+    )
+    segment = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Empty: the target of the whole portfolio; else the target of that segment.",
+    )
+    target = models.DecimalField(max_digits=16, decimal_places=4)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["key", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "segment"], name="kpitarget_one_per_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.segment or 'portfolio'}: {self.target}"
+
+    def clean(self) -> None:
+        # Validated here rather than with `choices`, so adding a KPI to the registry needs no
+        # migration.
+        if self.key not in PORTFOLIO:
+            raise ValidationError({"key": f"{self.key!r} is not a portfolio KPI key."})

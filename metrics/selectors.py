@@ -5,17 +5,33 @@ aggregate query; the registry derives ratios and means from those sums. Nothing 
 records.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+)
 from django.db.models.functions import Coalesce
 
-from accounts.models import Account, CostMonth
+from accounts.models import Account, Contract, CostMonth, Ticket
 from metrics.models import AccountSnapshot, Movement, SnapshotRun
 from metrics.registry import portfolio_values
+from metrics.sql import local_midnight
+from surveys.models import SurveyResponse
 
 
 @dataclass(frozen=True)
@@ -137,3 +153,142 @@ def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[A
 
 def latest_snapshot_run() -> SnapshotRun | None:
     return SnapshotRun.objects.order_by("-as_of").first()
+
+
+def portfolio_totals_by_date(
+    *,
+    dates: Iterable[date],
+    accounts: QuerySet[Account],
+    extra: Mapping[str, Aggregate] | None = None,
+) -> dict[date, dict[str, Any]]:
+    """`portfolio_totals` of several dates at once: ONE query grouped by as-of date over the
+    snapshot rows, plus one for the months' spends, whatever the number of dates and accounts.
+
+    `extra` adds aggregates of the caller's own (the dashboard's health bands). Every date asked
+    for is in the result; a date without matching rows gets the totals of no accounts (zeros,
+    and None where a mean has no items), as `portfolio_totals` would.
+    """
+    dates = sorted(set(dates))
+    expressions = {f"total_{key}": value for key, value in {**_TOTALS, **(extra or {})}.items()}
+    rows = (
+        AccountSnapshot.objects.filter(as_of__in=dates, account__in=accounts.values("pk"))
+        .values("as_of")
+        .order_by("as_of")
+        .annotate(**expressions)
+    )
+    # Aggregating an empty queryset runs no query and gives each expression's "no rows" value.
+    empty = AccountSnapshot.objects.none().aggregate(**expressions)
+    grouped = {row.pop("as_of"): row for row in rows}
+    costs = {
+        cost.month: cost
+        for cost in CostMonth.objects.filter(month__in={day.replace(day=1) for day in dates})
+    }
+    return {day: _totals(grouped.get(day, empty), costs.get(day.replace(day=1))) for day in dates}
+
+
+def _totals(aggregated: Mapping[str, Any], costs: CostMonth | None) -> dict[str, Any]:
+    totals = {key.removeprefix("total_"): value for key, value in aggregated.items()}
+    totals["monthly_starting_mrr"] = [totals.pop(f"month_starting_{k}") for k in range(12)]
+    totals["monthly_lost_mrr"] = [totals.pop(f"month_lost_{k}") for k in range(12)]
+    totals["sales_marketing_spend"] = costs.sales_marketing_spend if costs else None
+    totals["retention_spend"] = costs.retention_spend if costs else None
+    return totals
+
+
+# -- Drill-down: the rows behind a portfolio figure, read a page at a time ---------------------
+
+
+def snapshot_rows(
+    *, as_of: date, accounts: QuerySet[Account], condition: Q | None = None, order=()
+) -> QuerySet[AccountSnapshot]:
+    """The snapshot rows of `accounts` on `as_of` matching `condition`, with account and owner."""
+    return (
+        AccountSnapshot.objects.filter(
+            condition or Q(), as_of=as_of, account__in=accounts.values("pk")
+        )
+        .select_related("account__owner")
+        .order_by(*order, "account__name", "pk")
+    )
+
+
+def _period_bounds(as_of: date) -> tuple[datetime, datetime]:
+    """The period's timestamps [P0, D + 1) at workspace-local midnights, as the snapshot SQL
+    reads them, so a drill-down lists exactly the rows its figure counted."""
+    return local_midnight(as_of.replace(day=1)), local_midnight(as_of + timedelta(days=1))
+
+
+def period_survey_responses(
+    *, as_of: date, accounts: QuerySet[Account], kind: str
+) -> QuerySet[SurveyResponse]:
+    """Responses of one kind given in the period of `as_of` (the index on responded_at, kind)."""
+    start, end = _period_bounds(as_of)
+    return (
+        SurveyResponse.objects.filter(
+            kind=kind,
+            responded_at__gte=start,
+            responded_at__lt=end,
+            account__in=accounts.values("pk"),
+        )
+        .select_related("account__owner", "contact")
+        .order_by("-responded_at", "pk")
+    )
+
+
+def renewal_eligible_contracts(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[Contract]:
+    """Paid contracts ending in the period, each annotated `renewed` (kpi-spec section 3: another
+    paid contract of the account starts after its start and within 30 days of its end, even after
+    D) and `renewed_by` (the first such contract's external id)."""
+    window = timedelta(days=30)
+    renewing = Contract.objects.filter(
+        account=OuterRef("account"),
+        mrr__gt=0,
+        start_date__gt=OuterRef("start_date"),
+        start_date__gte=ExpressionWrapper(OuterRef("end_date") - window, output_field=DateField()),
+        start_date__lte=ExpressionWrapper(OuterRef("end_date") + window, output_field=DateField()),
+    ).order_by("start_date", "pk")
+    return (
+        Contract.objects.filter(
+            mrr__gt=0,
+            end_date__gte=as_of.replace(day=1),
+            end_date__lte=as_of,
+            account__in=accounts.values("pk"),
+        )
+        .annotate(
+            renewed=Exists(renewing),
+            renewed_by=Subquery(renewing.values("external_id")[:1]),
+        )
+        .select_related("account__owner")
+        .order_by("end_date", "account__name", "pk")
+    )
+
+
+class TicketSet(TextChoices):
+    """Which tickets a support figure counts (kpi-spec section 4)."""
+
+    OPENED = "opened", "opened in the period"
+    FIRST_RESPONDED = "first_responded", "first answered in the period"
+    RESOLVED = "resolved", "resolved in the period"
+    OPEN = "open", "opened by the as-of date and not resolved by then"
+
+
+def period_tickets(
+    *, as_of: date, accounts: QuerySet[Account], which: TicketSet
+) -> QuerySet[Ticket]:
+    """The tickets behind a support figure, with `response_time` and `resolution_time`."""
+    start, end = _period_bounds(as_of)
+    condition = {
+        TicketSet.OPENED: Q(opened_at__gte=start, opened_at__lt=end),
+        TicketSet.FIRST_RESPONDED: Q(first_response_at__gte=start, first_response_at__lt=end),
+        TicketSet.RESOLVED: Q(resolved_at__gte=start, resolved_at__lt=end),
+        TicketSet.OPEN: Q(opened_at__lt=end)
+        & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=end)),
+    }[which]
+    return (
+        Ticket.objects.filter(condition, account__in=accounts.values("pk"))
+        .annotate(
+            response_time=F("first_response_at") - F("opened_at"),
+            resolution_time=F("resolved_at") - F("opened_at"),
+        )
+        .select_related("account__owner")
+        .order_by("-opened_at", "pk")
+    )

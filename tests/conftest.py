@@ -4,6 +4,7 @@ The personas follow healthchecks' tests: alice is a CSM who owns accounts, bob i
 `leader` sees every account, and `admin_user` (pytest-django's) is a superuser.
 """
 
+import importlib
 import io
 import textwrap
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
 from tests.factories import UserFactory
@@ -103,3 +105,31 @@ def run_import(db) -> Callable[..., ImportRun]:
         return ImportRun(stdout.getvalue(), stderr.getvalue(), error, before, table_counts())
 
     return run
+
+
+def _reference_rows_ensure() -> None:
+    """The rows the migrations install (the three roles, the default health model), again when
+    a transactional test's flush removed them. Serialized rollback should restore them, but the
+    connection it stores them on is context-local and Playwright's greenlets do not always see
+    it; installing them here is idempotent and does not depend on that."""
+    roles = importlib.import_module("accounts.migrations.0002_roles")
+    accounts_perms = Permission.objects.filter(content_type__app_label="accounts")
+    for name, codenames in (("CSM", roles.CSM_PERMISSIONS), ("Leader", roles.LEADER_PERMISSIONS)):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*accounts_perms.filter(codename__in=codenames))
+    admin, _ = Group.objects.get_or_create(name="Admin")
+    admin.permissions.add(*Permission.objects.all())
+    model = importlib.import_module("healthscores.migrations.0002_default_model")
+    model.install_default_model(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def reference_rows(request):
+    """Every test on a really committing database (live server, Celery worker, transaction=True)
+    starts with the roles and the default health model: an earlier such test's flush removed
+    them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if transactional or {"live_server", "transactional_db"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        _reference_rows_ensure()

@@ -1,0 +1,135 @@
+"""Template helpers of every page: the "data as of" line and number formatting by KPI unit.
+
+Formatting lives here and only here (architecture: numbers are formatted only in templates), and
+each metric's label and definition come from the KPI registry, so a tooltip cannot drift from
+the number it explains.
+"""
+
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
+
+from accounts.charts import CURRENCY_SYMBOLS
+from accounts.selectors import DataFreshness, data_freshness
+from metrics.registry import ACCOUNT, Unit
+
+register = template.Library()
+
+DASH = "—"
+MINUS = "\u2212"
+
+
+@register.inclusion_tag("includes/freshness.html", takes_context=True)
+def data_freshness_line(context) -> dict:
+    """The freshness of the data for the header: the view's own reading when it made one (so
+    the page does not read it twice), else two queries of its own."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return {"freshness": None}
+    reading = context.get("data_freshness")
+    return {"freshness": reading if isinstance(reading, DataFreshness) else data_freshness()}
+
+
+@register.filter
+def money(value, places: int = 0) -> str:
+    """12345.6 -> "$12,346" in the workspace currency; a missing value is a dash."""
+    if value in (None, ""):
+        return DASH
+    amount = Decimal(value)
+    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY)
+    text = intcomma(f"{abs(amount):.{int(places)}f}")
+    sign = MINUS if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {settings.CURRENCY}"
+
+
+@register.filter
+def signed(value, places: int = 0) -> str:
+    """+3, -4 or 0: a change, with its sign always shown (a real minus sign, U+2212)."""
+    if value in (None, ""):
+        return DASH
+    number = round(float(value), int(places))
+    if number == 0:
+        return f"{0:.{int(places)}f}"
+    text = f"{abs(number):,.{int(places)}f}"
+    return f"+{text}" if number > 0 else f"{MINUS}{text}"
+
+
+@register.filter
+def definition(key: str) -> str:
+    """The registry's one-sentence definition of an account metric, for a tooltip."""
+    kpi = ACCOUNT.get(key)
+    return kpi.definition if kpi else ""
+
+
+@register.filter
+def label(key: str) -> str:
+    kpi = ACCOUNT.get(key)
+    return kpi.label if kpi else key
+
+
+def _number(value, places: int) -> str:
+    text = f"{float(value):,.{places}f}"
+    return text.replace("-", MINUS)
+
+
+@register.filter
+def metric(value, key: str) -> str:
+    """An account metric's value, formatted by its registry unit."""
+    if value in (None, ""):
+        return DASH
+    kpi = ACCOUNT.get(key)
+    unit = kpi.unit if kpi else None
+    if unit == Unit.MONEY:
+        return money(value)
+    if unit == Unit.PERCENT:
+        number = float(value)
+        places = 0 if abs(number) >= 10 or number.is_integer() else 1
+        return f"{_number(number, places)}%"
+    if unit == Unit.HOURS:
+        return f"{_number(value, 1)} h"
+    if unit == Unit.MINUTES:
+        return f"{_number(value, 0)} min"
+    if unit == Unit.DAYS:
+        return f"{_number(value, 0)} days"
+    if unit == Unit.FLAG:
+        return "Yes" if float(value) else "No"
+    if unit == Unit.SCORE:
+        return _number(value, 0 if key != "ces_180d" else 1)
+    if unit == Unit.COUNT:
+        return intcomma(int(value))
+    return str(value)
+
+
+@register.filter
+def ago(moment) -> str:
+    """A short relative time: "just now", "5 min ago", "3 h ago", "2 d ago"."""
+    if not moment:
+        return DASH
+    seconds = (timezone.now() - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+@register.filter
+def startswith(text, prefix: str) -> bool:
+    return str(text).startswith(prefix)
+
+
+@register.filter
+def in_days(days) -> str:
+    """A countdown: "today", "tomorrow", "in 12 days", "3 days ago"."""
+    if days in (None, ""):
+        return DASH
+    days = int(days)
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"

@@ -1,0 +1,344 @@
+"""The portfolio charts: pure functions from the dashboard's selector output to Plotly figures.
+
+No database, no request: a test builds a `MonthlySeries` by hand and inspects the traces. Every
+trace carries `meta` (the KPI or panel key whose rows a click opens) and, per point, `customdata`
+(the month, as YYYY-MM), so the page can turn a click into a drill-down link.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from metrics.dashboard import RENEWAL_WINDOWS, MonthlySeries, RenewalWindow
+from metrics.models import HealthBand
+
+INK = "#1d2433"
+MUTED = "#5b6478"
+GRID = "#e9ecf3"
+FONT = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+COLORS = {
+    "new": "#2f9e44",
+    "reactivation": "#94d82d",
+    "expansion": "#1c7ed6",
+    "contraction": "#f59f00",
+    "churn": "#e03131",
+    "net": INK,
+    "nrr": "#3b5bdb",
+    "grr": "#15aabf",
+    "crr": "#3b5bdb",
+    "logo_churn": "#e03131",
+    "nps": "#7048e8",
+    "csat": "#0ca678",
+    "ces": "#f76707",
+    HealthBand.GREEN: "#2f9e44",
+    HealthBand.YELLOW: "#fab005",
+    HealthBand.RED: "#e03131",
+    HealthBand.UNKNOWN: "#ced4da",
+}
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+# MRR movements: the three that add MRR above the axis, the two that remove it below.
+MOVEMENT_TRACES = (
+    ("new_mrr", "New", "new", 1),
+    ("reactivation_mrr", "Reactivation", "reactivation", 1),
+    ("expansion_mrr", "Expansion", "expansion", 1),
+    ("contraction_mrr", "Contraction", "contraction", -1),
+    ("churned_mrr", "Churn", "churn", -1),
+)
+BAND_TRACES = (
+    (HealthBand.GREEN, "Green"),
+    (HealthBand.YELLOW, "Yellow"),
+    (HealthBand.RED, "Red"),
+    (HealthBand.UNKNOWN, "Not scored"),
+)
+
+
+def currency_symbol(currency: str) -> str:
+    return CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+
+
+def _number(value: Any) -> float | None:
+    """Plotly wants floats; a missing value stays a gap (None), never a 0."""
+    return None if value is None else float(value)
+
+
+def _numbers(values: Sequence[Any], sign: int = 1) -> list[float | None]:
+    return [None if value is None else sign * float(value) for value in values]
+
+
+def _months(series: MonthlySeries) -> list[str]:
+    return [month.strftime("%Y-%m") for month in series.months]
+
+
+def _layout(title: str, *, height: int = 320, **extra) -> dict:
+    layout = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15, "color": INK}},
+        "height": height,
+        "margin": {"l": 56, "r": 24, "t": 56, "b": 36},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": FONT, "size": 12, "color": MUTED},
+        "legend": {
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": 11},
+        },
+        "hovermode": "x unified",
+        "hoverlabel": {"font": {"family": FONT}},
+        "xaxis": {
+            "type": "category",
+            "tickangle": 0,
+            "showgrid": False,
+            "linecolor": GRID,
+            "tickfont": {"size": 11},
+        },
+        "yaxis": {"gridcolor": GRID, "zerolinecolor": "#c3c9d6", "tickfont": {"size": 11}},
+        "bargap": 0.35,
+    }
+    for key, value in extra.items():
+        layout[key] = {**layout.get(key, {}), **value} if isinstance(value, dict) else value
+    return layout
+
+
+def _month_labels(series: MonthlySeries) -> list[str]:
+    """Short enough to stay horizontal on a half-width chart: "Jan '26"."""
+    return [month.strftime("%b '%y") for month in series.months]
+
+
+def _money_axis(symbol: str) -> dict:
+    # d3's "$" format puts the sign before the symbol (-$10k); a prefix would give $-10k.
+    if symbol == "$":
+        return {"tickformat": "$~s"}
+    return {"tickprefix": symbol, "tickformat": "~s"}
+
+
+def _money_hover(symbol: str, field: str = "y") -> str:
+    return f"%{{{field}:$,.0f}}" if symbol == "$" else f"{symbol}%{{{field}:,.0f}}"
+
+
+def mrr_movements_figure(series: MonthlySeries, *, currency: str = "USD") -> go.Figure:
+    """Stacked bars of the MRR each movement added (above 0) or removed (below 0) per month,
+    with net new MRR as a line."""
+    symbol = currency_symbol(currency)
+    x, months = _month_labels(series), _months(series)
+    figure = go.Figure(layout=_layout("MRR movements by month", barmode="relative"))
+    for key, name, color, sign in MOVEMENT_TRACES:
+        figure.add_bar(
+            x=x,
+            y=_numbers(series.of(key), sign),
+            name=name,
+            marker_color=COLORS[color],
+            meta=key,
+            customdata=months,
+            hovertemplate=f"{name}: {_money_hover(symbol)}<extra></extra>",
+        )
+    figure.add_scatter(
+        x=x,
+        y=_numbers(series.of("net_new_mrr")),
+        name="Net new MRR",
+        mode="lines+markers",
+        line={"color": COLORS["net"], "width": 2.5},
+        marker={"size": 6},
+        meta="net_new_mrr",
+        customdata=months,
+        hovertemplate=f"Net new: {_money_hover(symbol)}<extra></extra>",
+    )
+    figure.update_yaxes(**_money_axis(symbol))
+    return figure
+
+
+def _rate_lines(
+    series: MonthlySeries,
+    title: str,
+    lines: Sequence[tuple[str, str, str]],
+    **layout,
+) -> go.Figure:
+    x, months = _month_labels(series), _months(series)
+    figure = go.Figure(layout=_layout(title, **layout))
+    for key, name, color in lines:
+        figure.add_scatter(
+            x=x,
+            y=_numbers(series.of(key)),
+            name=name,
+            mode="lines+markers",
+            line={"color": COLORS[color], "width": 2.5},
+            marker={"size": 6},
+            connectgaps=False,
+            meta=key,
+            customdata=months,
+            hovertemplate=f"{name}: %{{y:.1f}}%<extra></extra>",
+        )
+    figure.update_yaxes(ticksuffix="%")
+    return figure
+
+
+def retention_figure(series: MonthlySeries) -> go.Figure:
+    """Net and gross revenue retention per month, with the 100 % line for reference."""
+    figure = _rate_lines(
+        series,
+        "Net and gross revenue retention",
+        (("nrr", "NRR", "nrr"), ("grr", "GRR", "grr")),
+    )
+    figure.add_hline(y=100, line_dash="dot", line_color="#adb5bd", line_width=1)
+    return figure
+
+
+def logo_retention_figure(series: MonthlySeries) -> go.Figure:
+    """Customer retention rate (line, left axis) and logo churn rate (bars, right axis): the two
+    live on different scales (~95 % against ~3 %), so each gets its own axis."""
+    x, months = _month_labels(series), _months(series)
+    figure = go.Figure(
+        layout=_layout(
+            "Customer retention and logo churn",
+            yaxis={"ticksuffix": "%", "tickformat": ".0f"},
+            yaxis2={
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "ticksuffix": "%",
+                "tickformat": ".1f",
+                "rangemode": "tozero",
+            },
+            margin={"r": 56},
+        )
+    )
+    figure.add_bar(
+        x=x,
+        y=_numbers(series.of("logo_churn_rate")),
+        name="Logo churn",
+        marker_color=COLORS["logo_churn"],
+        opacity=0.75,
+        yaxis="y2",
+        meta="logo_churn_rate",
+        customdata=months,
+        hovertemplate="Logo churn: %{y:.1f}%<extra></extra>",
+    )
+    figure.add_scatter(
+        x=x,
+        y=_numbers(series.of("crr")),
+        name="CRR",
+        mode="lines+markers",
+        line={"color": COLORS["crr"], "width": 2.5},
+        marker={"size": 6},
+        meta="crr",
+        customdata=months,
+        hovertemplate="CRR: %{y:.1f}%<extra></extra>",
+    )
+    return figure
+
+
+def health_bands_figure(series: MonthlySeries) -> go.Figure:
+    """Paying accounts per health band at the end of each month, stacked."""
+    x, months = _month_labels(series), _months(series)
+    figure = go.Figure(layout=_layout("Paying accounts by health band", barmode="stack"))
+    for band, name in BAND_TRACES:
+        figure.add_bar(
+            x=x,
+            y=_numbers(series.of(f"band_{band}_accounts")),
+            name=name,
+            marker_color=COLORS[band],
+            meta="health",
+            customdata=months,
+            hovertemplate=f"{name}: %{{y:,.0f}} accounts<extra></extra>",
+        )
+    return figure
+
+
+def sentiment_figure(series: MonthlySeries) -> go.Figure:
+    """NPS (-100..100) and CSAT (%) on the left axis, CES (1..7) on the right."""
+    x, months = _month_labels(series), _months(series)
+    figure = go.Figure(
+        layout=_layout(
+            "NPS, CSAT and CES",
+            yaxis={"range": [-100, 100], "title": {"text": "NPS · CSAT %", "font": {"size": 11}}},
+            yaxis2={
+                "overlaying": "y",
+                "side": "right",
+                "range": [1, 7],
+                "showgrid": False,
+                "title": {"text": "CES", "font": {"size": 11}},
+            },
+            margin={"r": 56},
+        )
+    )
+    for key, name, axis, template in (
+        ("nps", "NPS", "y", "%{y:.0f}"),
+        ("csat", "CSAT", "y", "%{y:.1f}%"),
+        ("ces", "CES", "y2", "%{y:.2f}"),
+    ):
+        figure.add_scatter(
+            x=x,
+            y=_numbers(series.of(key)),
+            name=name,
+            mode="lines+markers",
+            yaxis=axis,
+            line={"color": COLORS[key], "width": 2.5, "dash": "dot" if axis == "y2" else "solid"},
+            marker={"size": 6},
+            # Surveys are sparse: a month without answers is skipped, not a break in the line.
+            connectgaps=True,
+            meta=key,
+            customdata=months,
+            hovertemplate=f"{name}: {template}<extra></extra>",
+        )
+    return figure
+
+
+def renewals_figure(windows: Sequence[RenewalWindow], *, currency: str = "USD") -> go.Figure:
+    """MRR up for renewal in each 30-day window of the next 90 days, stacked by health band."""
+    symbol = currency_symbol(currency)
+    labels = [label for _first, _last, label in RENEWAL_WINDOWS]
+    figure = go.Figure(
+        layout=_layout("MRR by renewal window and health", barmode="stack", height=260)
+    )
+    for band, name in BAND_TRACES:
+        by_window = {w.label: w for w in windows if w.band == band}
+        figure.add_bar(
+            x=labels,
+            y=[_number(by_window[label].mrr) if label in by_window else 0 for label in labels],
+            name=name,
+            marker_color=COLORS[band],
+            meta="renewals",
+            customdata=[by_window[label].accounts if label in by_window else 0 for label in labels],
+            hovertemplate=(
+                f"{name}: {_money_hover(symbol)} (%{{customdata}} accounts)<extra></extra>"
+            ),
+        )
+    figure.update_yaxes(**_money_axis(symbol))
+    return figure
+
+
+def sparkline_points(
+    values: Sequence[Any], *, width: int = 120, height: int = 28, pad: float = 2.0
+) -> str:
+    """The `points` of an SVG polyline drawing `values` (gaps skipped), scaled to the box; empty
+    when fewer than two values are known."""
+    known = [(i, float(v)) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return ""
+    low, high = min(v for _i, v in known), max(v for _i, v in known)
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+
+    def y(value: float) -> float:
+        if high == low:  # a flat line sits in the middle
+            return height / 2
+        return height - pad - (value - low) / (high - low) * (height - 2 * pad)
+
+    return " ".join(f"{pad + i * step:.1f},{y(v):.1f}" for i, v in known)
+
+
+def dashboard_figures(
+    series: MonthlySeries, windows: Sequence[RenewalWindow], *, currency: str = "USD"
+) -> dict[str, go.Figure]:
+    """Every chart of the portfolio page, by the id of its place on the page."""
+    return {
+        "movements": mrr_movements_figure(series, currency=currency),
+        "retention": retention_figure(series),
+        "logos": logo_retention_figure(series),
+        "health": health_bands_figure(series),
+        "sentiment": sentiment_figure(series),
+        "renewals": renewals_figure(windows, currency=currency),
+    }

@@ -1,0 +1,71 @@
+"""The portfolio's parameters: the as-of month and the filters, validated field by field.
+
+A page never fails on a bad parameter: an unknown month, segment, region or owner falls back to
+its default (the latest month, no filter) and the rest of the request still applies.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+
+from metrics.dashboard import FilterOptions, SnapshotMonth
+from metrics.selectors import AccountFilter
+
+
+@dataclass(frozen=True)
+class PortfolioParams:
+    month: SnapshotMonth | None = None
+    segment: str = ""
+    region: str = ""
+    owner_id: int | None = None
+    filtered: bool = field(default=False, compare=False)
+
+    @property
+    def as_of(self):
+        return self.month.as_of if self.month else None
+
+    @property
+    def account_filter(self) -> AccountFilter:
+        return AccountFilter(segment=self.segment, region=self.region, owner_id=self.owner_id)
+
+    def query(self, **overrides) -> str:
+        """The parameters as a query string, for links that keep the page's month and filters."""
+        values = {
+            "month": self.month.value if self.month else "",
+            "segment": self.segment,
+            "region": self.region,
+            "owner": self.owner_id or "",
+            **overrides,
+        }
+        return urlencode({key: value for key, value in values.items() if value not in ("", None)})
+
+
+class PortfolioFilterForm(forms.Form):
+    month = forms.ChoiceField(required=False)
+    segment = forms.ChoiceField(required=False)
+    region = forms.ChoiceField(required=False)
+    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data, *, months: list[SnapshotMonth], options: FilterOptions) -> None:
+        super().__init__(data)
+        self.months = {month.value: month for month in months}
+        self.fields["month"].choices = [(value, value) for value in self.months]
+        self.fields["segment"].choices = [("", "All"), *((s, s) for s in options.segments)]
+        self.fields["region"].choices = [("", "All"), *((r, r) for r in options.regions)]
+        self.fields["owner"].choices = [("", "All"), *options.owners]
+
+    def params(self) -> PortfolioParams:
+        """The valid parameters; each invalid or missing one takes its default."""
+        self.is_valid()
+        cleaned = self.cleaned_data  # holds only the fields that validated
+        latest = next(iter(self.months.values()), None)
+        segment, region = cleaned.get("segment") or "", cleaned.get("region") or ""
+        owner_id = cleaned.get("owner")
+        return PortfolioParams(
+            month=self.months.get(cleaned.get("month") or "", latest),
+            segment=segment,
+            region=region,
+            owner_id=owner_id,
+            filtered=bool(segment or region or owner_id),
+        )
