@@ -11,6 +11,7 @@ from accounts.models import (
     Note,
     Ticket,
     UsageDaily,
+    UsageFeature,
 )
 
 
@@ -102,6 +103,18 @@ class ImportLogAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UsageFeature)
+class UsageFeatureAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # kept by a database trigger on usage rows
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -187,6 +187,22 @@ class UsageDaily(models.Model):
         return f"{self.account_id}/{self.user_id}/{self.date}/{self.feature}"
 
 
+class UsageFeature(models.Model):
+    """Every feature name ever seen in a usage row: the denominator of feature adoption.
+
+    Filled by a statement-level trigger on the usage table (migration 0003), so every writer
+    (import, API, tests) keeps it complete, and the nightly job counts a few rows instead of
+    scanning millions for distinct names."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Note(models.Model):
     """A free-text entry in an account's interaction log, written by a user."""
 

@@ -114,3 +114,27 @@ def test_two_accounts_with_the_same_external_id_are_refused():
 
     with pytest.raises(IntegrityError, match="external_id"):
         AccountFactory(external_id="A1")
+
+
+def test_every_feature_name_written_to_usage_is_kept_in_the_feature_catalog(
+    db, run_import, csv_dir, write_csv
+):
+    from accounts.models import UsageFeature
+
+    UsageDailyFactory(feature="dashboards")
+    write_csv(csv_dir, "accounts.csv", "external_id,name\nA1,Acme\n")
+    write_csv(
+        csv_dir,
+        "usage.csv",
+        "account_external_id,user_id,date,feature,events\n"
+        "A1,u1,2024-03-01,reports,0\nA1,u1,2024-03-01,exports,2\n",
+    )
+
+    run_import(csv_dir)
+
+    # Zero-event rows count too: "ever seen in any usage row".
+    assert set(UsageFeature.objects.values_list("name", flat=True)) == {
+        "dashboards",
+        "reports",
+        "exports",
+    }
