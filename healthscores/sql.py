@@ -189,20 +189,22 @@ def active_accounts_on(cursor, day: date) -> set[int]:
 
 def snapshot_values(cursor, pairs: list[tuple[int, date]]) -> dict[tuple[int, date], dict]:
     """{(account, date): {"health_score": ..., metric: value, ...}} for the pairs that exist."""
-    if not pairs:
-        return {}
-    cursor.execute(
-        SNAPSHOT_VALUES,
-        {"accounts": [a for a, _d in pairs], "dates": [d for _a, d in pairs]},
-    )
     names = ["health_score", *SCORABLE_ACCOUNT_METRICS]
-    return {
-        (row[0], row[1]): {
-            name: (float(value) if value is not None else None)
-            for name, value in zip(names, row[2:], strict=True)
-        }
-        for row in cursor.fetchall()
-    }
+    values = {}
+    # In batches: with tens of thousands of pairs at once the planner switches from index
+    # lookups to scanning the whole (wide) snapshot table.
+    for start in range(0, len(pairs), 5000):
+        batch = pairs[start : start + 5000]
+        cursor.execute(
+            SNAPSHOT_VALUES,
+            {"accounts": [a for a, _d in batch], "dates": [d for _a, d in batch]},
+        )
+        for row in cursor.fetchall():
+            values[(row[0], row[1])] = {
+                name: (float(value) if value is not None else None)
+                for name, value in zip(names, row[2:], strict=True)
+            }
+    return values
 
 
 def all_account_ids(cursor) -> list[int]:
