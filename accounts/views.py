@@ -29,7 +29,13 @@ from accounts.forms import (
 )
 from accounts.models import Account
 from accounts.services import note_add
-from healthscores.selectors import account_alerts, override_history, version_labels, why_moved
+from healthscores.selectors import (
+    account_alerts,
+    open_alerts_for_user,
+    override_history,
+    version_labels,
+    why_moved,
+)
 from metrics.registry import ACCOUNT
 
 PAGE_SIZE = 50
@@ -85,6 +91,9 @@ def _list_params(request: HttpRequest):
     return form, form.params()
 
 
+HOME_ALERTS = 8
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The accounts list: a CSM lands on the accounts they own (all they may see), a leader on
@@ -106,6 +115,9 @@ def home(request: HttpRequest) -> HttpResponse:
             for name in ("q", "segment", "owner", "region", "stage", "band", "renewal_within")
         ),
         "columns": _sort_columns(params.sort),
+        # A CSM's open alerts (a leader's: every account's), most urgent first.
+        "open_alerts": list(open_alerts_for_user(user=request.user)[: HOME_ALERTS + 1]),
+        "home_alerts": HOME_ALERTS,
     }
     return render(request, "accounts/home.html", context)
 

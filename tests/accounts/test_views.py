@@ -473,8 +473,9 @@ def test_the_list_costs_the_same_queries_for_3_or_30_accounts(
     portfolio(size, alice)
     client.force_login(leader)
 
-    # session, user, 2 permission reads, snapshot run, imports, filter values (2), count, page
-    with django_assert_max_num_queries(10):
+    # session, user, 2 permission reads, snapshot run, imports, filter values (2), count, page,
+    # open alerts
+    with django_assert_max_num_queries(11):
         assert client.get("/", {"sort": "-health"}).status_code == 200
 
 
@@ -955,3 +956,23 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
     with django_assert_max_num_queries(20):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size
+
+
+def test_a_csm_home_lists_her_open_alerts_and_a_leader_sees_everyones(client, alice, bob, leader):
+    from healthscores.models import Alert, AlertStatus
+
+    mine = AccountFactory(owner=alice, name="Alice Co")
+    theirs = AccountFactory(owner=bob, name="Bob Co")
+    Alert.objects.create(account=mine, owner=alice, reason="entered_red", as_of=date(2024, 3, 31))
+    Alert.objects.create(account=theirs, owner=bob, reason="champion_left", as_of=date(2024, 3, 31))
+    Alert.objects.create(account=mine, owner=alice, reason="score_drop", as_of=date(2024, 3, 1),
+                         status=AlertStatus.CLOSED)  # fmt: skip
+
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    assert "Open alerts" in page and "Entered red" in page
+    assert "Champion left" not in page and "Health fell 15+" not in page
+
+    client.force_login(leader)
+    page = client.get("/").content.decode()
+    assert "Entered red" in page and "Champion left" in page
