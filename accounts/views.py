@@ -263,12 +263,12 @@ def _charts(history, events, tickets, responses, as_of) -> dict[str, str]:
     green, yellow = selectors.band_thresholds(version_id=latest_version)
     months = selectors.ticket_months(tickets, selectors.month_starts(as_of))
     window = (history[0].as_of, as_of) if history else None  # the daily charts' time axis
-    figures = {
-        "health": charts.health_figure(history, green=green, yellow=yellow, version_labels=labels),
-        "mrr": charts.mrr_figure(history, events, currency=settings.CURRENCY),
-        "usage": charts.usage_figure(history),
-        "adoption": charts.adoption_figure(history),
-        "tickets": charts.tickets_figure(months),
-        "surveys": charts.surveys_figure(responses, window=window),
+    specs = {
+        "health": charts.health_chart(history, green=green, yellow=yellow, version_labels=labels),
+        "mrr": charts.mrr_chart(history, events, currency=settings.CURRENCY),
+        "usage": charts.usage_chart(history),
+        "adoption": charts.adoption_chart(history),
+        "tickets": charts.tickets_chart(months),
+        "surveys": charts.surveys_chart(responses, window=window),
     }
-    return {name: charts.chart_html(fig, div_id=f"chart-{name}") for name, fig in figures.items()}
+    return {name: charts.chart_html(spec, div_id=f"chart-{name}") for name, spec in specs.items()}

@@ -120,158 +120,158 @@ def _money_hover(symbol: str, field: str = "y") -> str:
     return f"%{{{field}:$,.0f}}" if symbol == "$" else f"{symbol}%{{{field}:,.0f}}"
 
 
+def _figure(title: str, traces: list[dict], **layout) -> go.Figure:
+    """One figure validated once: plotly walks and checks the whole figure again on every
+    add_trace or update call, which cost more than building the data."""
+    return go.Figure({"data": traces, "layout": _layout(title, **layout)})
+
+
+def _trace(kind: str, series: MonthlySeries, key: str, **properties) -> dict:
+    """A trace over the series' months, whose clicks open `key`'s drill-down for the month."""
+    return {
+        "type": kind,
+        "x": _month_labels(series),
+        "meta": key,
+        "customdata": _months(series),
+        **properties,
+    }
+
+
 def mrr_movements_figure(series: MonthlySeries, *, currency: str = "USD") -> go.Figure:
     """Stacked bars of the MRR each movement added (above 0) or removed (below 0) per month,
     with net new MRR as a line."""
     symbol = currency_symbol(currency)
-    x, months = _month_labels(series), _months(series)
-    figure = go.Figure(layout=_layout("MRR movements by month", barmode="relative"))
-    for key, name, color, sign in MOVEMENT_TRACES:
-        figure.add_bar(
-            x=x,
+    bars = [
+        _trace(
+            "bar",
+            series,
+            key,
             y=_numbers(series.of(key), sign),
             name=name,
-            marker_color=COLORS[color],
-            meta=key,
-            customdata=months,
+            marker={"color": COLORS[color]},
             hovertemplate=f"{name}: {_money_hover(symbol)}<extra></extra>",
         )
-    figure.add_scatter(
-        x=x,
+        for key, name, color, sign in MOVEMENT_TRACES
+    ]
+    net = _trace(
+        "scatter",
+        series,
+        "net_new_mrr",
         y=_numbers(series.of("net_new_mrr")),
         name="Net new MRR",
         mode="lines+markers",
         line={"color": COLORS["net"], "width": 2.5},
         marker={"size": 6},
-        meta="net_new_mrr",
-        customdata=months,
         hovertemplate=f"Net new: {_money_hover(symbol)}<extra></extra>",
     )
-    figure.update_yaxes(**_money_axis(symbol))
-    return figure
+    return _figure(
+        "MRR movements by month",
+        [*bars, net],
+        barmode="relative",
+        yaxis=_money_axis(symbol),
+    )
 
 
-def _rate_lines(
-    series: MonthlySeries,
-    title: str,
-    lines: Sequence[tuple[str, str, str]],
-    **layout,
-) -> go.Figure:
-    x, months = _month_labels(series), _months(series)
-    figure = go.Figure(layout=_layout(title, **layout))
-    for key, name, color in lines:
-        figure.add_scatter(
-            x=x,
-            y=_numbers(series.of(key)),
-            name=name,
-            mode="lines+markers",
-            line={"color": COLORS[color], "width": 2.5},
-            marker={"size": 6},
-            connectgaps=False,
-            meta=key,
-            customdata=months,
-            hovertemplate=f"{name}: %{{y:.1f}}%<extra></extra>",
-        )
-    figure.update_yaxes(ticksuffix="%")
-    return figure
+def _rate_line(series: MonthlySeries, key: str, name: str, color: str) -> dict:
+    return _trace(
+        "scatter",
+        series,
+        key,
+        y=_numbers(series.of(key)),
+        name=name,
+        mode="lines+markers",
+        line={"color": COLORS[color], "width": 2.5},
+        marker={"size": 6},
+        connectgaps=False,
+        hovertemplate=f"{name}: %{{y:.1f}}%<extra></extra>",
+    )
 
 
 def retention_figure(series: MonthlySeries) -> go.Figure:
     """Net and gross revenue retention per month, with the 100 % line for reference."""
-    figure = _rate_lines(
-        series,
+    hundred = {
+        "type": "line",
+        "xref": "x domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": 100,
+        "y1": 100,
+        "line": {"dash": "dot", "color": "#adb5bd", "width": 1},
+    }
+    return _figure(
         "Net and gross revenue retention",
-        (("nrr", "NRR", "nrr"), ("grr", "GRR", "grr")),
+        [_rate_line(series, "nrr", "NRR", "nrr"), _rate_line(series, "grr", "GRR", "grr")],
+        yaxis={"ticksuffix": "%"},
+        shapes=[hundred],
     )
-    figure.add_hline(y=100, line_dash="dot", line_color="#adb5bd", line_width=1)
-    return figure
 
 
 def logo_retention_figure(series: MonthlySeries) -> go.Figure:
     """Customer retention rate (line, left axis) and logo churn rate (bars, right axis): the two
     live on different scales (~95 % against ~3 %), so each gets its own axis."""
-    x, months = _month_labels(series), _months(series)
-    figure = go.Figure(
-        layout=_layout(
-            "Customer retention and logo churn",
-            yaxis={"ticksuffix": "%", "tickformat": ".0f"},
-            yaxis2={
-                "overlaying": "y",
-                "side": "right",
-                "showgrid": False,
-                "ticksuffix": "%",
-                "tickformat": ".1f",
-                "rangemode": "tozero",
-            },
-            margin={"r": 56},
-        )
-    )
-    figure.add_bar(
-        x=x,
+    churn = _trace(
+        "bar",
+        series,
+        "logo_churn_rate",
         y=_numbers(series.of("logo_churn_rate")),
         name="Logo churn",
-        marker_color=COLORS["logo_churn"],
+        marker={"color": COLORS["logo_churn"]},
         opacity=0.75,
         yaxis="y2",
-        meta="logo_churn_rate",
-        customdata=months,
         hovertemplate="Logo churn: %{y:.1f}%<extra></extra>",
     )
-    figure.add_scatter(
-        x=x,
+    retention = _trace(
+        "scatter",
+        series,
+        "crr",
         y=_numbers(series.of("crr")),
         name="CRR",
         mode="lines+markers",
         line={"color": COLORS["crr"], "width": 2.5},
         marker={"size": 6},
-        meta="crr",
-        customdata=months,
         hovertemplate="CRR: %{y:.1f}%<extra></extra>",
     )
-    return figure
+    return _figure(
+        "Customer retention and logo churn",
+        [churn, retention],
+        yaxis={"ticksuffix": "%", "tickformat": ".0f"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "ticksuffix": "%",
+            "tickformat": ".1f",
+            "rangemode": "tozero",
+        },
+        margin={"r": 56},
+    )
 
 
 def health_bands_figure(series: MonthlySeries) -> go.Figure:
     """Paying accounts per health band at the end of each month, stacked."""
-    x, months = _month_labels(series), _months(series)
-    figure = go.Figure(layout=_layout("Paying accounts by health band", barmode="stack"))
-    for band, name in BAND_TRACES:
-        figure.add_bar(
-            x=x,
+    bars = [
+        _trace(
+            "bar",
+            series,
+            "health",
             y=_numbers(series.of(f"band_{band}_accounts")),
             name=name,
-            marker_color=COLORS[band],
-            meta="health",
-            customdata=months,
+            marker={"color": COLORS[band]},
             hovertemplate=f"{name}: %{{y:,.0f}} accounts<extra></extra>",
         )
-    return figure
+        for band, name in BAND_TRACES
+    ]
+    return _figure("Paying accounts by health band", bars, barmode="stack")
 
 
 def sentiment_figure(series: MonthlySeries) -> go.Figure:
     """NPS (-100..100) and CSAT (%) on the left axis, CES (1..7) on the right."""
-    x, months = _month_labels(series), _months(series)
-    figure = go.Figure(
-        layout=_layout(
-            "NPS, CSAT and CES",
-            yaxis={"range": [-100, 100], "title": {"text": "NPS · CSAT %", "font": {"size": 11}}},
-            yaxis2={
-                "overlaying": "y",
-                "side": "right",
-                "range": [1, 7],
-                "showgrid": False,
-                "title": {"text": "CES", "font": {"size": 11}},
-            },
-            margin={"r": 56},
-        )
-    )
-    for key, name, axis, template in (
-        ("nps", "NPS", "y", "%{y:.0f}"),
-        ("csat", "CSAT", "y", "%{y:.1f}%"),
-        ("ces", "CES", "y2", "%{y:.2f}"),
-    ):
-        figure.add_scatter(
-            x=x,
+    lines = [
+        _trace(
+            "scatter",
+            series,
+            key,
             y=_numbers(series.of(key)),
             name=name,
             mode="lines+markers",
@@ -280,35 +280,61 @@ def sentiment_figure(series: MonthlySeries) -> go.Figure:
             marker={"size": 6},
             # Surveys are sparse: a month without answers is skipped, not a break in the line.
             connectgaps=True,
-            meta=key,
-            customdata=months,
             hovertemplate=f"{name}: {template}<extra></extra>",
         )
-    return figure
+        for key, name, axis, template in (
+            ("nps", "NPS", "y", "%{y:.0f}"),
+            ("csat", "CSAT", "y", "%{y:.1f}%"),
+            ("ces", "CES", "y2", "%{y:.2f}"),
+        )
+    ]
+    return _figure(
+        "NPS, CSAT and CES",
+        lines,
+        yaxis={"range": [-100, 100], "title": {"text": "NPS · CSAT %", "font": {"size": 11}}},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "range": [1, 7],
+            "showgrid": False,
+            "title": {"text": "CES", "font": {"size": 11}},
+        },
+        margin={"r": 56},
+    )
 
 
 def renewals_figure(windows: Sequence[RenewalWindow], *, currency: str = "USD") -> go.Figure:
     """MRR up for renewal in each 30-day window of the next 90 days, stacked by health band."""
     symbol = currency_symbol(currency)
     labels = [label for _first, _last, label in RENEWAL_WINDOWS]
-    figure = go.Figure(
-        layout=_layout("MRR by renewal window and health", barmode="stack", height=260)
-    )
+    bars = []
     for band, name in BAND_TRACES:
         by_window = {w.label: w for w in windows if w.band == band}
-        figure.add_bar(
-            x=labels,
-            y=[_number(by_window[label].mrr) if label in by_window else 0 for label in labels],
-            name=name,
-            marker_color=COLORS[band],
-            meta="renewals",
-            customdata=[by_window[label].accounts if label in by_window else 0 for label in labels],
-            hovertemplate=(
-                f"{name}: {_money_hover(symbol)} (%{{customdata}} accounts)<extra></extra>"
-            ),
+        bars.append(
+            {
+                "type": "bar",
+                "x": labels,
+                "y": [
+                    _number(by_window[label].mrr) if label in by_window else 0 for label in labels
+                ],
+                "name": name,
+                "marker": {"color": COLORS[band]},
+                "meta": "renewals",
+                "customdata": [
+                    by_window[label].accounts if label in by_window else 0 for label in labels
+                ],
+                "hovertemplate": (
+                    f"{name}: {_money_hover(symbol)} (%{{customdata}} accounts)<extra></extra>"
+                ),
+            }
         )
-    figure.update_yaxes(**_money_axis(symbol))
-    return figure
+    return _figure(
+        "MRR by renewal window and health",
+        bars,
+        barmode="stack",
+        height=260,
+        yaxis=_money_axis(symbol),
+    )
 
 
 def sparkline_points(

@@ -347,8 +347,6 @@ def replace_snapshot(
     params = {**Period(as_of).params(), "features_seen": features}
     # Sorts and hashes of a date's usage window fit in memory instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '64MB'")
-    # The statement is long but cheap per row: compiling it (JIT) costs more than it saves.
-    cursor.execute("SET LOCAL jit = off")
     execute_logged(cursor, DELETE_SNAPSHOT, params, label=f"delete snapshot {as_of}")
     statement = insert_snapshot_statement(extra)
     return execute_logged(cursor, statement, params, label=f"insert snapshot {as_of}")

