@@ -6,6 +6,7 @@ every page costs the same number of queries whatever the size of the portfolio o
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -426,7 +427,7 @@ def account_notes(*, account: Account, limit: int = 20) -> list[Note]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime | date
-    kind: str  # note, ticket, survey, contract, alert
+    kind: str  # note, ticket, survey, contract, alert, and the extra sources' (task, playbook)
     title: str
     detail: str = ""
     tone: str = ""  # good, bad or empty, for the marker's colour
@@ -438,12 +439,23 @@ class TimelineEntry:
         return datetime.combine(self.at, time.max, tzinfo=timezone.get_current_timezone())
 
 
+# Other apps add entries to an account's timeline without accounts importing them (playbooks:
+# tasks and playbook runs): each source gives at most `per_kind` entries of each of its kinds.
+timeline_sources: list[Callable[[Account, int], list[TimelineEntry]]] = []
+
+
+def extra_timeline_entries(*, account: Account, per_kind: int = 6) -> list[TimelineEntry]:
+    return [entry for source in timeline_sources for entry in source(account, per_kind)]
+
+
 def timeline(
-    *, notes, tickets, responses, events, alerts, today: date, per_kind: int = 6
+    *, notes, tickets, responses, events, alerts, today: date, per_kind: int = 6, extra=()
 ) -> list[TimelineEntry]:
-    """Notes, tickets, survey answers, contract starts and ends, and alerts, newest first; at
-    most `per_kind` of each, so a busy account cannot drown the others out."""
+    """Notes, tickets, survey answers, contract starts and ends, alerts and the `extra`
+    sources' entries, newest first; at most `per_kind` of each, so a busy account cannot drown
+    the others out."""
     entries = [
+        *extra,
         *(TimelineEntry(n.created_at, "note", _author(n.author), n.body) for n in notes[:per_kind]),
         *(_ticket_entry(t) for t in tickets[:per_kind]),
         *(_response_entry(r) for r in responses[:per_kind]),

@@ -213,6 +213,7 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
             events=events,
             alerts=alerts,
             today=timezone.localdate(),
+            extra=selectors.extra_timeline_entries(account=account),
         ),
         "alerts": alerts,
         "sentiment": overrides[0] if overrides else None,

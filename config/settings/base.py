@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "healthscores",
+    "playbooks",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
     raise ImproperlyConfigured(f"NIGHTLY_AT must be HH:MM (24-hour), not {NIGHTLY_AT!r}")
+
+# Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
+# retry's delay in seconds (doubling at each retry, at most an hour).
+PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
+PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
+PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
 
 LOGGING = {
     "version": 1,
