@@ -142,6 +142,10 @@ class ConditionForm(forms.ModelForm):
 
 
 class ActionForm(forms.ModelForm):
+    url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", label="URL", help_text="Webhook URL."
+    )
+
     class Meta:
         model = PlaybookAction
         fields = ("position", "kind", "day_offset", "title", "body", "due_in_days",
