@@ -12,11 +12,15 @@ LEADER_PERMISSIONS = ["view_task", "view_playbook", "view_playbookrun", "view_sa
 def grant_playbook_permissions(apps, schema_editor=None) -> None:
     from django.contrib.auth.management import create_permissions
 
-    # Permissions are normally created after all migrations; create ours now to assign them.
+    # Permissions are normally created after all migrations; create ours now to assign them
+    # (a migration's app registry says the app has no models module: pretend for a moment).
     config = apps.get_app_config("playbooks")
-    config.models_module = True
-    create_permissions(config, apps=apps, verbosity=0)
-    config.models_module = None
+    if getattr(config, "models_module", None) is None:
+        config.models_module = True
+        create_permissions(config, apps=apps, verbosity=0)
+        config.models_module = None
+    else:
+        create_permissions(config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     ours = Permission.objects.filter(content_type__app_label="playbooks")

@@ -19,9 +19,14 @@ STORAGES = {
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default=f"tests-{os.getpid()}")
-# Webhook retries at once in tests; a worker started by a test may shorten how long the broker
-# waits before it redelivers a task whose worker died (the restart test).
+# Webhook retries at once in tests. A worker started by a test may be given a short visibility
+# timeout (how long the broker waits before redelivering a task whose worker died) and a key
+# prefix of its own, so its redeliveries never touch another suite's unacknowledged tasks.
 PLAYBOOK_WEBHOOK_BACKOFF = 0
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(env.str("TEST_CELERY_VISIBILITY_TIMEOUT", default="3600"))
+    "visibility_timeout": int(env.str("TEST_CELERY_VISIBILITY_TIMEOUT", default="3600")),
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
 }
+if env.str("TEST_CELERY_KEYPREFIX", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("TEST_CELERY_KEYPREFIX")
