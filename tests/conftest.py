@@ -110,9 +110,10 @@ def run_import(db) -> Callable[..., ImportRun]:
 
 def _reference_rows_ensure() -> None:
     """The rows the migrations install (the three roles and their task permissions, the default
-    health model), again when a transactional test's flush removed them. Serialized rollback should restore them, but the
-    connection it stores them on is context-local and Playwright's greenlets do not always see
-    it; installing them here is idempotent and does not depend on that."""
+    health model), again when a transactional test's flush removed them. Serialized rollback
+    should restore them, but the connection it stores them on is context-local and Playwright's
+    greenlets do not always see it; installing them here is idempotent and does not depend on
+    that."""
     roles = importlib.import_module("accounts.migrations.0002_roles")
     accounts_perms = Permission.objects.filter(content_type__app_label="accounts")
     for name, codenames in (("CSM", roles.CSM_PERMISSIONS), ("Leader", roles.LEADER_PERMISSIONS)):

@@ -109,8 +109,10 @@ def test_a_detractor_response_of_the_last_days_enrols_its_account(today_is):
         account=unhappy, kind="nps", score=4, comment="Too slow",
         responded_at=datetime(AS_OF.year, AS_OF.month, AS_OF.day, 10, tzinfo=UTC),
     )  # fmt: skip
-    SurveyResponseFactory(account=AccountFactory(name="Passive"), kind="nps", score=7,
-                          responded_at=datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC))  # fmt: skip
+    yesterday_noon = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
+    SurveyResponseFactory(
+        account=AccountFactory(name="Passive"), kind="nps", score=7, responded_at=yesterday_noon
+    )
     SurveyResponseFactory(account=AccountFactory(name="Old"), kind="nps", score=2,
                           responded_at=datetime(2024, 1, 1, tzinfo=UTC))  # fmt: skip
 

@@ -43,11 +43,14 @@ def receiver_server(receiver: Receiver) -> ThreadingHTTPServer:
             expected = (
                 "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
             )
-            receiver.calls.append({
-                "body": json.loads(body),
-                "headers": dict(self.headers),
-                "signature_ok": hmac.compare_digest(expected, self.headers.get("X-Northstar-Signature", "")),
-            })  # fmt: skip
+            signature = self.headers.get("X-Northstar-Signature", "")
+            receiver.calls.append(
+                {
+                    "body": json.loads(body),
+                    "headers": dict(self.headers),
+                    "signature_ok": hmac.compare_digest(expected, signature),
+                }
+            )
             receiver.arrived.set()
             if receiver.hold is not None:
                 receiver.hold.wait(timeout=60)
