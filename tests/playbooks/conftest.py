@@ -75,7 +75,7 @@ def make_playbook(
     """A playbook with `conditions` as (field, operator, value) and `actions` as dicts; one
     "Follow up" task for the owner unless told otherwise."""
     playbook = Playbook.objects.create(
-        name=f"{trigger} {Playbook.objects.count() + 1}",
+        name=parameters.pop("name", f"{trigger} {Playbook.objects.count() + 1}"),
         trigger=trigger,
         is_active=active,
         **parameters,
