@@ -952,8 +952,8 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
 
     # session, user, 2 permission reads, account, imports, snapshot run, snapshot, history,
     # contracts, tickets, surveys, alerts, their acknowledgers, overrides, notes, why_moved,
-    # thresholds, contacts, the owner's name
-    with django_assert_max_num_queries(20):
+    # thresholds, contacts, the owner's name, tasks and playbook runs (the timeline)
+    with django_assert_max_num_queries(22):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size
 
