@@ -17,13 +17,16 @@ from healthscores.models import (
     HealthModelVersion,
     SentimentOverride,
 )
+from metrics.services import rollup_rebuild
 
 
 def health_scores_recompute(*, first: date, last: date) -> int:
     """(Re)score the stored snapshots of first..last with the active models' latest versions.
     Reads only snapshot columns, so it is cheap enough to rerun over a year after a change."""
     with transaction.atomic(), connection.cursor() as cursor:
-        return health_sql.score_snapshots(cursor, first=first, last=last)
+        rows = health_sql.score_snapshots(cursor, first=first, last=last)
+        rollup_rebuild(first=first, last=last)  # the band totals changed with the scores
+    return rows
 
 
 def health_columns_for_snapshot():

@@ -21,13 +21,12 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
-    Q,
     QuerySet,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from accounts.models import Account
 from metrics.models import AccountSnapshot, HealthBand, KpiTarget, SnapshotRun
@@ -47,7 +46,6 @@ GROUP_ORDER = (
 )
 # The handful of numbers a leader reads first, shown large above the charts.
 HEADLINE_KEYS = ("mrr", "net_new_mrr", "nrr", "grr", "logo_churn_rate", "active_customers")
-BANDS = (HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.UNKNOWN)
 AT_RISK_BANDS = (HealthBand.RED, HealthBand.YELLOW)
 SERIES_MONTHS = 12
 RENEWAL_HORIZON_DAYS = 90
@@ -55,19 +53,6 @@ RENEWAL_WINDOWS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90
 # Units whose portfolio-wide target still means something for a slice of the portfolio (a rate
 # or a mean); a sum (MRR, customers) needs a target of the segment itself.
 INTENSIVE_UNITS = (Unit.PERCENT, Unit.SCORE, Unit.RATIO, Unit.HOURS, Unit.MINUTES, Unit.DAYS)
-
-# Paying customers (MRR > 0) per health band, and their MRR, beside the registry's totals.
-_BAND_TOTALS = {
-    **{
-        f"band_{band}_accounts": Count("pk", filter=Q(health_band=band, mrr__gt=0))
-        for band in BANDS
-    },
-    **{
-        f"band_{band}_mrr": Coalesce(Sum("mrr", filter=Q(health_band=band, mrr__gt=0)), Decimal(0))
-        for band in BANDS
-    },
-}
-
 
 # -- Dates ------------------------------------------------------------------------------------
 
@@ -156,12 +141,16 @@ class MonthlySeries:
 
 
 def monthly_series(
-    *, months: Sequence[tuple[date, date | None]], accounts: QuerySet[Account], extra_dates=()
+    *,
+    months: Sequence[tuple[date, date | None]],
+    accounts: QuerySet[Account],
+    extra_dates=(),
+    whole_groups: bool = False,
 ) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     """The series of `months` and the values of every date read (months and `extra_dates`), from
-    one grouped query over those dates."""
+    one grouped query over those dates (see `portfolio_totals_by_date` for `whole_groups`)."""
     dates = {day for _first, day in months if day} | {day for day in extra_dates if day}
-    totals = portfolio_totals_by_date(dates=dates, accounts=accounts, extra=_BAND_TOTALS)
+    totals = portfolio_totals_by_date(dates=dates, accounts=accounts, whole_groups=whole_groups)
     values = {day: _values(day_totals) for day, day_totals in totals.items()}
     series = MonthlySeries(
         months=tuple(first for first, _day in months),
@@ -373,13 +362,17 @@ def portfolio_tiles(
     months: Sequence[SnapshotMonth],
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
+    whole_groups: bool = False,
 ) -> tuple[dict[str, Tile], MonthlySeries, date | None]:
     """Every KPI's tile for `accounts` on `as_of`, the monthly series behind the charts and the
     date compared with: one query for that date, one grouped query for every date's totals,
     and one for their costs."""
     compared_with = comparison_date(as_of)
     series, values = monthly_series(
-        months=series_dates(months, as_of), accounts=accounts, extra_dates=[compared_with]
+        months=series_dates(months, as_of),
+        accounts=accounts,
+        extra_dates=[compared_with],
+        whole_groups=whole_groups,
     )
     tiles = build_tiles(
         current=values[as_of],
@@ -396,12 +389,13 @@ def portfolio_dashboard(
     months: Sequence[SnapshotMonth],
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
+    whole_groups: bool = False,
 ) -> Dashboard:
     """Everything the portfolio page shows for `accounts` on `as_of`, in a fixed number of
     queries: the tiles' three, and one each for the renewal windows, the biggest renewals and
     the accounts at risk."""
     tiles, series, compared_with = portfolio_tiles(
-        as_of=as_of, months=months, accounts=accounts, targets=targets
+        as_of=as_of, months=months, accounts=accounts, targets=targets, whole_groups=whole_groups
     )
     windows = renewal_windows(as_of=as_of, accounts=accounts)
     return Dashboard(

@@ -11,22 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Account
+from metrics.choices import HealthBand, Movement
 from metrics.registry import PORTFOLIO
-
-
-class Movement(models.TextChoices):
-    NEW = "new", "New"
-    REACTIVATION = "reactivation", "Reactivation"
-    EXPANSION = "expansion", "Expansion"
-    CONTRACTION = "contraction", "Contraction"
-    CHURN = "churn", "Churn"
-
-
-class HealthBand(models.TextChoices):
-    GREEN = "green", "Green"
-    YELLOW = "yellow", "Yellow"
-    RED = "red", "Red"
-    UNKNOWN = "unknown", "Unknown"
+from metrics.totals import TOTALS, Kind
 
 
 def _money(**kwargs) -> models.DecimalField:
@@ -153,12 +140,51 @@ class SnapshotRun(models.Model):
     accounts = models.IntegerField()
     seconds = models.FloatField()
     finished_at = models.DateTimeField()
+    rollup_built = models.BooleanField(
+        default=False,
+        help_text="Whether the date's PortfolioRollup rows are current (pages then read them).",
+    )
 
     class Meta:
         ordering = ["-as_of"]
 
     def __str__(self) -> str:
         return f"snapshot of {self.as_of} ({self.accounts} accounts)"
+
+
+class PortfolioRollup(models.Model):
+    """The snapshot totals of one date for one (segment, region, owner): the portfolio page sums
+    a few hundred of these rows instead of 13 dates x every account's wide snapshot row.
+
+    Written with the snapshot, in its transaction (and again after a rescore). Grouped by the
+    accounts' current segment, region and owner, so a trigger on accounts empties the rollup
+    when one of those changes or an account is deleted; pages then read the snapshot rows until
+    the next run rebuilds it (`SnapshotRun.rollup_built`)."""
+
+    as_of = models.DateField()
+    segment = models.CharField(max_length=100)
+    region = models.CharField(max_length=100)
+    owner_key = models.IntegerField(help_text="The owner's user id, 0 for no owner.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "segment", "region", "owner_key"], name="rollup_one_per_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.as_of} {self.segment}/{self.region}/{self.owner_key}"
+
+
+_ROLLUP_FIELDS = {
+    Kind.MONEY: lambda: models.DecimalField(max_digits=24, decimal_places=8),
+    Kind.COUNT: models.BigIntegerField,
+    Kind.HOURS: models.FloatField,
+    Kind.OPTIONAL_COUNT: lambda: models.BigIntegerField(null=True),
+}
+for _key, (_kind, _aggregate) in TOTALS.items():
+    PortfolioRollup.add_to_class(_key, _ROLLUP_FIELDS[_kind]())
 
 
 class KpiTarget(models.Model):

@@ -82,6 +82,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         targets=dashboard.targets_for(
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
+        # Visible accounts are all or an owner's, cut by segment, region and owner only: whole
+        # groups of the portfolio rollup.
+        whole_groups=True,
     )
     figures = charts.dashboard_figures(board.series, board.windows, currency=settings.CURRENCY)
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
@@ -113,6 +116,9 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
         targets=dashboard.targets_for(
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
+        # Visible accounts are all or an owner's, cut by segment, region and owner only: whole
+        # groups of the portfolio rollup.
+        whole_groups=True,
     )
     header = ["key", "label", "value", "unit", "previous", "target", "definition"]
     rows = (

@@ -12,6 +12,7 @@ from metrics.dashboard import Tile
 from metrics.models import AccountSnapshot, KpiTarget
 from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter, portfolio_kpis
+from metrics.totals import BANDS
 from tests.factories import AccountFactory
 from tests.metrics.conftest import contract, normalised, recompute
 
@@ -82,7 +83,7 @@ def test_the_series_carries_every_registry_key_and_the_health_bands(history):
     values = series_of().values[-1]
 
     assert {kpi.key for kpi in PORTFOLIO_KPIS} <= set(values)
-    bands = sum(values[f"band_{band}_accounts"] for band in dashboard.BANDS)
+    bands = sum(values[f"band_{band}_accounts"] for band in BANDS)
     assert bands == values["active_customers"]
 
 
