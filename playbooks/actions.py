@@ -87,6 +87,17 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def task_due_on(action: PlaybookAction, run: PlaybookRun, today: date) -> date:
+    """Due N (business) days after the task is made; for a renewal, no later than the day
+    before it (an account entering a renewal playbook late must not get a task after the
+    renewal), and never before today."""
+    due = add_days(today, action.due_in_days, business=action.business_days)
+    renewal = (run.trigger_values or {}).get("renewal_on")
+    if renewal:
+        due = max(today, min(due, date.fromisoformat(str(renewal)[:10]) - timedelta(days=1)))
+    return due
+
+
 def create_task(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome:
     action, context = step.action, text_context(run)
     assignee = task_assignee(action, run.account)
@@ -95,7 +106,7 @@ def create_task(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome
         assignee=assignee,
         title=wording.render(action.title, context)[:200],
         description=wording.render(action.body, context),
-        due_on=add_days(today, action.due_in_days, business=action.business_days),
+        due_on=task_due_on(action, run, today),
         priority=action.priority,
         source=TaskSource.PLAYBOOK,
         run=run,

@@ -81,6 +81,11 @@ def _effective_due() -> Case:
     return Case(When(status=TaskStatus.SNOOZED, then=F("snoozed_until")), default=F("due_on"))
 
 
+def _urgency() -> Case:
+    """High priority first, low last."""
+    return Case(When(priority="high", then=0), When(priority="low", then=2), default=1)
+
+
 @dataclass(frozen=True)
 class DayTasks:
     overdue: list[Task]
@@ -98,10 +103,10 @@ def day_tasks(*, user: AbstractBaseUser, today: date, limit: int = 200) -> DayTa
     tasks = list(
         tasks_visible_to(user)
         .filter(assignee=user, status__in=UNFINISHED)
-        .annotate(effective_due=_effective_due())
+        .annotate(effective_due=_effective_due(), urgency=_urgency())
         .filter(effective_due__lte=today + timedelta(days=UPCOMING_DAYS))
         .select_related("account", "run__playbook")
-        .order_by("effective_due", "-priority", "pk")[:limit]
+        .order_by("effective_due", "urgency", "pk")[:limit]
     )
     return DayTasks(
         overdue=[t for t in tasks if t.effective_due < today],

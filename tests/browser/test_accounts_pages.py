@@ -69,6 +69,7 @@ def test_a_csm_filters_her_accounts_and_reads_an_account_360(
     page: Page, live_server, demo_data, console_errors, screenshot_dir, django_user_model
 ):
     log_in(page, live_server, "csm1", DEMO_PASSWORD)
+    page.get_by_role("link", name="My accounts").click()  # CSMs land on My day
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My accounts")
     expect(page.locator(".freshness")).to_contain_text("Data as of")

@@ -202,3 +202,29 @@ def test_a_removed_action_is_skipped(today_is, maya):
     assert run_execute(run_id=run.pk) == "done"
     assert run.steps.get().status == StepStatus.SKIPPED
     assert not Task.objects.exists()
+
+
+def test_a_renewal_task_is_due_before_the_renewal_even_when_the_account_entered_late(
+    today_is, maya
+):
+    playbook = make_playbook(
+        "renewal_within", days=90, actions=[{"kind": "create_task", "title": "QBR",
+                                             "due_in_days": 14}],
+    )  # fmt: skip
+    account = AccountFactory(owner=maya)
+    SnapshotFactory(account=account, as_of=AS_OF, days_to_renewal=6)  # renews TODAY + 5
+    playbooks_evaluate(as_of=AS_OF)
+
+    run_execute(run_id=PlaybookRun.objects.get(playbook=playbook).pk)
+
+    assert Task.objects.get().due_on == TODAY + timedelta(days=4)
+
+
+def test_high_priority_tasks_come_first_on_a_day(client, today_is, maya):
+    account = AccountFactory(owner=maya)
+    for title, priority in (("Low", "low"), ("Normal", "normal"), ("High", "high")):
+        Task.objects.create(account=account, assignee=maya, title=title, priority=priority,
+                            due_on=TODAY, source="person")  # fmt: skip
+    from playbooks.selectors import day_tasks
+
+    assert [t.title for t in day_tasks(user=maya, today=TODAY).today] == ["High", "Normal", "Low"]

@@ -258,4 +258,3 @@ def test_the_accounts_of_the_tasks_page_cost_no_extra_queries_for_csms(
     # The same budget as the accounts list test: the access rule's task clause is a subquery.
     with django_assert_max_num_queries(11):
         assert client.get("/").status_code == 200
-
