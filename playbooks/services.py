@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -78,9 +78,15 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
     runs = []
     with transaction.atomic(), connection.cursor() as cursor:
         for playbook in _active():
-            runs += playbook_sql.enrol(
-                cursor, playbook_spec(playbook), as_of=as_of, tz=settings.TIME_ZONE
-            )
+            # Each in a savepoint: one broken playbook neither stops the others nor rolls back
+            # the nightly snapshot whose transaction this runs in.
+            try:
+                with transaction.atomic():
+                    runs += playbook_sql.enrol(
+                        cursor, playbook_spec(playbook), as_of=as_of, tz=settings.TIME_ZONE
+                    )
+            except (DatabaseError, ValueError):
+                logger.exception("playbook %s could not be evaluated on %s", playbook.pk, as_of)
         queued = sorted(set(runs) | set(due_run_ids(today=timezone.localdate())))
         transaction.on_commit(lambda: runs_enqueue(queued))
     logger.info("playbooks %s: %d new runs, %d queued", as_of, len(runs), len(queued))

@@ -233,7 +233,24 @@ def test_evaluation_costs_the_same_queries_for_3_or_30_accounts(
     for size in (3, 30):
         SnapshotFactory.create_batch(size, as_of=AS_OF, days_to_renewal=30, usage_trend=-50.0)
         PlaybookRun.objects.all().delete()
-        # playbooks (+ conditions, filters), 2 statements per playbook, due runs, savepoints
-        with django_assert_max_num_queries(12):
+        # playbooks and their conditions (3), per playbook 2 statements in a savepoint (4),
+        # the due runs, the outer savepoint (2)
+        with django_assert_max_num_queries(14):
             runs = playbooks_evaluate(as_of=AS_OF)
         assert len(runs) == 2 * PlaybookRun.objects.values("account").distinct().count()
+
+
+def test_a_broken_playbook_is_logged_and_the_others_still_enrol(today_is, caplog):
+    from playbooks.models import Condition
+
+    broken = make_playbook("renewal_within", days=90)
+    # A number condition holding text, written behind the form's back.
+    Condition.objects.create(playbook=broken, field="mrr", operator="gte", value="lots")
+    working = make_playbook("renewal_within", days=90)
+    SnapshotFactory(account=AccountFactory(name="Renewing"), as_of=AS_OF, days_to_renewal=20)
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    assert enrolled(working) == {"Renewing": f"renewal:{AS_OF + timedelta(days=20)}"}
+    assert enrolled(broken) == {}
+    assert f"playbook {broken.pk} could not be evaluated" in caplog.text
