@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import connection
 from django.db.models import Case, Count, F, FilteredRelation, Max, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.access import accounts_visible_to
 from accounts.models import Account
@@ -37,7 +38,6 @@ from playbooks.models import (
 UPCOMING_DAYS = 14
 RENEWAL_DAYS = 90
 DROP_DAYS = 7
-TASK_PERMISSION = "playbooks.change_task"
 
 
 # Tasks
@@ -244,8 +244,6 @@ def _run_entry(run: PlaybookRun) -> TimelineEntry:
 
 def playbook_rows() -> list[Playbook]:
     """Every playbook with its runs of the last 30 days and its latest run: one query."""
-    from django.utils import timezone
-
     since = timezone.now() - timedelta(days=30)
     return list(
         Playbook.objects.annotate(
@@ -331,11 +329,9 @@ def playbook_dry_run(*, playbook: Playbook, as_of: date | None, limit: int = 200
     would do, without writing anything: the evaluation's own statement, read only."""
     if as_of is None:
         return DryRun(as_of=None)
-    from playbooks.services import playbook_spec
-
     with connection.cursor() as cursor:
         matches = playbook_sql.preview(
-            cursor, playbook_spec(playbook), as_of=as_of, tz=settings.TIME_ZONE
+            cursor, playbook_sql.playbook_spec(playbook), as_of=as_of, tz=settings.TIME_ZONE
         )
     entering = [m for m in matches if not m.blocked]
     accounts = Account.objects.select_related("owner").in_bulk(

@@ -40,29 +40,6 @@ logger = logging.getLogger("northstar.playbooks")
 # Evaluation
 
 
-def playbook_spec(playbook: Playbook) -> playbook_sql.PlaybookSpec:
-    """The plain values the SQL needs; conditions should be prefetched."""
-
-    def specs(conditions):
-        return tuple(
-            playbook_sql.ConditionSpec(c.field, c.operator, tuple(c.values)) for c in conditions
-        )
-
-    saved = playbook.saved_filter
-    return playbook_sql.PlaybookSpec(
-        id=playbook.pk,
-        trigger=playbook.trigger,
-        band=playbook.band,
-        points=playbook.points,
-        days=playbook.days,
-        threshold=playbook.threshold,
-        saved_filter_id=saved.pk if saved else None,
-        reenroll_after_days=playbook.reenroll_after_days,
-        conditions=specs(playbook.conditions.all()),
-        filter_conditions=specs(saved.conditions.all()) if saved else (),
-    )
-
-
 def _active(**filters) -> list[Playbook]:
     return list(
         Playbook.objects.filter(is_active=True, **filters)
@@ -83,7 +60,10 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
             try:
                 with transaction.atomic():
                     runs += playbook_sql.enrol(
-                        cursor, playbook_spec(playbook), as_of=as_of, tz=settings.TIME_ZONE
+                        cursor,
+                        playbook_sql.playbook_spec(playbook),
+                        as_of=as_of,
+                        tz=settings.TIME_ZONE,
                     )
             except (DatabaseError, ValueError):
                 logger.exception("playbook %s could not be evaluated on %s", playbook.pk, as_of)
@@ -113,7 +93,7 @@ def playbooks_evaluate_responses(*, response_ids: list[int]) -> list[int]:
         for playbook in _active(trigger=Trigger.DETRACTOR):
             runs += playbook_sql.enrol(
                 cursor,
-                playbook_spec(playbook),
+                playbook_sql.playbook_spec(playbook),
                 as_of=as_of,
                 tz=settings.TIME_ZONE,
                 responses=list(response_ids),

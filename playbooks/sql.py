@@ -69,6 +69,27 @@ class PlaybookSpec:
     filter_conditions: tuple[ConditionSpec, ...] = ()
 
 
+def playbook_spec(playbook) -> PlaybookSpec:
+    """The plain values the SQL needs; conditions should be prefetched."""
+
+    def specs(conditions):
+        return tuple(ConditionSpec(c.field, c.operator, tuple(c.values)) for c in conditions)
+
+    saved = playbook.saved_filter
+    return PlaybookSpec(
+        id=playbook.pk,
+        trigger=playbook.trigger,
+        band=playbook.band,
+        points=playbook.points,
+        days=playbook.days,
+        threshold=playbook.threshold,
+        saved_filter_id=saved.pk if saved else None,
+        reenroll_after_days=playbook.reenroll_after_days,
+        conditions=specs(playbook.conditions.all()),
+        filter_conditions=specs(saved.conditions.all()) if saved else (),
+    )
+
+
 @dataclass
 class _Params:
     values: dict = field(default_factory=dict)
