@@ -139,10 +139,10 @@ def account_rows(
             arr=F("latest__arr"),
             seats=F("latest__seats"),
             seat_utilization=F("latest__seat_utilization"),
-            health_score=F("latest__health_score"),
-            health_band=Coalesce("latest__health_band", Value("unknown")),
+            health_score=F("latest__health__score"),
+            health_band=Coalesce("latest__health__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
-            health_change=F("latest__health_score") - F("earlier__health_score"),
+            health_change=F("latest__health__score") - F("earlier__health__score"),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
                 Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),
@@ -213,7 +213,11 @@ def account_list_choices(*, user: AbstractBaseUser) -> ListChoices:
 def account_snapshot(*, account: Account, as_of: date | None) -> AccountSnapshot | None:
     if as_of is None:
         return None
-    return AccountSnapshot.objects.filter(account=account, as_of=as_of).first()
+    return (
+        AccountSnapshot.objects.filter(account=account, as_of=as_of)
+        .select_related("health__model_version")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,13 @@ class HistoryPoint:
     features_used_30d: int
 
 
-HISTORY_COLUMNS = list(HistoryPoint.__dataclass_fields__)
+# The health fields live in healthscores.SnapshotHealth, the snapshot's `health`.
+_HEALTH_PATHS = {
+    "health_score": "health__score",
+    "health_band": "health__band",
+    "health_model_version": "health__model_version_id",
+}
+HISTORY_COLUMNS = [_HEALTH_PATHS.get(name, name) for name in HistoryPoint.__dataclass_fields__]
 
 
 def account_history(
@@ -248,7 +258,7 @@ def account_history(
         .order_by("as_of")
         .values_list(*HISTORY_COLUMNS)
     )
-    return [HistoryPoint(*row) for row in rows]
+    return [HistoryPoint(*row) for row in rows]  # a missing score reads None: no band then
 
 
 def band_thresholds(*, version_id: int | None) -> tuple[float, float]:

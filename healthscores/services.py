@@ -29,17 +29,12 @@ def health_scores_recompute(*, first: date, last: date) -> int:
     return rows
 
 
-def health_columns_for_snapshot():
-    """The health columns of the nightly INSERT (metrics' extra-columns provider)."""
-    with connection.cursor() as cursor:
-        versions = health_sql.active_versions(cursor)
-    return health_sql.health_columns(versions, row="v", segment="v.segment")
-
-
 def score_snapshot_date(as_of: date) -> None:
-    """The hook the nightly job calls after writing a date (scored in the same INSERT), inside
-    its transaction: raise alerts when it is the newest day, not during a backfill of the past,
+    """The hook the nightly job calls after writing a date, inside its transaction: score the
+    date's rows, and raise alerts when it is the newest day, not during a backfill of the past,
     which would alert on history."""
+    with connection.cursor() as cursor:
+        health_sql.score_snapshots(cursor, first=as_of, last=as_of)
     if as_of >= timezone.localdate() - timedelta(days=1):
         alerts_raise(as_of=as_of)
 

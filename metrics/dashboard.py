@@ -26,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import Account
 from metrics.models import AccountSnapshot, HealthBand, KpiTarget, SnapshotRun
@@ -278,7 +278,7 @@ def upcoming_renewals(
     return list(
         renewal_snapshots(as_of=as_of, accounts=accounts)
         .annotate(renews_on=renews_on)
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by("-mrr", "days_to_renewal", "account__name")[:limit]
     )
 
@@ -312,7 +312,7 @@ def renewal_windows(*, as_of: date, accounts: QuerySet[Account]) -> list[Renewal
     rows = (
         renewal_snapshots(as_of=as_of, accounts=accounts)
         .annotate(window=window)
-        .values("window", "health_band")
+        .values("window", health_band=Coalesce("health__band", Value(HealthBand.UNKNOWN)))
         .annotate(n=Count("pk"), total=Sum("mrr"))
         .order_by("window", "health_band")
     )
@@ -327,14 +327,14 @@ def accounts_at_risk(
     """The paying accounts in the red or yellow band, biggest MRR first."""
     return list(
         at_risk_snapshots(as_of=as_of, accounts=accounts)
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by("-mrr", "account__name")[:limit]
     )
 
 
 def at_risk_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
     return AccountSnapshot.objects.filter(
-        as_of=as_of, account__in=accounts.values("pk"), mrr__gt=0, health_band__in=AT_RISK_BANDS
+        as_of=as_of, account__in=accounts.values("pk"), mrr__gt=0, health__band__in=AT_RISK_BANDS
     )
 
 

@@ -7,7 +7,7 @@ ratios once, in the KPI registry, so no precomputed cube per filter is needed.
 """
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 
 from accounts.models import Account
@@ -106,14 +106,6 @@ class AccountSnapshot(models.Model):
     monthly_starting_mrr = ArrayField(_money(), size=12)
     monthly_lost_mrr = ArrayField(_money(), size=12)
 
-    # Health (section 8), written by the healthscores app.
-    health_score = models.FloatField(null=True)
-    health_band = models.CharField(
-        max_length=8, choices=HealthBand.choices, default=HealthBand.UNKNOWN
-    )
-    health_components = models.JSONField(default=list)
-    health_model_version = models.IntegerField(null=True)
-
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -127,10 +119,43 @@ class AccountSnapshot(models.Model):
             models.Index(
                 fields=["as_of"], condition=models.Q(movement="churn"), name="snapshot_churn_idx"
             ),
+            # The portfolio's biggest renewals and accounts at risk: a date's rows by MRR.
+            models.Index(fields=["as_of", "-mrr"], name="snapshot_date_mrr_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id} on {self.as_of}"
+
+    # Health (section 8) is stored by the healthscores app in its own narrow table
+    # (healthscores.SnapshotHealth, `self.health`); read it with select_related("health").
+
+    def _health(self):
+        try:
+            return self.health
+        except ObjectDoesNotExist:  # not scored (yet)
+            return None
+
+    @property
+    def health_score(self) -> float | None:
+        health = self._health()
+        return health.score if health else None
+
+    @property
+    def health_band(self) -> str:
+        health = self._health()
+        return health.band if health else HealthBand.UNKNOWN
+
+    @property
+    def health_model_version(self) -> int | None:
+        health = self._health()
+        return health.model_version_id if health else None
+
+    @property
+    def health_components(self) -> list[dict]:
+        """Each component's metric, value, score, weight and contribution (kpi-spec section 8);
+        select_related("health__model_version") to read it without a query per row."""
+        health = self._health()
+        return health.components if health else []
 
 
 class SnapshotRun(models.Model):

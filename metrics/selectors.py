@@ -76,7 +76,7 @@ def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any
 def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
     return (
         AccountSnapshot.objects.filter(as_of=as_of, account__in=accounts.values("pk"))
-        .select_related("account")
+        .select_related("account", "health__model_version")
         .order_by("account__external_id")
     )
 
@@ -146,7 +146,7 @@ def snapshot_rows(
         AccountSnapshot.objects.filter(
             condition or Q(), as_of=as_of, account__in=accounts.values("pk")
         )
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by(*order, "account__name", "pk")
     )
 

@@ -17,15 +17,9 @@ from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
 
-# Other apps plug into the job without metrics importing them (the healthscores app sets both):
-# a provider of extra columns computed in the same INSERT (health scores), and hooks called
-# after each date is stored, inside its transaction (alerts).
-extra_columns_provider: Callable[[], metrics_sql.ExtraColumns] | None = None
+# Other apps plug into the job without metrics importing them: hooks called after each date is
+# stored, inside its transaction (the healthscores app scores the rows and raises alerts).
 after_snapshot_hooks: list[Callable[[date], None]] = []
-
-
-def _extra_columns() -> metrics_sql.ExtraColumns:
-    return extra_columns_provider() if extra_columns_provider else metrics_sql.NO_EXTRA_COLUMNS
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -36,9 +30,7 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
     with transaction.atomic(), connection.cursor() as cursor:
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
-        accounts = metrics_sql.replace_snapshot(
-            cursor, as_of, features=features_seen, extra=_extra_columns()
-        )
+        accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
         for hook in after_snapshot_hooks:
             hook(as_of)
         _replace_rollup(cursor, first=as_of, last=as_of)

@@ -35,6 +35,14 @@ def _movement_sum(movement: str) -> Coalesce:
     return _money_sum("movement_mrr", filter=Q(movement=movement))
 
 
+def _in_band(band: str) -> Q:
+    """Rows whose score (healthscores.SnapshotHealth, the snapshot's `health`) is in `band`; a
+    row not scored yet counts as unknown."""
+    if band == HealthBand.UNKNOWN:
+        return Q(health__band=band) | Q(health__isnull=True)
+    return Q(health__band=band)
+
+
 # key: (kind, aggregate over AccountSnapshot rows)
 TOTALS = {
     "mrr": (Kind.MONEY, _money_sum("mrr")),
@@ -90,11 +98,11 @@ TOTALS = {
     **{f"month_lost_{k}": (Kind.MONEY, _money_sum(F(f"monthly_lost_mrr__{k}"))) for k in range(12)},
     # Paying customers (MRR > 0) per health band, and their MRR: the dashboard's band charts.
     **{
-        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=Q(health_band=band, mrr__gt=0)))
+        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & Q(mrr__gt=0)))
         for band in BANDS
     },
     **{
-        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=Q(health_band=band, mrr__gt=0)))
+        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & Q(mrr__gt=0)))
         for band in BANDS
     },
 }

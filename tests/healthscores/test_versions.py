@@ -141,7 +141,7 @@ def test_the_rescore_task_rescores_the_dates_it_is_given(only_model):
 
     assert result == {"first": "2024-03-31", "last": "2024-03-31", "rows": 3}
     # (5 - 10) / -10 x 100 = 50
-    scores = dict(AccountSnapshot.objects.values_list("as_of", "health_score").distinct())
+    scores = dict(AccountSnapshot.objects.values_list("as_of", "health__score").distinct())
     assert scores == {D: pytest.approx(50.0), date(2024, 3, 1): None}
 
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Account
+from healthscores.models import SnapshotHealth
 from metrics import dashboard
 from metrics.dashboard import Tile
-from metrics.models import AccountSnapshot, KpiTarget
+from metrics.models import KpiTarget
 from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter, portfolio_kpis
 from metrics.totals import BANDS
@@ -194,7 +195,7 @@ def renewing(db):
 
 
 def set_band(account: Account, band: str) -> None:
-    AccountSnapshot.objects.filter(account=account).update(health_band=band)
+    SnapshotHealth.objects.filter(snapshot__account=account).update(band=band)
 
 
 def test_renewals_of_the_next_90_days_are_grouped_by_window_and_band(renewing):

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import Account
+from healthscores.models import SnapshotHealth
 from healthscores.services import health_scores_recompute
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.selectors import AccountFilter, portfolio_totals_by_date
@@ -123,7 +124,7 @@ def test_a_rescore_rebuilds_the_band_totals(history):
     last = DATES[-1]
     everyone = Account.objects.all()
     scored = totals(everyone, whole_groups=False)[last]
-    AccountSnapshot.objects.filter(as_of=last).update(health_band="unknown", health_score=None)
+    SnapshotHealth.objects.filter(snapshot__as_of=last).update(band="unknown", score=None)
     rollup_rebuild(first=last, last=last)
     unscored = read_from_rollup(everyone, expect_rollup=True)[last]
     assert unscored["band_unknown_accounts"] == unscored["active_customers"]
