@@ -126,7 +126,7 @@ def renewals(*, user: AbstractBaseUser, as_of: date | None, limit: int = 10) -> 
             days_to_renewal__gte=0,
             days_to_renewal__lte=RENEWAL_DAYS,
         )
-        .select_related("account")
+        .select_related("account", "health")
         .order_by("days_to_renewal", "account__name")[:limit]
     )
 
@@ -144,12 +144,15 @@ def health_drops(*, user: AbstractBaseUser, as_of: date | None, limit: int = 8) 
             before=FilteredRelation("snapshots", condition=Q(snapshots__as_of=week_ago)),
         )
         .annotate(
-            health_score=F("now__health_score"),
-            health_band=F("now__health_band"),
-            earlier_score=F("before__health_score"),
-            change=F("now__health_score") - F("before__health_score"),
+            health_score=F("now__health__score"),
+            health_band=F("now__health__band"),
+            earlier_score=F("before__health__score"),
+            change=F("now__health__score") - F("before__health__score"),
         )
-        .filter(change__lt=0, now__health_model_version=F("before__health_model_version"))
+        .filter(
+            change__lt=0,
+            now__health__model_version_id=F("before__health__model_version_id"),
+        )
         .order_by("change", "name")[:limit]
     )
 

@@ -101,7 +101,8 @@ class _Params:
 
 
 def _condition_sql(condition: ConditionSpec, params: _Params) -> sql.Composable:
-    """One condition over the account `a` and its snapshot `t` (NULL when it has none)."""
+    """One condition over the account `a`, its snapshot `t` and the snapshot's health `th`
+    (NULL when there is none)."""
     name, op = condition.field, condition.operator
     if name in TEXT_CONDITION_FIELDS:
         values = params.add(list(condition.values))
@@ -111,7 +112,7 @@ def _condition_sql(condition: ConditionSpec, params: _Params) -> sql.Composable:
                 return sql.SQL("a.owner_id IN ({})").format(owners)
             return sql.SQL("(a.owner_id IS NULL OR a.owner_id NOT IN ({}))").format(owners)
         column = (
-            sql.SQL("COALESCE(t.health_band, 'unknown')")
+            sql.SQL("COALESCE(th.band, 'unknown')")
             if name == "health_band"
             else sql.SQL("a.{}").format(sql.Identifier(name))
         )
@@ -121,23 +122,41 @@ def _condition_sql(condition: ConditionSpec, params: _Params) -> sql.Composable:
         raise ValueError(f"unknown condition field {name!r}")
     number = params.add(float(condition.values[0]))
     comparison = sql.SQL(">=") if op == "gte" else sql.SQL("<=")
-    return sql.SQL("t.{} {} {}").format(sql.Identifier(name), comparison, number)
+    column = (
+        sql.SQL("th.score")
+        if name == "health_score"
+        else sql.SQL("t.{}").format(sql.Identifier(name))
+    )
+    return sql.SQL("{} {} {}").format(column, comparison, number)
 
 
-def _streak(predicate: str, *, compare_days: int | None = None) -> str:
+HEALTH = "LEFT JOIN healthscores_snapshothealth {h} ON {h}.snapshot_id = {s}.id"
+
+
+def _joins(row: str, earlier: str, *, compare_days: int | None, health: bool) -> str:
+    """The joins a level trigger's predicate may need for the snapshot row `row`: its health
+    row (`<row>h`, healthscores.SnapshotHealth), and the snapshot `compare_days` earlier
+    (`earlier`) with its health row."""
+    joins = [HEALTH.format(h=f"{row}h", s=row)] if health else []
+    if compare_days is not None:
+        joins.append(
+            f"LEFT JOIN metrics_accountsnapshot {earlier} ON {earlier}.account_id = "
+            f"{row}.account_id AND {earlier}.as_of = {row}.as_of - {int(compare_days)}"
+        )
+        if health:
+            joins.append(HEALTH.format(h=f"{earlier}h", s=earlier))
+    return " ".join(joins)
+
+
+def _streak(predicate: str, *, compare_days: int | None, health: bool) -> str:
     """A LATERAL subquery giving `since`, the first day of the current streak of days whose
     snapshot `h` (and `hp`, the snapshot `compare_days` earlier) satisfies `predicate`."""
-    compare = (
-        f"LEFT JOIN metrics_accountsnapshot hp ON hp.account_id = h.account_id "
-        f"AND hp.as_of = h.as_of - {int(compare_days)}"
-        if compare_days is not None
-        else ""
-    )
-    holds = predicate.format(r="h", p="hp")
+    joins = _joins("h", "hp", compare_days=compare_days, health=health)
+    holds = predicate.format(r="h", rh="hh", p="hp", ph="hph")
     return f"""
     CROSS JOIN LATERAL (
         SELECT COALESCE(
-            (SELECT h.as_of + 1 FROM metrics_accountsnapshot h {compare}
+            (SELECT h.as_of + 1 FROM metrics_accountsnapshot h {joins}
              WHERE h.account_id = t.account_id AND h.as_of < %(d)s
                AND h.as_of >= %(d)s - {STREAK_LOOKBACK_DAYS}
                AND NOT COALESCE({holds}, false)
@@ -148,21 +167,21 @@ def _streak(predicate: str, *, compare_days: int | None = None) -> str:
     ) s"""  # noqa: S608 (integers, fixed names)
 
 
-def _level(name: str, predicate: str, values: str, *, compare_days: int | None = None) -> str:
+def _level(
+    name: str, predicate: str, values: str, *, compare_days: int | None = None,
+    health: bool = False,
+) -> str:  # fmt: skip
     """Candidates of a condition that holds on D, one signal per streak. `predicate` names
-    the snapshot row `{r}` and the one `compare_days` earlier `{p}`."""
-    compare = (
-        f"LEFT JOIN metrics_accountsnapshot tp ON tp.account_id = t.account_id "
-        f"AND tp.as_of = t.as_of - {int(compare_days)}"
-        if compare_days is not None
-        else ""
-    )
+    the snapshot row `{r}`, the one `compare_days` earlier `{p}`, and their health rows `{rh}`
+    and `{ph}` (joined when `health`); `values` may name t, th, tp and tph."""
+    joins = _joins("t", "tp", compare_days=compare_days, health=health)
+    holds = predicate.format(r="t", rh="th", p="tp", ph="tph")
     return f"""
     SELECT t.account_id, '{name}:' || s.since AS signal, s.since AS anchor_on,
            {values} AS trigger_values
-    FROM metrics_accountsnapshot t {compare}
-    {_streak(predicate, compare_days=compare_days)}
-    WHERE t.as_of = %(d)s AND {predicate.format(r="t", p="tp")}"""  # noqa: S608 (integers, fixed names)
+    FROM metrics_accountsnapshot t {joins}
+    {_streak(predicate, compare_days=compare_days, health=health)}
+    WHERE t.as_of = %(d)s AND {holds}"""  # noqa: S608 (integers, fixed names)
 
 
 def _detractor_condition() -> str:
@@ -178,21 +197,23 @@ def _candidates(spec: PlaybookSpec, params: _Params, *, responses: bool) -> str:
         params.values["band"] = spec.band
         return _level(
             "band",
-            "{r}.health_band = %(band)s",
-            "jsonb_build_object('health_band', t.health_band, 'health_score', "
-            "round(t.health_score::numeric, 1), 'since', s.since)",
+            "COALESCE({rh}.band, 'unknown') = %(band)s",
+            "jsonb_build_object('health_band', th.band, 'health_score', "
+            "round(th.score::numeric, 1), 'since', s.since)",
+            health=True,
         )
     if trigger == Trigger.HEALTH_FELL:
         params.values["points"] = spec.points
         return _level(
             "fell",
-            "({p}.health_score - {r}.health_score >= %(points)s AND "
-            "{p}.health_model_version IS NOT DISTINCT FROM {r}.health_model_version)",
-            "jsonb_build_object('health_score', round(t.health_score::numeric, 1), "
-            "'earlier_score', round(tp.health_score::numeric, 1), "
-            "'fell_by', round((tp.health_score - t.health_score)::numeric, 1), "
+            "({ph}.score - {rh}.score >= %(points)s AND "
+            "{ph}.model_version_id IS NOT DISTINCT FROM {rh}.model_version_id)",
+            "jsonb_build_object('health_score', round(th.score::numeric, 1), "
+            "'earlier_score', round(tph.score::numeric, 1), "
+            "'fell_by', round((tph.score - th.score)::numeric, 1), "
             f"'days', {int(spec.days)}, 'since', s.since)",
             compare_days=spec.days,
+            health=True,
         )
     if trigger == Trigger.USAGE_BELOW:
         params.values["threshold"] = spec.threshold
@@ -282,6 +303,7 @@ matched AS (
     FROM candidates c
     JOIN accounts_account a ON a.id = c.account_id
     LEFT JOIN metrics_accountsnapshot t ON t.account_id = c.account_id AND t.as_of = %(d)s
+    LEFT JOIN healthscores_snapshothealth th ON th.snapshot_id = t.id
     WHERE {where}
 ),
 chosen AS (

@@ -14,18 +14,19 @@ from decimal import Decimal
 import factory
 import pytest
 from django.utils import timezone
-from factory.django import DjangoModelFactory
 
 from metrics.models import AccountSnapshot, SnapshotRun
 from playbooks.models import Condition, Playbook, PlaybookAction
 from playbooks.tasks import execute_run
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, ScoredSnapshotFactory
 
 TODAY = date(2025, 6, 16)  # a Monday
 AS_OF = TODAY - timedelta(days=1)
 
 
-class SnapshotFactory(DjangoModelFactory):
+class SnapshotFactory(ScoredSnapshotFactory):
+    """A snapshot row of AS_OF with a stored green score of 80 (health_* set its score row)."""
+
     class Meta:
         model = AccountSnapshot
 
