@@ -46,6 +46,7 @@ bench: venv  ## benchmarks at 10,000 accounts in their own database; prints JSON
 	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/services.sh
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_rescore
 
 clean:  ## remove the virtualenv and collected static files
 	rm -rf $(VENV) staticfiles
