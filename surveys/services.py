@@ -244,7 +244,9 @@ def invitation_emails_send(*, invitation_ids: list[int]) -> int:
             status=InvitationStatus.PENDING,
             sent_at__isnull=True,
             expires_at__gt=now,
-        ).select_related("survey", "contact")
+        )
+        .select_related("survey", "contact")
+        .order_by("pk")
     )
     if not invitations:
         return 0
