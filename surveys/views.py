@@ -156,6 +156,7 @@ def _period_totals(sentiment, rates) -> dict:
 
     return {
         **total,
+        "nps_passives": total["nps_responses"] - total["nps_promoters"] - total["nps_detractors"],
         "nps": share(total["nps_promoters"] - total["nps_detractors"], total["nps_responses"]),
         "csat": share(total["csat_satisfied"], total["csat_responses"]),
         "ces": total["ces_score_sum"] / total["ces_responses"] if total["ces_responses"] else None,
