@@ -29,4 +29,6 @@ class InvitationFactory(DjangoModelFactory):
     email = factory.SelfAttribute("contact.email")
     token = factory.LazyFunction(new_token)
     created_at = factory.LazyFunction(timezone.now)
-    expires_at = factory.LazyAttribute(lambda invitation: invitation.created_at + timedelta(days=30))
+    expires_at = factory.LazyAttribute(
+        lambda invitation: invitation.created_at + timedelta(days=30)
+    )

@@ -56,7 +56,9 @@ def test_sending_to_all_contacts_reports_who_was_skipped(client, alice, acme, ja
 
     assert Invitation.objects.count() == 2
     html = client.get(page["Location"]).content.decode()
-    assert "Survey sent to 1 contact; skipped 2: 1 already have an open invitation, 1 have no " in html
+    assert (
+        "Survey sent to 1 contact; skipped 2: 1 already have an open invitation, 1 have no " in html
+    )
 
 
 def test_a_contact_of_another_account_is_refused_and_nothing_is_written(client, alice, acme):
@@ -66,7 +68,9 @@ def test_a_contact_of_another_account_is_refused_and_nothing_is_written(client, 
     page = invite(client, acme, stranger.pk)
 
     assert not Invitation.objects.exists()
-    assert "That contact is not one of this account" in client.get(page["Location"]).content.decode()
+    assert (
+        "That contact is not one of this account" in client.get(page["Location"]).content.decode()
+    )
 
 
 def test_an_inactive_survey_is_refused(client, alice, acme, jane):

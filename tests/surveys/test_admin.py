@@ -22,7 +22,10 @@ def test_an_admin_rewords_a_survey(admin_client):
 
     assert response.status_code == 302
     survey.refresh_from_db()
-    assert (survey.question, survey.high_label) == ("How happy are you with Northstar?", "Delighted")
+    assert (survey.question, survey.high_label) == (
+        "How happy are you with Northstar?",
+        "Delighted",
+    )
 
 
 def test_a_second_active_survey_of_a_kind_gets_a_clear_message(admin_client):

@@ -62,9 +62,7 @@ def _purge_queue() -> None:
 
 
 @pytest.mark.celery_worker
-def test_a_real_worker_emails_the_invitation_once_it_is_committed(
-    worker_with_file_email, mail_dir
-):
+def test_a_real_worker_emails_the_invitation_once_it_is_committed(worker_with_file_email, mail_dir):
     _purge_queue()
     contact = ContactFactory(
         account=AccountFactory(), name="Ana Lima", email="ana@customer.example"

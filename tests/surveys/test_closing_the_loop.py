@@ -45,7 +45,9 @@ def test_a_detractor_raises_an_alert_for_the_owner_with_the_comment(jane, alice)
     today = timezone.localdate()
     assert (alert.account, alert.owner, alert.reason) == (jane.account, alice, "detractor")
     assert alert.status == AlertStatus.OPEN
-    assert alert.details == 'NPS 4 from Jane Doe (jane@acme.example): "Too many outages this month."'
+    assert (
+        alert.details == 'NPS 4 from Jane Doe (jane@acme.example): "Too many outages this month."'
+    )
     assert alert.due_on == today + timedelta(days=DAYS_TO_DUE[today.weekday()])
     invitation = Invitation.objects.get()
     assert invitation.alert == alert and invitation.follow_up_due_on == alert.due_on
