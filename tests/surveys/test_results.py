@@ -94,7 +94,7 @@ def test_each_comment_links_to_its_account(client, alice, portfolio):
         (
             "months=abc&kind=nope",
             ["Globex is unhappy", "Too slow lately", "Helpful support", "Love the dashboards"],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_comment_filters(client, leader, portfolio, query, comments):
