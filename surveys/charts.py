@@ -117,6 +117,7 @@ def satisfaction_chart(months: Sequence[SentimentMonth]) -> dict:
             yaxis={"range": [0, 100], "title": {"text": "CSAT %"}, "gridcolor": GRID},
             yaxis2={
                 "range": [1, 7],
+                "tickvals": [1, 2, 3, 4, 5, 6, 7],
                 "overlaying": "y",
                 "side": "right",
                 "showgrid": False,
@@ -155,6 +156,7 @@ def response_rate_chart(months: Sequence[RateMonth]) -> dict:
             yaxis={"title": {"text": "Invitations"}, "rangemode": "tozero", "gridcolor": GRID},
             yaxis2={
                 "range": [0, 100],
+                "tickvals": [0, 25, 50, 75, 100],
                 "overlaying": "y",
                 "side": "right",
                 "showgrid": False,

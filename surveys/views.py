@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_account_for_user, user_sees_all_accounts
 from accounts.selectors import account_list_choices
+from metrics.registry import PORTFOLIO
 from surveys import charts, selectors, services
 from surveys.defaults import INVITE_PERMISSION
 from surveys.exports import csv_lines
@@ -141,6 +142,8 @@ def results(request: HttpRequest) -> HttpResponse:
         },
         "page": page,
         "detractor": ScoreGroup.DETRACTOR,
+        # The KPI registry's definitions (kpi-spec section 5), for the tooltips and notes.
+        "definitions": {key: PORTFOLIO[key].definition for key in ("nps", "csat", "ces")},
         "sees_all": user_sees_all_accounts(request.user),
     }
     return render(request, "surveys/results.html", context)

@@ -74,3 +74,47 @@ def test_a_customer_answers_a_survey_on_a_phone(phone, live_server, screenshot_d
     expect(phone.get_by_role("heading", level=1)).to_have_text(
         "You have already answered this survey"
     )
+
+
+def test_a_leader_reads_the_results_with_their_charts(
+    page, live_server, screenshot_dir, console_errors
+):
+    """Six months of answers, snapshots on each month's last day: the three charts draw."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from metrics.services import snapshot_recompute
+    from surveys.selectors import local_midnight, period_months
+    from tests.browser.test_accounts_pages import log_in
+    from tests.factories import SurveyResponseFactory
+
+    UserFactory(username="lena", groups=["Leader"])
+    today = timezone.localdate()
+    accounts = [AccountFactory(segment=s) for s in ("SMB", "Enterprise", "Mid-Market")]
+    month_ends = []
+    for back, first in enumerate(reversed(period_months(today=today, months=6))):
+        last = min(today, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+        month_ends.append(last)
+        for n, account in enumerate(accounts):
+            moment = local_midnight(first) + timedelta(hours=10 + n)
+            for kind, score in (("nps", (back * 3 + n * 4) % 11), ("csat", 2 + (n + back) % 4),
+                                ("ces", 3 + (n * back) % 5)):  # fmt: skip
+                SurveyResponseFactory(
+                    account=account, kind=kind, score=score, responded_at=moment,
+                    comment=f"{kind.upper()} {score}: the reports page is slow",
+                )  # fmt: skip
+    for contact in (ContactFactory(account=a) for a in accounts):
+        InvitationFactory(contact=contact)
+    for day in month_ends:
+        snapshot_recompute(as_of=day)
+
+    log_in(page, live_server, "lena", "password")
+    page.goto(f"{live_server.url}/surveys/?months=6")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Surveys")
+    for name in ("nps", "satisfaction", "rate"):
+        expect(page.locator(f'[data-chart="{name}"] .main-svg').first).to_be_visible()
+    expect(page.locator(".survey-comments li").first).to_contain_text("the reports page is slow")
+    page.screenshot(path=screenshot_dir / "surveys-results.png", full_page=True)
+    assert console_errors == []
