@@ -31,7 +31,7 @@ def phone(browser):
     context.close()
 
 
-def test_a_customer_answers_a_survey_on_a_phone(phone, live_server, screenshot_dir):
+def test_a_customer_answers_a_survey_on_a_phone(phone, live_server, screenshot_dir, tmp_path):
     errors: list[str] = []
     phone.on("console", lambda m: m.type == "error" and errors.append(m.text))
     phone.on("pageerror", lambda error: errors.append(str(error)))
@@ -63,7 +63,7 @@ def test_a_customer_answers_a_survey_on_a_phone(phone, live_server, screenshot_d
     phone.get_by_role("button", name="Send my answer").tap()
 
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you!")
-    phone.screenshot(path=screenshot_dir / "survey-phone-thanks.png")
+    phone.screenshot(path=tmp_path / "survey-phone-thanks.png")
     response = SurveyResponse.objects.get()
     assert (response.account, response.contact, response.score) == (account, contact, 3)
     assert response.comment == "The new reports are slow to load on Mondays."
