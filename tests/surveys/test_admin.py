@@ -105,3 +105,25 @@ def test_an_invalid_expiry_sends_nothing_and_says_why(admin_client, jane):
     assert page.status_code == 200
     assert "Ensure this value is greater than or equal to 1." in page.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_the_admin_queues_the_emails_of_open_invitations_never_sent(
+    admin_client, jane, eager_celery
+):
+    from django.core import mail
+
+    unsent = InvitationFactory(contact=jane)
+    answered = InvitationFactory(
+        contact=ContactFactory(account=jane.account), status="answered",
+        responded_at=unsent.created_at,
+    )  # fmt: skip
+
+    page = admin_client.post(
+        "/admin/surveys/invitation/",
+        {"action": "send_unsent_emails", ACTION_CHECKBOX_NAME: [unsent.pk, answered.pk],
+         "index": 0},
+        follow=True,
+    )  # fmt: skip
+
+    assert "1 email(s) queued." in page.content.decode()
+    assert [m.to for m in mail.outbox] == [["jane@acme.example"]]

@@ -244,3 +244,18 @@ def test_response_recorded_is_sent_after_commit_with_the_response(
 
     assert [r.comment for r in received] == ["Love it"]
     assert received[0].invitation == Invitation.objects.get()
+
+
+def test_a_body_beyond_djangos_upload_limit_gets_a_bad_request_not_a_traceback(invitation):
+    # With CSRF enforced, as in production, the middleware reads the body first and Django's
+    # own limit (2.5 MB) answers 400 before the view's 64 KB check would.
+    strict = Client(enforce_csrf_checks=True)
+    form = strict.get(url(invitation)).content.decode()
+    token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+    page = strict.post(
+        url(invitation), {"score": 8, "comment": "y" * 3_000_000, "csrfmiddlewaretoken": token}
+    )
+
+    assert page.status_code == 400
+    assert not SurveyResponse.objects.exists()
