@@ -108,8 +108,8 @@ def run_import(db) -> Callable[..., ImportRun]:
 
 
 def _reference_rows_ensure() -> None:
-    """The rows the migrations install (the three roles, the default health model), again when
-    a transactional test's flush removed them. Serialized rollback should restore them, but the
+    """The rows the migrations install (the roles, the default health model and surveys), again
+    when a transactional test's flush removed them. Serialized rollback should restore them, but the
     connection it stores them on is context-local and Playwright's greenlets do not always see
     it; installing them here is idempotent and does not depend on that."""
     roles = importlib.import_module("accounts.migrations.0002_roles")
@@ -121,6 +121,9 @@ def _reference_rows_ensure() -> None:
     admin.permissions.add(*Permission.objects.all())
     model = importlib.import_module("healthscores.migrations.0002_default_model")
     model.install_default_model(apps, None)
+    surveys = importlib.import_module("surveys.defaults")
+    surveys.install_default_surveys(apps)
+    surveys.grant_invite_permission(apps)
 
 
 @pytest.fixture(autouse=True)

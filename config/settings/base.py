@@ -155,9 +155,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# consolemail:// (default), filemail:////absolute/path (django-environ drops one slash),
+# smtp://user:password@host:25 or smtp+tls://...:587 (quote @ and : in the password as %40, %3A).
+try:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
