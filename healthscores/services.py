@@ -19,6 +19,20 @@ from healthscores.models import (
 )
 from metrics.services import rollup_refresh_bands
 
+# A long rescore is split in this many date ranges, queued as separate tasks so that the
+# workers' processes (two in the default deployment) score them side by side.
+RESCORE_PARTS = 2
+
+
+def rescore_parts(first: date, last: date, parts: int = RESCORE_PARTS) -> list[tuple[date, date]]:
+    """first..last cut into at most `parts` consecutive ranges of (nearly) equal length."""
+    days = (last - first).days + 1
+    size = -(-days // max(1, min(parts, days)))  # ceiling division
+    return [
+        (first + timedelta(days=start), min(last, first + timedelta(days=start + size - 1)))
+        for start in range(0, days, size)
+    ]
+
 
 def health_scores_recompute(*, first: date, last: date) -> int:
     """(Re)score the stored snapshots of first..last with the active models' latest versions.
