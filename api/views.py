@@ -18,9 +18,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Header, NinjaAPI, Query
+from ninja import Header, NinjaAPI, Path, Query
 from ninja.errors import Throttled, ValidationError
 
 from accounts.access import accounts_visible_to
@@ -34,6 +34,8 @@ from metrics import report, selectors
 from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Group
 from metrics.selectors import AccountFilter
 
+# PostgreSQL text cannot hold NUL: a parameter carrying one is refused before it reaches a query.
+NO_NUL = r"^[^\x00]*$"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1_000
 _ERRORS = {
@@ -142,6 +144,16 @@ def _throttled(request: HttpRequest, error: Throttled) -> JsonResponse:
 def _too_big(request: HttpRequest, error: RequestDataTooBig) -> JsonResponse:
     return _error_response(
         ApiError(413, "The request body is too large: send fewer items per request.")
+    )
+
+
+@api.exception_handler(DataError)
+def _refused_value(request: HttpRequest, error: DataError) -> JsonResponse:
+    # The validators refuse what PostgreSQL would; this is the net under them, never a 500.
+    message = str(error).splitlines()[0]
+    return _problems_response(
+        "The database refused a value; nothing was written.",
+        [{"item": None, "field": "(request)", "message": message}],
     )
 
 
@@ -316,10 +328,10 @@ def _paging_headers(request: HttpRequest, total: int, limit: int, offset: int) -
 def kpis_read(
     request: HttpRequest,
     as_of: date | None = Query(None, description="Default: the newest snapshot's date."),
-    segment: str = Query("", max_length=100),
-    region: str = Query("", max_length=100),
+    segment: str = Query("", max_length=100, pattern=NO_NUL),
+    region: str = Query("", max_length=100, pattern=NO_NUL),
     stage: LifecycleStage | None = Query(None, description="Lifecycle stage."),
-    owner: str = Query("", max_length=254, description="The account owner's email."),
+    owner: str = Query("", max_length=254, pattern=NO_NUL, description="The owner's email."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=10_000_000),
 ):
@@ -357,7 +369,7 @@ def kpis_read(
 )
 def account_snapshots_read(
     request: HttpRequest,
-    external_id: str,
+    external_id: str = Path(..., max_length=128, pattern=NO_NUL),
     date_from: date | None = Query(None, alias="from"),
     date_to: date | None = Query(None, alias="to"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
