@@ -105,7 +105,8 @@ def _clean_item(kind: RecordKind, index: int, item: Any) -> tuple[CleanItem | No
     if not isinstance(item, dict):
         return None, [("(item)", "must be an object of the record's fields")]
     problems: list[Problem] = []
-    unknown = [name for name in item if name not in kind.column_names]
+    known = kind._columns_by_name
+    unknown = [name for name in item if name not in known]
     problems.extend(
         (name, f"unknown field (expected: {', '.join(kind.column_names)})") for name in unknown
     )

@@ -7,6 +7,7 @@ external_id) need the database and the rest of the import, so the loader checks 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from accounts.importer import fields as f
@@ -36,18 +37,19 @@ class RecordKind:
     def filename(self) -> str:
         return f"{self.name}.csv"
 
-    @property
+    # Cached: the API looks these up for every field of every item.
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
-    @property
+    @cached_property
     def required_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
     def column(self, name: str) -> Column:
         return self._columns_by_name[name]
 
-    @property
+    @cached_property
     def _columns_by_name(self) -> dict[str, Column]:
         return {column.name: column for column in self.columns}
 

@@ -1,14 +1,17 @@
 """POST /api/v1/events: raw usage events rolled into the daily usage rows (kpi-spec section 2),
 counted once per Idempotency-Key, even when the retry races the first request."""
 
+import io
 import json
 import threading
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import UsageDaily, UsageFeature
+from api.benchmark import events_rate
 from api.models import IdempotencyKey
 from api.services import api_key_create, idempotency_keys_prune, usage_events_record
 from tests.api.conftest import bearer, post_items, problems
@@ -236,3 +239,18 @@ def test_a_thousand_events_take_a_fixed_number_of_statements(
         response = post_events(client, events, key, "big")
     assert response.json() == {"received": 1000, "usage_rows": 50}
     assert sum(row[4] for row in usage_rows()) == 1000
+
+
+def test_the_prune_command_says_what_it_deleted(db):
+    out = io.StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert out.getvalue() == "Deleted 0 Idempotency-Keys older than 7 days.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_posts_through_gunicorn_and_loses_or_doubles_nothing():
+    """`make bench-api` in miniature: a real server, a real client, the usage table checked."""
+    figures = events_rate(seconds=1, warmup=0.2, workers=1, connections=1, batch=50, accounts=3)
+    assert figures["events"] > 0
+    assert figures["statuses"].keys() <= {"200", "warm-up"}
+    assert figures["nothing_lost_or_doubled"]
