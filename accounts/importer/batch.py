@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
-from accounts.importer.records import Problem, RecordKind, duplicate_problem
+from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
 MAX_ITEMS = 1_000
@@ -101,29 +101,50 @@ def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
     return cleaned
 
 
+# (kind, fields given) -> (fields to parse in column order, their columns): a request's items
+# mostly share one shape, so the plan is worked out once, not per item.
+_plans: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
+
+
+def _plan(kind: RecordKind, given: frozenset[str]) -> tuple[tuple[str, ...], list[Column]]:
+    plan = _plans.get((kind.name, given))
+    if plan is None:
+        names = tuple(n for n in kind.column_names if n in given or n in kind.required_names)
+        plan = _plans[(kind.name, given)] = (names, [kind.column(name) for name in names])
+    return plan
+
+
 def _clean_item(kind: RecordKind, index: int, item: Any) -> tuple[CleanItem | None, list[Problem]]:
     if not isinstance(item, dict):
         return None, [("(item)", "must be an object of the record's fields")]
-    problems: list[Problem] = []
     known = kind._columns_by_name
-    unknown = [name for name in item if name not in known]
-    problems.extend(
-        (name, f"unknown field (expected: {', '.join(kind.column_names)})") for name in unknown
-    )
-    names = tuple(name for name in kind.column_names if name in item or name in kind.required_names)
-    texts, bad_shape = [], set()
-    for name in names:
-        try:
-            texts.append(cell_text(item.get(name)))
-        except ValueError as exc:
-            problems.append((name, str(exc)))
-            bad_shape.add(name)
-            texts.append("")
-    values, value_problems = kind.clean_values([kind.column(name) for name in names], texts)
+    problems: list[Problem] = [
+        (name, f"unknown field (expected: {', '.join(kind.column_names)})")
+        for name in item
+        if name not in known
+    ]
+    names, columns = _plan(kind, frozenset(name for name in item if name in known))
+    try:  # the common case: strings and numbers, converted in one pass
+        texts = [v if v.__class__ is str else cell_text(v) for v in map(item.get, names)]
+        bad_shape: set[str] = set()
+    except ValueError:
+        texts, bad_shape = [], set()
+        for name in names:
+            try:
+                texts.append(cell_text(item.get(name)))
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+                bad_shape.add(name)
+                texts.append("")
+    values, value_problems = kind.clean_values(columns, texts)
     problems.extend(problem for problem in value_problems if problem[0] not in bad_shape)
     if problems:
         return None, problems
     return CleanItem(index, names, values), []
+
+
+def _positions(names: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[int | None, ...]:
+    return tuple(names.index(name) if name in names else None for name in wanted)
 
 
 def _duplicates(kind: RecordKind, cleaned: list[CleanItem]) -> list[ItemProblem]:
@@ -133,8 +154,7 @@ def _duplicates(kind: RecordKind, cleaned: list[CleanItem]) -> list[ItemProblem]
     first: dict[tuple, int] = {}
     problems = []
     for clean in cleaned:
-        given = dict(zip(clean.names, clean.values, strict=True))
-        key = tuple(given[name] for name in kind.key)
+        key = tuple(clean.values[i] for i in _positions(clean.names, kind.key))
         if key in first:
             field, message = duplicate_problem(kind, f"item {first[key]}", key)
             problems.append(ItemProblem(clean.index, field, message))
@@ -143,16 +163,21 @@ def _duplicates(kind: RecordKind, cleaned: list[CleanItem]) -> list[ItemProblem]
     return problems
 
 
+_REFERENCES = ("account_external_id", "contact_external_id")
+
+
 def _reference_problems(kind: RecordKind, cleaned: list[CleanItem]) -> list[ItemProblem]:
     """Accounts and contacts the items name must exist (a batch holds one kind, so only the
     database can hold them). Two indexed lookups for the whole batch."""
-    if not {"account_external_id", "contact_external_id"} & set(kind.column_names):
+    if not set(_REFERENCES) & set(kind.column_names):
         return []
     accounts, contacts = set(), set()
     for clean in cleaned:
-        given = dict(zip(clean.names, clean.values, strict=True))
-        accounts.add(given.get("account_external_id"))
-        contacts.add(given.get("contact_external_id"))
+        account, contact = _positions(clean.names, _REFERENCES)
+        if account is not None:
+            accounts.add(clean.values[account])
+        if contact is not None:
+            contacts.add(clean.values[contact])
     accounts.discard(None)
     contacts.discard(None)
     references = References.among(accounts=accounts, contacts=contacts)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models.functions import Lower
 
+from accounts import sql as accounts_sql
 from accounts.importer.records import Problem, RecordKind
 from accounts.models import Account, Contact
 
@@ -39,22 +41,11 @@ class References:
     def among(cls, *, accounts: Iterable[str], contacts: Iterable[str] = ()) -> "References":
         """Only the named accounts and contacts that exist: two indexed lookups, whatever the
         size of the database (a request names at most a few thousand)."""
-        account_ids = set(
-            Account.objects.filter(external_id__in=set(accounts)).values_list(
-                "external_id", flat=True
+        with connection.cursor() as cursor:
+            return cls(
+                account_ids=accounts_sql.existing_accounts(cursor, list(set(accounts))),
+                contact_accounts=accounts_sql.contact_accounts(cursor, list(set(contacts))),
             )
-        )
-        contacts = set(contacts)
-        contact_accounts = (
-            dict(
-                Contact.objects.filter(external_id__in=contacts).values_list(
-                    "external_id", "account__external_id"
-                )
-            )
-            if contacts
-            else {}
-        )
-        return cls(account_ids=account_ids, contact_accounts=contact_accounts)
 
 
 def reference_checks(
