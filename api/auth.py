@@ -1,15 +1,15 @@
 """Who may call the API: a bearer API key with the operation's scope, within its rate limit.
 
+All three are checked in the authentication step, so each refusal is one clear answer.
+
 The rate limit is a per-key counter in Redis (django-ratelimit's fixed windows over the "api"
 cache), so it holds across every gunicorn worker and process.
 """
 
-import threading
-
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from ninja.security import HttpBearer
-from ninja.throttling import BaseThrottle
+from redis.exceptions import RedisError
 
 from api.models import ApiKey, Scope
 from api.selectors import api_key_for_text
@@ -65,6 +65,7 @@ class ApiKeyAuth(HttpBearer):
         if self.scope not in api_key.scopes:
             held = ", ".join(api_key.scopes) or "none"
             raise ApiError(403, f"This key lacks the scope {self.scope.value} (it has: {held}).")
+        rate_limit_check(request, api_key)
         api_key_mark_used(api_key=api_key)
         return api_key
 
@@ -80,16 +81,23 @@ def _rate_of(group: str, request: HttpRequest) -> str:
     return f"{request.auth.rate_limit_per_minute}/m"
 
 
-class PerKeyThrottle(BaseThrottle):
-    """Counts every authenticated request against its key's `rate_limit_per_minute`."""
-
-    def __init__(self):
-        self._local = threading.local()  # one instance serves every thread of a server
-
-    def allow_request(self, request: HttpRequest) -> bool:
+def rate_limit_check(request: HttpRequest, api_key: ApiKey) -> None:
+    """Count the request against its key's `rate_limit_per_minute`; ApiError 429 with
+    Retry-After beyond it, 503 when Redis cannot count."""
+    request.auth = api_key
+    try:
         usage = get_usage(request, group="api", key=_key_of, rate=_rate_of, increment=True)
-        self._local.wait = usage["time_left"] if usage else None
-        return not (usage and usage["should_limit"])
-
-    def wait(self) -> float | None:
-        return getattr(self._local, "wait", None)
+    except RedisError:
+        raise ApiError(
+            503,
+            "The rate limiter is unavailable; nothing was done. Retry shortly.",
+            {"Retry-After": "5"},
+        ) from None
+    if usage and usage["should_limit"]:
+        wait = max(1, usage["time_left"])
+        raise ApiError(
+            429,
+            f"Rate limit exceeded: this key may make {api_key.rate_limit_per_minute} requests "
+            f"a minute. Retry after {wait} s.",
+            {"Retry-After": str(wait)},
+        )

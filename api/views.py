@@ -7,7 +7,6 @@ say the same thing about the same bad value; the OpenAPI schema documents them.
 
 import hashlib
 import json
-import math
 from datetime import date
 from decimal import Decimal
 from functools import wraps
@@ -21,14 +20,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Path, Query
-from ninja.errors import Throttled, ValidationError
+from ninja.errors import ValidationError
 
 from accounts.access import accounts_visible_to
 from accounts.importer.batch import BatchInvalid, batch_items
 from accounts.importer.records import ACCOUNTS, CONTACTS, CONTRACTS, EVENTS, SURVEYS, TICKETS
 from accounts.models import LifecycleStage
 from api import schemas, services
-from api.auth import ApiError, ApiKeyAuth, PerKeyThrottle, api_key_for_request
+from api.auth import ApiError, ApiKeyAuth, api_key_for_request
 from api.models import Scope
 from metrics import report, selectors
 from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Group
@@ -79,7 +78,6 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=schema_access,
-    throttle=[PerKeyThrottle()],
 )
 
 
@@ -123,20 +121,6 @@ def _idempotency_reused(request: HttpRequest, error: services.IdempotencyKeyReus
     return _problems_response(
         "This Idempotency-Key was already used with a different request body.",
         [{"item": None, "field": "Idempotency-Key", "message": "already used with another body"}],
-    )
-
-
-@api.exception_handler(Throttled)
-def _throttled(request: HttpRequest, error: Throttled) -> JsonResponse:
-    wait = max(1, math.ceil(error.wait or 1))
-    limit = request.auth.rate_limit_per_minute
-    return JsonResponse(
-        {
-            "detail": f"Rate limit exceeded: this key may make {limit} requests a minute. "
-            f"Retry after {wait} s."
-        },
-        status=429,
-        headers={"Retry-After": str(wait)},
     )
 
 

@@ -202,3 +202,14 @@ def test_the_api_does_not_need_a_csrf_token(key):
     strict = Client(enforce_csrf_checks=True)
     AccountFactory(external_id="acme")
     assert post_items(strict, "accounts", [ACCOUNT], key).status_code == 200
+
+
+def test_without_redis_the_api_answers_503_and_does_nothing(client, make_key, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "api": {**settings.CACHES["api"], "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    response = post_items(client, "accounts", [ACCOUNT], make_key())
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert not Account.objects.exists()

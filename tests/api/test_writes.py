@@ -333,3 +333,14 @@ def test_a_request_refused_by_the_database_writes_nothing(client, key, reference
     items = [{**CONTRACT, "mrr": 999}, {**CONTRACT, "external_id": "K2", "mrr": -1}]
     assert post_items(client, "contracts", items, key).status_code == 422
     assert Contract.objects.get(external_id="K1").mrr == Decimal("1000.00")
+
+
+def test_a_body_over_the_upload_limit_gets_413_and_writes_nothing(client, key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    items = [{"external_id": f"A{n}", "name": "x" * 100} for n in range(20)]
+    response = post_items(client, "accounts", items, key)
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large: send fewer items per request."
+    }
+    assert not Account.objects.exists()
