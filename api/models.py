@@ -98,30 +98,21 @@ class IdempotencyKey(models.Model):
 
 
 class EventSession(models.Model):
-    """A session id seen in the events of one usage row: a usage row's `sessions` counts its
-    distinct session ids, even when their events arrive in different requests."""
+    """A session id seen in the events of one usage row, so that the row's `sessions` counts its
+    distinct session ids even when their events arrive in different requests.
 
-    # No foreign key constraint, as on the usage table it mirrors (checked row by row, it would
-    # cost more than the roll-up); events resolve their account by joining on it.
-    account = models.ForeignKey(
-        "accounts.Account",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    Stored as a hash of (date, account, user, feature, session id): one narrow unique index
+    instead of five wide columns, about half the cost of each insert. Rows older than
+    SESSION_KEEP are pruned daily; an event arriving later than that counts its session again."""
+
+    key = models.UUIDField(unique=True)
     date = models.DateField()
-    user_id = models.CharField(max_length=128)
-    feature = models.CharField(max_length=100)
-    session_id = models.CharField(max_length=128)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["date", "account", "user_id", "feature", "session_id"],
-                name="event_session_unique",
-            ),
+        indexes = [
+            # The daily prune deletes the oldest days.
+            models.Index(fields=["date"], name="event_session_date_idx"),
         ]
 
     def __str__(self) -> str:
-        return self.session_id
+        return str(self.key)

@@ -5,7 +5,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,10 +18,11 @@ from accounts.importer.batch import BatchResult, batch_clean, batch_upsert
 from accounts.importer.records import EVENTS, RecordKind
 from accounts.services import import_log_touch
 from api import sql as api_sql
-from api.models import ApiKey, IdempotencyKey
+from api.models import ApiKey, EventSession, IdempotencyKey
 
 KEY_TEXT_PREFIX = "ns_"
 IDEMPOTENCY_KEEP = timedelta(days=7)
+SESSION_KEEP = timedelta(days=14)
 _LAST_USED_EVERY = timedelta(minutes=1)
 
 
@@ -166,4 +167,12 @@ def idempotency_keys_prune(*, now: datetime | None = None) -> int:
     weeks); return how many were deleted."""
     cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def event_sessions_prune(*, today: date | None = None) -> int:
+    """Forget the session ids of usage days older than SESSION_KEEP: events arrive within
+    minutes; one arriving later than that counts its session again. Returns rows deleted."""
+    cutoff = (today or timezone.localdate()) - SESSION_KEEP
+    deleted, _ = EventSession.objects.filter(date__lt=cutoff).delete()
     return deleted

@@ -9,28 +9,34 @@ from accounts import sql as accounts_sql
 from accounts.importer.records import EVENTS
 
 # One statement: resolve accounts, count each (row, session id) once across requests through
-# api_eventsession, then add the batch's sums to the usage rows. Rows are written in key order so
-# that concurrent requests lock shared rows in the same order and never deadlock each other.
+# api_eventsession (by a hash of the pair), then add the batch's sums to the usage rows. Rows are
+# written in key order so that concurrent requests lock shared rows in the same order and never
+# deadlock each other.
 # ON CONFLICT DO UPDATE rather than the import's UPDATE + INSERT pair: events add to a row rather
 # than replace it, and concurrent requests need no table lock this way.
 ROLL_UP = """
-WITH events AS (
+WITH dated AS (
     SELECT a.id AS account_id, s.user_id, s.feature, s.count, s.minutes, s.session_id,
            (s.occurred_at AT TIME ZONE %(zone)s)::date AS date
     FROM {stage} s
     JOIN accounts_account a ON a.external_id = s.account_external_id
+), events AS (
+    -- A row value's text quotes its fields, so no two different sessions hash the same text.
+    SELECT *, md5(ROW(date, account_id, user_id, feature, session_id)::text)::uuid AS session_key
+    FROM dated
 ), new_sessions AS (
-    INSERT INTO api_eventsession (date, account_id, user_id, feature, session_id)
-    SELECT DISTINCT date, account_id, user_id, feature, session_id
+    INSERT INTO api_eventsession (key, date)
+    SELECT DISTINCT session_key, date
     FROM events
     WHERE session_id IS NOT NULL
-    ORDER BY date, account_id, user_id, feature, session_id
+    ORDER BY session_key
     ON CONFLICT DO NOTHING
-    RETURNING date, account_id, user_id, feature
+    RETURNING key
 ), sessions AS (
-    SELECT date, account_id, user_id, feature, count(*) AS sessions
-    FROM new_sessions
-    GROUP BY date, account_id, user_id, feature
+    SELECT e.date, e.account_id, e.user_id, e.feature, count(DISTINCT e.session_key) AS sessions
+    FROM events e
+    JOIN new_sessions n ON n.key = e.session_key
+    GROUP BY e.date, e.account_id, e.user_id, e.feature
 ), rolled AS (
     SELECT date, account_id, user_id, feature, sum(count) AS events, sum(minutes) AS minutes
     FROM events

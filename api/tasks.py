@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from api.services import idempotency_keys_prune
+from api.services import event_sessions_prune, idempotency_keys_prune
 
 
-@shared_task(name="api.prune_idempotency_keys")
-def prune_idempotency_keys() -> dict:
-    """Forget Idempotency-Keys older than a week (retries come within minutes)."""
-    return {"deleted": idempotency_keys_prune()}
+@shared_task(name="api.prune")
+def prune() -> dict:
+    """Forget week-old Idempotency-Keys and the session ids of usage days past two weeks."""
+    return {"idempotency_keys": idempotency_keys_prune(), "event_sessions": event_sessions_prune()}

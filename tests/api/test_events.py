@@ -12,8 +12,13 @@ from django.db import connection
 
 from accounts.models import UsageDaily, UsageFeature
 from api.benchmark import events_rate
-from api.models import IdempotencyKey
-from api.services import api_key_create, idempotency_keys_prune, usage_events_record
+from api.models import EventSession, IdempotencyKey
+from api.services import (
+    api_key_create,
+    event_sessions_prune,
+    idempotency_keys_prune,
+    usage_events_record,
+)
 from tests.api.conftest import bearer, post_items, problems
 from tests.factories import AccountFactory, UsageDailyFactory
 
@@ -241,10 +246,21 @@ def test_a_thousand_events_take_a_fixed_number_of_statements(
     assert sum(row[4] for row in usage_rows()) == 1000
 
 
+def test_session_ids_of_old_days_are_pruned(client, key, a1):
+    post_items(client, "events", [event(occurred_at="2024-03-01T10:00:00Z", session_id="s1"),
+                                  event(occurred_at="2024-03-20T10:00:00Z", session_id="s2")],
+               key)  # fmt: skip
+    assert event_sessions_prune(today=date(2024, 3, 22)) == 1
+    assert list(EventSession.objects.values_list("date", flat=True)) == [date(2024, 3, 20)]
+
+
 def test_the_prune_command_says_what_it_deleted(db):
     out = io.StringIO()
-    call_command("prune_idempotency_keys", stdout=out)
-    assert out.getvalue() == "Deleted 0 Idempotency-Keys older than 7 days.\n"
+    call_command("api_prune", stdout=out)
+    assert out.getvalue() == (
+        "Deleted 0 Idempotency-Keys older than 7 days and 0 event session ids of days before "
+        "the last 14.\n"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
