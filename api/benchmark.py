@@ -129,6 +129,34 @@ class Server:
             self.process.kill()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(master: int) -> list[int]:
+    """The gunicorn workers (children of the master) and the PostgreSQL backends of this
+    database other than this process's own connection."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                workers.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return workers + backends
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     user, password = quote(db["USER"] or "", safe=""), quote(db["PASSWORD"] or "", safe="")
@@ -193,6 +221,8 @@ def events_rate(
     server = Server(workers=workers, port=free_port())
     try:
         server.wait_ready()
+        cpu_before = {pid: _cpu_seconds(pid) for pid in _server_pids(server.process.pid)}
+        client_cpu_before = time.process_time()
         results = {"events": 0, "warm_events": 0, "counted": 0, "latencies": [], "statuses": {}}
         load_before = os.getloadavg()
         lock = threading.Lock()
@@ -210,9 +240,15 @@ def events_rate(
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - warm_until
+        # Read before the server stops: its database connections end with its workers.
+        server_cpu = sum(
+            _cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in _server_pids(server.process.pid)
+        )
+        client_cpu = time.process_time() - client_cpu_before
     finally:
         server.stop()
         api_key_revoke(api_key=api_key)
+    all_events = results["events"] + results["warm_events"]
     written = (UsageDaily.objects.aggregate(total=Sum("events"))["total"] or 0) - events_before
     latencies = sorted(results["latencies"])
     return {
@@ -236,6 +272,12 @@ def events_rate(
             "max": round(1000 * latencies[-1], 1) if latencies else None,
         },
         "statuses": results["statuses"],
+        # CPU spent per 1,000 events, whatever else runs on the machine: gunicorn workers plus
+        # their PostgreSQL backends (server), and this client.
+        "cpu_ms_per_1000_events": {
+            "server": round(1000 * server_cpu / all_events * 1000, 1) if all_events else None,
+            "client": round(1000 * client_cpu / all_events * 1000, 1) if all_events else None,
+        },
         # Events carry counts (1 to 5): the usage table must have grown by their sum exactly.
         "usage_events_added": written,
         "usage_events_sent": results["counted"],

@@ -144,7 +144,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env.str("API_CACHE_URL", default=REDIS_URL),
+        "LOCATION": env.str("API_CACHE_URL", default="") or REDIS_URL,
         "KEY_PREFIX": "northstar-api",
     },
 }
