@@ -3,6 +3,10 @@
 Operations are thin: parse, call a service or selector, answer. Request bodies are read as JSON
 here and judged by the import's validators (accounts.importer), so the API and the CSV import
 say the same thing about the same bad value; the OpenAPI schema documents them.
+
+django-ninja rather than Django REST framework: function views with type hints (the house style),
+the schema generated from those signatures, a thin request path for the events endpoint, and no
+serializer layer that would have been a second copy of the import's rules (docs/api.md).
 """
 
 import hashlib
