@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
     path("health/lab/", include("healthscores.lab_urls")),
     path("health/", include("healthscores.urls")),
     path("portfolio/", include("metrics.urls")),

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "healthscores",
+    "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +138,17 @@ DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+# The API's rate limits count in Redis, so they hold across gunicorn workers and processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("API_CACHE_URL", default="") or REDIS_URL,
+        "KEY_PREFIX": "northstar-api",
+    },
+}
+RATELIMIT_USE_CACHE = "api"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

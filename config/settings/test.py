@@ -22,3 +22,6 @@ STORAGES = {
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default=f"tests-{os.getpid()}")
+# Rate-limit counters of this run only: a database of their own and a prefix per run.
+CACHES["api"]["LOCATION"] = env.str("TEST_API_CACHE_URL", default="redis://127.0.0.1:6379/14")  # noqa: F405
+CACHES["api"]["KEY_PREFIX"] = f"tests-{os.getpid()}"  # noqa: F405
