@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.views import LoginView, healthz
+from surveys.urls import public_urlpatterns as survey_public_urls
 
 admin.site.site_header = "Northstar administration"
 admin.site.site_title = "Northstar admin"
@@ -12,9 +13,12 @@ urlpatterns = [
     path("login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
     path("health/lab/", include("healthscores.lab_urls")),
     path("health/", include("healthscores.urls")),
     path("portfolio/", include("metrics.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("s/", include(survey_public_urls)),  # public survey pages (no login)
     path("", include("playbooks.urls")),
     path("", include("accounts.urls")),
 ]

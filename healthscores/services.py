@@ -17,7 +17,21 @@ from healthscores.models import (
     HealthModelVersion,
     SentimentOverride,
 )
-from metrics.services import rollup_rebuild
+from metrics.services import rollup_refresh_bands
+
+# A long rescore is split in this many date ranges, queued as separate tasks so that the
+# workers' processes (two in the default deployment) score them side by side.
+RESCORE_PARTS = 2
+
+
+def rescore_parts(first: date, last: date, parts: int = RESCORE_PARTS) -> list[tuple[date, date]]:
+    """first..last cut into at most `parts` consecutive ranges of (nearly) equal length."""
+    days = (last - first).days + 1
+    size = -(-days // max(1, min(parts, days)))  # ceiling division
+    return [
+        (first + timedelta(days=start), min(last, first + timedelta(days=start + size - 1)))
+        for start in range(0, days, size)
+    ]
 
 
 def health_scores_recompute(*, first: date, last: date) -> int:
@@ -25,8 +39,14 @@ def health_scores_recompute(*, first: date, last: date) -> int:
     Reads only snapshot columns, so it is cheap enough to rerun over a year after a change."""
     with transaction.atomic(), connection.cursor() as cursor:
         rows = health_sql.score_snapshots(cursor, first=first, last=last)
-        rollup_rebuild(first=first, last=last)  # the band totals changed with the scores
+        rollup_refresh_bands(first=first, last=last)  # the portfolio's band totals
     return rows
+
+
+def clear_snapshot_date_scores(as_of: date) -> None:
+    """The hook the nightly job calls before it deletes a date's snapshot rows."""
+    with connection.cursor() as cursor:
+        health_sql.delete_scores(cursor, first=as_of, last=as_of)
 
 
 def score_snapshot_date(as_of: date) -> None:

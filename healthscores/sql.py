@@ -133,24 +133,27 @@ def score_snapshots(cursor, *, first: date, last: date) -> int:
     Reads only snapshot columns, never raw records."""
     columns = health_columns(active_versions(cursor), row="v", segment="a.segment")
     params = {"first": first, "last": last}
-    execute_logged(
-        cursor,
-        "DELETE FROM healthscores_snapshothealth h USING metrics_accountsnapshot s "
-        "WHERE s.id = h.snapshot_id AND s.as_of BETWEEN %(first)s AND %(last)s",
-        params,
-        label=f"clear scores {first}..{last}",
-    )
+    delete_scores(cursor, first=first, last=last)
     # Generated from numbers, the registry's column names and quoted literals only.
     statement = (
-        "INSERT INTO healthscores_snapshothealth (snapshot_id, "  # noqa: S608
+        "INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, "  # noqa: S608
         + ", ".join(columns.values)
-        + ") SELECT v.id, "
+        + ") SELECT v.id, v.as_of, "
         + ", ".join(columns.values.values())
         + " FROM metrics_accountsnapshot v JOIN accounts_account a ON a.id = v.account_id "
         + columns.joins
         + " WHERE v.as_of BETWEEN %(first)s AND %(last)s"
     )
     return execute_logged(cursor, statement, params, label=f"score snapshots {first}..{last}")
+
+
+def delete_scores(cursor, *, first: date, last: date) -> int:
+    return execute_logged(
+        cursor,
+        "DELETE FROM healthscores_snapshothealth WHERE as_of BETWEEN %(first)s AND %(last)s",
+        {"first": first, "last": last},
+        label=f"clear scores {first}..{last}",
+    )
 
 
 # The day an account's MRR dropped to 0: the first day of a month whose snapshot says "churn"

@@ -232,3 +232,15 @@ def period_tickets(
         .select_related("account__owner")
         .order_by("-opened_at", "pk")
     )
+
+
+def account_snapshot_history(
+    *, account: Account, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[AccountSnapshot]:
+    """One account's snapshots, oldest first (the index on account, as_of)."""
+    rows = AccountSnapshot.objects.filter(account=account)
+    if date_from is not None:
+        rows = rows.filter(as_of__gte=date_from)
+    if date_to is not None:
+        rows = rows.filter(as_of__lte=date_to)
+    return rows.select_related("account").order_by("as_of")

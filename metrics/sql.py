@@ -317,8 +317,7 @@ def features_seen(cursor) -> int:
 
 def replace_snapshot(cursor, as_of: date, *, features: int) -> int:
     """Delete and recompute one date's rows (call inside a transaction); returns rows written.
-    `features` is `features_seen()`. Their health scores go with the deleted rows (a cascading
-    foreign key); the healthscores app scores the new ones."""
+    `features` is `features_seen()`."""
     params = {**Period(as_of).params(), "features_seen": features}
     # Sorts and hashes of a date's usage window fit in memory instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '64MB'")

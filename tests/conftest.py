@@ -109,8 +109,8 @@ def run_import(db) -> Callable[..., ImportRun]:
 
 
 def _reference_rows_ensure() -> None:
-    """The rows the migrations install (the three roles and their task permissions, the default
-    health model), again when a transactional test's flush removed them. Serialized rollback
+    """The rows the migrations install (the roles and their task permissions, the default health
+    model and surveys), again when a transactional test's flush removed them. Serialized rollback
     should restore them, but the connection it stores them on is context-local and Playwright's
     greenlets do not always see it; installing them here is idempotent and does not depend on
     that."""
@@ -123,6 +123,9 @@ def _reference_rows_ensure() -> None:
     admin.permissions.add(*Permission.objects.all())
     model = importlib.import_module("healthscores.migrations.0002_default_model")
     model.install_default_model(apps, None)
+    surveys = importlib.import_module("surveys.defaults")
+    surveys.install_default_surveys(apps)
+    surveys.grant_invite_permission(apps)
     grant_playbook_permissions(apps)
 
 

@@ -139,6 +139,7 @@ class ScoredSnapshotFactory(DjangoModelFactory):
         if health:
             SnapshotHealth.objects.create(
                 snapshot=snapshot,
+                as_of=snapshot.as_of,
                 score=health.get("score"),
                 band=health.get("band", "unknown"),
                 model_version_id=health.get("model_version"),

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "healthscores",
+    "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
+    "api",
     "playbooks",
 ]
 
@@ -138,6 +140,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# The API's rate limits count in Redis, so they hold across gunicorn workers and processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("API_CACHE_URL", default="") or REDIS_URL,
+        "KEY_PREFIX": "northstar-api",
+    },
+}
+RATELIMIT_USE_CACHE = "api"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -156,9 +169,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# consolemail:// (default), filemail:////absolute/path (django-environ drops one slash),
+# smtp://user:password@host:25 or smtp+tls://...:587 (quote @ and : in the password as %40, %3A).
+try:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

@@ -54,7 +54,7 @@ def biggest_account_at_risk(user) -> Account:
         AccountSnapshot.objects.filter(
             account__in=accounts_visible_to(user),
             as_of=as_of,
-            health_band__in=["red", "yellow"],
+            health__band__in=["red", "yellow"],
             mrr__gt=0,
             customer_since__lte=as_of - timedelta(days=365),
         )
