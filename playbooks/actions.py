@@ -1,6 +1,7 @@
 """What each kind of playbook action does, for one step of one run.
 
-Actions that only write to the database (a task, a note, a lifecycle stage) run inside the
+Actions that only write to the database (a task, a note, a lifecycle stage, survey invitations
+whose emails are queued on commit) run inside the
 transaction that records the step as done, so they happen exactly once. An email or a webhook
 reaches outside: it is recorded right after it succeeds, so a worker killed in between sends it
 again on redelivery (at least once; webhooks carry a delivery id for receivers to deduplicate).
@@ -27,6 +28,8 @@ from playbooks.models import (
     Task,
     TaskSource,
 )
+from surveys.selectors import active_survey
+from surveys.services import invite_contacts
 
 CSM_GROUP = "CSM"
 
@@ -127,8 +130,28 @@ def set_stage(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome:
     return Outcome(StepStatus.DONE, f"Lifecycle stage set to {step.action.get_stage_display()}")
 
 
-# The actions that only write rows, done in the step's own transaction.
-IN_DATABASE = {"create_task": create_task, "add_note": add_note, "set_stage": set_stage}
+def send_survey(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome:
+    """Invite the account's current champions to the active survey of the action's kind; the
+    invitations are rows of this step's transaction and their emails go when it commits."""
+    kind = step.action.survey_kind
+    survey = active_survey(kind)
+    if survey is None:
+        return Outcome(StepStatus.SKIPPED, f"No active {kind.upper()} survey to send.")
+    champions = run.account.contacts.filter(is_champion=True, left_on__isnull=True)
+    if not champions.exists():
+        return Outcome(StepStatus.SKIPPED, "The account has no current champion.")
+    outcome = invite_contacts(survey=survey, contacts=champions, invited_by=None)
+    return Outcome(StepStatus.DONE, outcome.summary())
+
+
+# The actions that only write rows (emails of invitations go on commit), done in the step's own
+# transaction.
+IN_DATABASE = {
+    "create_task": create_task,
+    "add_note": add_note,
+    "set_stage": set_stage,
+    "send_survey": send_survey,
+}
 
 
 def email_owner(run: PlaybookRun, step: PlaybookRunStep) -> Outcome:

@@ -149,8 +149,8 @@ class ActionForm(forms.ModelForm):
     class Meta:
         model = PlaybookAction
         fields = ("position", "kind", "day_offset", "title", "body", "due_in_days",
-                  "business_days", "priority", "assignee_rule", "assignee", "url",
-                  "stage")  # fmt: skip
+                  "business_days", "priority", "assignee_rule", "assignee", "survey_kind",
+                  "url", "stage")  # fmt: skip
         widgets = {"body": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -166,6 +166,7 @@ class ActionForm(forms.ModelForm):
                 "title": "An email needs a subject.",
                 "body": "An email needs a text.",
             },
+            ActionKind.SEND_SURVEY: {"survey_kind": "Choose the survey to send (NPS, CSAT, CES)."},
             ActionKind.WEBHOOK: {"url": "A webhook needs a URL."},
             ActionKind.SET_STAGE: {"stage": "Choose the lifecycle stage to set."},
             ActionKind.ADD_NOTE: {"body": "A note needs a text."},

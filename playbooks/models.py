@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import LifecycleStage
+from surveys.models import SurveyKind
 
 
 def new_webhook_secret() -> str:
@@ -167,6 +168,7 @@ class Condition(models.Model):
 class ActionKind(models.TextChoices):
     CREATE_TASK = "create_task", "Create a task"
     EMAIL_OWNER = "email_owner", "Email the owner"
+    SEND_SURVEY = "send_survey", "Send a survey to the champions"
     WEBHOOK = "webhook", "Call a webhook"
     SET_STAGE = "set_stage", "Set the lifecycle stage"
     ADD_NOTE = "add_note", "Add a note"
@@ -216,6 +218,13 @@ class PlaybookAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The named user, for that rule.",
+    )
+    survey_kind = models.CharField(
+        max_length=4,
+        choices=SurveyKind.choices,
+        blank=True,
+        default="",
+        help_text="The survey to send: the active one of this kind.",
     )
     url = models.URLField(max_length=500, blank=True, default="", help_text="Webhook URL.")
     stage = models.CharField(max_length=20, choices=LifecycleStage.choices, blank=True, default="")

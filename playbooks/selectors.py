@@ -318,6 +318,8 @@ def action_summary(action: PlaybookAction, account: Account | None, least_loaded
         return f"{offset}task “{title}” for {name}, due in {action.due_in_days} {unit}"
     if action.kind == ActionKind.EMAIL_OWNER:
         return f"{offset}email the owner: “{action.title}”"
+    if action.kind == ActionKind.SEND_SURVEY:
+        return f"{offset}send the active {action.survey_kind.upper()} survey to the champions"
     if action.kind == ActionKind.WEBHOOK:
         return f"{offset}POST a signed webhook to {action.url}"
     if action.kind == ActionKind.SET_STAGE:

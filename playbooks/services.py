@@ -33,6 +33,7 @@ from playbooks.models import (
     TaskStatus,
     Trigger,
 )
+from surveys.models import is_detractor
 
 logger = logging.getLogger("northstar.playbooks")
 
@@ -100,6 +101,20 @@ def playbooks_evaluate_responses(*, response_ids: list[int]) -> list[int]:
             )
         transaction.on_commit(lambda: runs_enqueue(runs))
     return runs
+
+
+def response_recorded_receiver(sender, response, **kwargs) -> None:
+    """surveys.signals.response_recorded (sent after the answer is committed): a detractor
+    answer from the survey page is evaluated at once, in a worker. When the broker cannot be
+    reached, the nightly evaluation finds the answer (it looks back 7 days)."""
+    from playbooks.tasks import evaluate_responses
+
+    if not is_detractor(response.kind, response.score):
+        return
+    try:
+        evaluate_responses.apply_async(args=[[response.pk]], retry=False)
+    except OperationalError:
+        logger.warning("broker unreachable: response %s waits for the nightly run", response.pk)
 
 
 def due_run_ids(*, today: date) -> list[int]:

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from accounts.sql import execute_logged
 from playbooks.models import TEXT_CONDITION_FIELDS, Trigger
+from surveys.models import SCORE_GROUPS
 
 # How far back a streak's first day is looked for; older streaks count from this far back.
 STREAK_LOOKBACK_DAYS = 400
@@ -28,8 +29,9 @@ EVENT_LOOKBACK_DAYS = 7
 # A champion's departure stays a signal as long as the snapshot's champion_left_90d says so.
 CHAMPION_LOOKBACK_DAYS = 90
 
-# Detractor answers: kpi-spec section 5 defines detractors for NPS (0 to 6).
-DETRACTOR_SCORES = {"nps": 6}
+# Detractor answers, the surveys app's rule (surveys.models.is_detractor): NPS 0 to 6 (kpi-spec
+# section 5), CSAT 1 to 2, CES 1 to 3; the highest detractor score of each kind.
+DETRACTOR_SCORES = {str(kind): int(top) for kind, (top, _promoter) in SCORE_GROUPS.items()}
 
 ACCOUNT_COLUMNS = {"segment", "region", "industry", "lifecycle_stage"}
 SNAPSHOT_NUMBERS = {

@@ -181,6 +181,7 @@ def test_an_admin_creates_a_playbook_in_the_editor_and_it_starts_off(client, adm
         ({"actions-0-assignee_rule": "user"}, "Choose the user, or another assignee rule."),
         ({"actions-0-kind": "webhook"}, "A webhook needs a URL."),
         ({"actions-0-kind": "set_stage"}, "Choose the lifecycle stage to set."),
+        ({"actions-0-kind": "send_survey"}, "Choose the survey to send (NPS, CSAT, CES)."),
         ({"actions-TOTAL_FORMS": "0"}, "A playbook needs at least one action."),
     ],
 )  # fmt: skip
