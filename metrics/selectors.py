@@ -243,4 +243,4 @@ def account_snapshot_history(
         rows = rows.filter(as_of__gte=date_from)
     if date_to is not None:
         rows = rows.filter(as_of__lte=date_to)
-    return rows.select_related("account").order_by("as_of")
+    return rows.select_related("account", "health__model_version").order_by("as_of")
