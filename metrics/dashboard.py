@@ -383,6 +383,13 @@ def portfolio_tiles(
     return tiles, series, compared_with
 
 
+def visible_in_whole_groups(*, user, visible: QuerySet[Account], sees_all: bool) -> bool:
+    """Whether the accounts a user may see are whole (segment, region, owner) groups of the
+    portfolio rollup once cut by segment, region and owner: all accounts, or exactly the user's
+    own, not when another rule (a task on someone else's account) adds single accounts."""
+    return sees_all or not visible.exclude(owner=user).exists()
+
+
 def portfolio_dashboard(
     *,
     as_of: date,

@@ -7,12 +7,15 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from accounts.access import accounts_visible_to
 from accounts.models import Account
 from healthscores.models import SnapshotHealth
 from healthscores.services import health_scores_recompute
+from metrics import dashboard
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
-from metrics.selectors import AccountFilter, portfolio_totals_by_date
+from metrics.selectors import AccountFilter, portfolio_kpis, portfolio_totals_by_date
 from metrics.services import rollup_rebuild, rollup_rebuild_stale
+from playbooks.models import Task
 from tests.metrics.conftest import normalised, recompute
 
 DATES = (date(2024, 2, 29), date(2024, 3, 15), date(2024, 3, 31))
@@ -133,3 +136,31 @@ def test_a_rescore_rebuilds_the_band_totals(history):
     health_scores_recompute(first=last, last=last)
 
     assert read_from_rollup(everyone, expect_rollup=True)[last] == scored
+
+
+def test_a_csm_with_a_task_on_another_owners_account_gets_that_account_alone(
+    history, client, alice
+):
+    """A task on bob's account lets alice open it (accounts.access): her portfolio counts that
+    one account, not the whole (segment, region, bob) group the rollup would add."""
+    expands = Account.objects.get(external_id="expands")  # bob's
+    Task.objects.create(
+        account=expands, assignee=alice, title="Call", due_on=DATES[-1], source="person"
+    )
+    visible = Account.objects.filter(owner=alice) | Account.objects.filter(pk=expands.pk)
+    client.force_login(alice)
+
+    board = client.get("/portfolio/", {"month": "2024-03"}).context["board"]
+
+    expected = portfolio_kpis(as_of=DATES[-1], accounts=visible)
+    assert normalised({key: board.current[key] for key in expected}) == normalised(expected)
+    assert board.current["churned_customers"] == 0  # bob's churns-mid-march is not hers
+    assert not dashboard.visible_in_whole_groups(
+        user=alice, visible=accounts_visible_to(alice), sees_all=False
+    )
+
+
+def test_a_csm_sees_her_own_accounts_as_whole_groups(history, alice):
+    assert dashboard.visible_in_whole_groups(
+        user=alice, visible=accounts_visible_to(alice), sees_all=False
+    )
