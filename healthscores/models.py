@@ -116,8 +116,13 @@ class SnapshotHealth(models.Model):
         related_name="health",
         db_constraint=False,
     )
-    # The snapshot's date, so that a range of dates is deleted without joining the snapshots.
+    # Copies of the snapshot's date, account and MRR: a range of dates is deleted, and the
+    # portfolio's band totals recomputed after a rescore, without reading the wide snapshots.
     as_of = models.DateField()
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )  # removed with the snapshot, which cascades from the account
+    mrr = models.DecimalField(max_digits=14, decimal_places=2)
     score = models.FloatField(null=True)
     band = models.CharField(max_length=8, choices=HealthBand.choices, default=HealthBand.UNKNOWN)
     # Versions are never deleted (PROTECT); no database constraint, to keep bulk inserts cheap.

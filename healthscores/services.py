@@ -17,7 +17,6 @@ from healthscores.models import (
     HealthModelVersion,
     SentimentOverride,
 )
-from metrics.services import rollup_refresh_bands
 
 # A long rescore is split in this many date ranges, queued as separate tasks so that the
 # workers' processes (two in the default deployment) score them side by side.
@@ -39,7 +38,7 @@ def health_scores_recompute(*, first: date, last: date) -> int:
     Reads only snapshot columns, so it is cheap enough to rerun over a year after a change."""
     with transaction.atomic(), connection.cursor() as cursor:
         rows = health_sql.score_snapshots(cursor, first=first, last=last)
-        rollup_refresh_bands(first=first, last=last)  # the portfolio's band totals
+        health_sql.refresh_rollup_bands(cursor, first=first, last=last)
     return rows
 
 

@@ -136,15 +136,42 @@ def score_snapshots(cursor, *, first: date, last: date) -> int:
     delete_scores(cursor, first=first, last=last)
     # Generated from numbers, the registry's column names and quoted literals only.
     statement = (
-        "INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, "  # noqa: S608
+        "INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, account_id, mrr, "  # noqa: S608
         + ", ".join(columns.values)
-        + ") SELECT v.id, v.as_of, "
+        + ") SELECT v.id, v.as_of, v.account_id, v.mrr, "
         + ", ".join(columns.values.values())
         + " FROM metrics_accountsnapshot v JOIN accounts_account a ON a.id = v.account_id "
         + columns.joins
         + " WHERE v.as_of BETWEEN %(first)s AND %(last)s"
     )
     return execute_logged(cursor, statement, params, label=f"score snapshots {first}..{last}")
+
+
+# After a rescore only the band totals of the portfolio rollup (metrics.PortfolioRollup) can
+# change: paying accounts (MRR > 0) and their MRR per band, by date and (segment, region, owner),
+# as metrics.totals defines them, recomputed from the narrow score rows alone.
+_BANDS = ("green", "yellow", "red", "unknown")
+REFRESH_ROLLUP_BANDS = (
+    "UPDATE metrics_portfoliorollup r SET "  # noqa: S608 (fixed band names only)
+    + ", ".join(f"band_{b}_accounts = b.{b}_accounts, band_{b}_mrr = b.{b}_mrr" for b in _BANDS)
+    + " FROM (SELECT h.as_of, a.segment, a.region, COALESCE(a.owner_id, 0) AS owner_key, "
+    + ", ".join(
+        f"count(*) FILTER (WHERE h.band = '{b}' AND h.mrr > 0) AS {b}_accounts, "
+        f"COALESCE(sum(h.mrr) FILTER (WHERE h.band = '{b}' AND h.mrr > 0), 0) AS {b}_mrr"
+        for b in _BANDS
+    )
+    + " FROM healthscores_snapshothealth h JOIN accounts_account a ON a.id = h.account_id"
+    " WHERE h.as_of BETWEEN %(first)s AND %(last)s GROUP BY 1, 2, 3, 4) b"
+    " WHERE r.as_of = b.as_of AND r.segment = b.segment AND r.region = b.region"
+    " AND r.owner_key = b.owner_key"
+)
+
+
+def refresh_rollup_bands(cursor, *, first: date, last: date) -> int:
+    return execute_logged(
+        cursor, REFRESH_ROLLUP_BANDS, {"first": first, "last": last},
+        label=f"rollup bands {first}..{last}",
+    )  # fmt: skip
 
 
 def delete_scores(cursor, *, first: date, last: date) -> int:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.sql import execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
-from metrics.totals import BAND_KEYS, snapshot_aggregates
+from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
 
@@ -114,30 +114,6 @@ def rollup_rebuild(*, first: date, last: date) -> int:
         groups = _replace_rollup(cursor, first=first, last=last)
         SnapshotRun.objects.filter(as_of__range=(first, last)).update(rollup_built=True)
     return groups
-
-
-def rollup_refresh_bands(*, first: date, last: date) -> int:
-    """After a rescore of first..last only the rollup's band totals can change: recompute those
-    few sums in one UPDATE ... FROM, instead of rebuilding every total."""
-    grouped = (
-        AccountSnapshot.objects.filter(as_of__range=(first, last))
-        .values("as_of", **_ROLLUP_GROUP)
-        .order_by()
-        .annotate(
-            **{f"total_{key}": value for key, value in snapshot_aggregates(BAND_KEYS).items()}
-        )
-    )
-    select, params = grouped.query.sql_with_params()
-    with connection.cursor() as cursor:
-        return execute_logged(
-            cursor,
-            f"UPDATE {PortfolioRollup._meta.db_table} r SET "  # noqa: S608 (column names only)
-            + ", ".join(f"{key} = b.total_{key}" for key in BAND_KEYS)
-            + f" FROM ({select}) b WHERE r.as_of = b.as_of AND r.segment = b.segment"
-            " AND r.region = b.region AND r.owner_key = b.owner_key",
-            params,
-            label=f"rollup bands {first}..{last}",
-        )
 
 
 def rollup_rebuild_stale() -> int:

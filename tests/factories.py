@@ -140,6 +140,8 @@ class ScoredSnapshotFactory(DjangoModelFactory):
             SnapshotHealth.objects.create(
                 snapshot=snapshot,
                 as_of=snapshot.as_of,
+                account_id=snapshot.account_id,
+                mrr=snapshot.mrr,
                 score=health.get("score"),
                 band=health.get("band", "unknown"),
                 model_version_id=health.get("model_version"),

@@ -8,9 +8,9 @@ from django.db import migrations, models
 
 # The scores stored on the snapshot rows until now, component scores in their stored order.
 COPY_SCORES = """
-INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, score, band, model_version_id,
-                                         component_scores)
-SELECT s.id, s.as_of, s.health_score, s.health_band, s.health_model_version,
+INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, account_id, mrr, score, band,
+                                         model_version_id, component_scores)
+SELECT s.id, s.as_of, s.account_id, s.mrr, s.health_score, s.health_band, s.health_model_version,
        ARRAY(SELECT (c.item ->> 'score')::float8
              FROM jsonb_array_elements(s.health_components) WITH ORDINALITY AS c(item, n)
              ORDER BY c.n)
@@ -32,6 +32,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('snapshot', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='health', serialize=False, to='metrics.accountsnapshot')),
                 ('as_of', models.DateField()),
+                ('account', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account')),
+                ('mrr', models.DecimalField(decimal_places=2, max_digits=14)),
                 ('score', models.FloatField(null=True)),
                 ('band', models.CharField(choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red'), ('unknown', 'Unknown')], default='unknown', max_length=8)),
                 ('component_scores', django.contrib.postgres.fields.ArrayField(base_field=models.FloatField(null=True), default=list, size=None)),
