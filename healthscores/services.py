@@ -42,12 +42,6 @@ def health_scores_recompute(*, first: date, last: date) -> int:
     return rows
 
 
-def clear_snapshot_date_scores(as_of: date) -> None:
-    """The hook the nightly job calls before it deletes a date's snapshot rows."""
-    with connection.cursor() as cursor:
-        health_sql.delete_scores(cursor, first=as_of, last=as_of)
-
-
 def score_snapshot_date(as_of: date) -> None:
     """The hook the nightly job calls after writing a date, inside its transaction: score the
     date's rows, and raise alerts when it is the newest day, not during a backfill of the past,

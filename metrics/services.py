@@ -18,9 +18,8 @@ from metrics.totals import snapshot_aggregates
 logger = logging.getLogger("northstar.metrics")
 
 # Other apps plug into the job without metrics importing them: hooks called inside each date's
-# transaction before its rows are deleted (the healthscores app deletes their scores) and after
-# the new rows are stored (it scores them and raises alerts).
-before_snapshot_delete_hooks: list[Callable[[date], None]] = []
+# transaction after its new rows are stored (the healthscores app scores them and raises alerts,
+# then the playbooks app evaluates its triggers).
 after_snapshot_hooks: list[Callable[[date], None]] = []
 
 
@@ -32,8 +31,6 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
     with transaction.atomic(), connection.cursor() as cursor:
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
-        for hook in before_snapshot_delete_hooks:
-            hook(as_of)
         accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
         for hook in after_snapshot_hooks:
             hook(as_of)
