@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from config.views import healthz
 
+# A lost database connection is a 503 page with Retry-After, anything else a plain 500 page.
+handler500 = "config.views.server_error"
+
 admin.site.site_header = "Northstar administration"
 admin.site.site_title = "Northstar admin"
 

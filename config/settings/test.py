@@ -19,3 +19,6 @@ STORAGES = {
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default=f"tests-{os.getpid()}")
+# django-axes needs the request in authenticate(), which the test client's login() does not
+# pass; tests of the rate limit switch it on (tests/test_security.py).
+AXES_ENABLED = False
