@@ -22,9 +22,7 @@ def axes_on(settings):
 
 
 def log_in(client, username: str, password: str, address: str = ADDRESS):
-    return client.post(
-        "/login/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def fail_times(client, username: str, times: int, address: str = ADDRESS) -> None:
@@ -34,9 +32,7 @@ def fail_times(client, username: str, times: int, address: str = ADDRESS) -> Non
         assert log_in(client, username, "wrong", address).status_code == expected, attempt
 
 
-def test_the_fifth_failed_login_locks_the_username_out_even_with_the_right_password(
-    client, alice
-):
+def test_the_fifth_failed_login_locks_the_username_out_even_with_the_right_password(client, alice):
     fail_times(client, "alice", 5)
 
     response = log_in(client, "alice", "password")
