@@ -43,6 +43,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
     )
 
+
 # Seconds a client is told to wait when PostgreSQL cannot be reached: a restart takes a few.
 DATABASE_RETRY_AFTER = 10
 
