@@ -2,13 +2,12 @@
 nothing: numbers that are not finite, thresholds that are not numbers, a formset inflated to
 thousands of rows, a metric that does not exist."""
 
-from tests.healthscores.test_lab_page import (  # noqa: F401 - fixtures
-    URL,
-    assert_nothing_saved,
-    fresh_cache,
-    history,
-    lab_data,
-)
+from tests.healthscores import test_lab_page as lab_page
+from tests.healthscores.test_lab_page import URL, assert_nothing_saved, lab_data
+
+# The lab page's own fixtures: a year of stored snapshots with one churner, a cleared cache.
+history, fresh_cache = lab_page.history, lab_page.fresh_cache
+pytestmark = pytest.mark.usefixtures("history")
 
 # One malformed component per row, each with the field error it must get. (One request for
 # all of them: the lab page backtests on every render, which takes a moment.)
@@ -25,7 +24,7 @@ MALFORMED = [
 
 
 def test_each_malformed_component_is_a_field_error_and_nothing_is_saved(
-    admin_client, history, default_model
+    admin_client, default_model
 ):
     response = admin_client.post(URL, lab_data([row for row, _f, _e in MALFORMED], action="save"))
 
@@ -37,9 +36,7 @@ def test_each_malformed_component_is_a_field_error_and_nothing_is_saved(
     assert_nothing_saved(default_model)
 
 
-def test_malformed_thresholds_are_field_errors_and_nothing_is_saved(
-    admin_client, history, default_model
-):
+def test_malformed_thresholds_are_field_errors_and_nothing_is_saved(admin_client, default_model):
     response = admin_client.post(
         URL, lab_data([("open_tickets", 1, 10, 0)], green="high", yellow="1e999", action="save")
     )
@@ -52,7 +49,7 @@ def test_malformed_thresholds_are_field_errors_and_nothing_is_saved(
     assert_nothing_saved(default_model)
 
 
-def test_a_formset_claiming_thousands_of_rows_is_refused(admin_client, history, default_model):
+def test_a_formset_claiming_thousands_of_rows_is_refused(admin_client, default_model):
     data = lab_data([("open_tickets", 1, 10, 0)], action="save")
     data["c-TOTAL_FORMS"] = "100000"
 
@@ -64,7 +61,7 @@ def test_a_formset_claiming_thousands_of_rows_is_refused(admin_client, history, 
 
 
 def test_a_model_id_that_is_not_a_number_falls_back_to_the_active_model(
-    admin_client, history, default_model
+    admin_client, default_model
 ):
     response = admin_client.get(URL, {"model": "1 OR 1=1"})
 
