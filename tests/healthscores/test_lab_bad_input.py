@@ -2,6 +2,8 @@
 nothing: numbers that are not finite, thresholds that are not numbers, a formset inflated to
 thousands of rows, a metric that does not exist."""
 
+import pytest
+
 from tests.healthscores import test_lab_page as lab_page
 from tests.healthscores.test_lab_page import URL, assert_nothing_saved, lab_data
 
