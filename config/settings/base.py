@@ -215,8 +215,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died without acknowledging it (SIGKILL, a lost machine) is handed out
 # again once it has been unacknowledged this long; it must exceed the longest task (a 30-day
 # backfill chunk), or a slow task would be run twice (harmless, they are idempotent, but wasted).
+# max_retries/interval_*: a web request queueing a task while Redis is down gives up after one
+# retry (about a second) and tells the user, instead of holding the page for kombu's default
+# connection timeout. Workers reconnect on their own (CELERY_BROKER_CONNECTION_RETRY).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
 }
 
 NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
