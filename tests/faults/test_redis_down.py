@@ -74,7 +74,7 @@ def test_with_redis_stopped_healthz_answers_503_naming_redis(redis_down_server):
     balancer or monitor sees it."""
     server, _account = redis_down_server
 
-    status, headers, body = Browser(server.base_url).request("/healthz")
+    status, _headers, body = Browser(server.base_url).request("/healthz")
 
     assert status == 503
     assert '"redis": "down: ' in body and '"database": "ok"' in body
