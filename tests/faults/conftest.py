@@ -56,7 +56,7 @@ def port_open(port: int) -> bool:
     return True
 
 
-def test_database_url(port: int | None = None) -> str:
+def tests_database_url(port: int | None = None) -> str:
     """The URL of the test database (pytest-django's), optionally through another port."""
     db = connection.settings_dict
     return (
@@ -124,10 +124,13 @@ class PostgresProxy:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener:
-            listener.close()
         with self._lock:
+            listener, self._listener = self._listener, None
+            if listener:
+                # shutdown first: close() alone leaves a listener blocked in accept() listening
+                with contextlib.suppress(OSError):
+                    listener.shutdown(socket.SHUT_RDWR)
+                listener.close()
             for sock in self._sockets:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
@@ -145,7 +148,12 @@ class PostgresProxy:
             except OSError:
                 client.close()
                 continue
+            server.settimeout(None)
             with self._lock:
+                if self._listener is not listener:  # cut meanwhile: this one goes too
+                    client.close()
+                    server.close()
+                    continue
                 self._sockets |= {client, server}
             for src, dst in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
@@ -184,7 +192,7 @@ class Server:
 
 
 @pytest.fixture
-def start_server(transactional_db):
+def start_server(transactional_db, tmp_path):
     """`start_server(DATABASE_URL=..., REDIS_URL=...)` serves the committed test database with
     gunicorn and the production settings over plain HTTP on a free port."""
     started: list[Server] = []
@@ -192,6 +200,10 @@ def start_server(transactional_db):
     def start(**environment: str) -> Server:
         _production_passwords()
         port = free_port()
+        # A file, not a pipe: an outage logs a traceback per request, and a pipe nobody reads
+        # fills up and blocks the workers' logging (and so the workers).
+        log_path = tmp_path / f"gunicorn-{port}.log"
+        log = log_path.open("w")
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -199,7 +211,7 @@ def start_server(transactional_db):
             "SECRET_KEY": secrets.token_urlsafe(50),
             "SECURE_HTTPS": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": tests_database_url(),
             "CONN_MAX_AGE": "60",
             "DB_CONNECT_TIMEOUT": "2",
             **environment,
@@ -208,12 +220,12 @@ def start_server(transactional_db):
             [sys.executable, "-m", "gunicorn", "tests.faults.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2",
              "--timeout", "30", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
         server = Server(process, f"http://127.0.0.1:{port}")
         started.append(server)
         wait_for(lambda: port_open(port) or process.poll() is not None, seconds=30, what="gunicorn")
-        assert process.poll() is None, process.stderr.read().decode()
+        assert process.poll() is None, log_path.read_text()
         return server
 
     yield start
