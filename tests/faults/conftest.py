@@ -56,7 +56,7 @@ def port_open(port: int) -> bool:
     return True
 
 
-def tests_database_url(port: int | None = None) -> str:
+def database_url_for_tests(port: int | None = None) -> str:
     """The URL of the test database (pytest-django's), optionally through another port."""
     db = connection.settings_dict
     return (
@@ -211,7 +211,7 @@ def start_server(transactional_db, tmp_path):
             "SECRET_KEY": secrets.token_urlsafe(50),
             "SECURE_HTTPS": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": tests_database_url(),
+            "DATABASE_URL": database_url_for_tests(),
             "CONN_MAX_AGE": "60",
             "DB_CONNECT_TIMEOUT": "2",
             **environment,

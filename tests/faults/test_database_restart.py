@@ -15,7 +15,7 @@ import pytest
 
 from metrics.services import snapshot_recompute
 from tests.factories import AccountFactory, ContractFactory
-from tests.faults.conftest import Browser, tests_database_url
+from tests.faults.conftest import Browser, database_url_for_tests
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -99,4 +99,4 @@ def test_a_postgresql_restart_under_load_is_503_pages_then_recovery_without_a_re
 
 
 def _through(proxy) -> str:
-    return tests_database_url(port=proxy.port)
+    return database_url_for_tests(port=proxy.port)
