@@ -64,6 +64,21 @@ def database_url_for_tests(port: int | None = None) -> str:
     )
 
 
+def backends_named(application_name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            [application_name],
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_for_backends_to_close(application_name: str) -> None:
+    """Until PostgreSQL has let go of a stopped process's connections, so the test database
+    can be flushed and dropped."""
+    wait_for(lambda: backends_named(application_name) == 0, seconds=30, what=application_name)
+
+
 # --- Redis of our own -------------------------------------------------------------------------
 
 
@@ -191,6 +206,9 @@ class Server:
         return self.process.poll() is None
 
 
+SERVER_APP_NAME = "northstar-faults-gunicorn"
+
+
 @pytest.fixture
 def start_server(transactional_db, tmp_path):
     """`start_server(DATABASE_URL=..., REDIS_URL=...)` serves the committed test database with
@@ -214,6 +232,7 @@ def start_server(transactional_db, tmp_path):
             "DATABASE_URL": database_url_for_tests(),
             "CONN_MAX_AGE": "60",
             "DB_CONNECT_TIMEOUT": "2",
+            "PGAPPNAME": SERVER_APP_NAME,
             **environment,
         }
         process = subprocess.Popen(
@@ -235,6 +254,7 @@ def start_server(transactional_db, tmp_path):
             server.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.process.kill()
+    wait_for_backends_to_close(SERVER_APP_NAME)
 
 
 def _production_passwords() -> None:

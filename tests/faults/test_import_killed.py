@@ -33,11 +33,13 @@ def fingerprint() -> dict[str, tuple[int, str]]:
     return prints
 
 
-def other_backends() -> int:
+APP_NAME = "northstar-import-killed"  # the import's connections, told apart in pg_stat_activity
+
+
+def import_backends() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APP_NAME]
         )
         return cursor.fetchone()[0]
 
@@ -61,6 +63,7 @@ def run(directory, **popen) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url_for_tests(),
+        "PGAPPNAME": APP_NAME,
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "import_data", str(directory)], cwd=ROOT, env=env, **popen
@@ -88,6 +91,6 @@ def test_an_import_killed_half_way_leaves_the_database_exactly_as_before(tmp_pat
     assert importing.poll() is None, "the import finished before it could be killed"
     importing.send_signal(signal.SIGKILL)
     importing.wait(timeout=10)
-    wait_for(lambda: other_backends() == 0, seconds=60, what="its backend to roll back")
+    wait_for(lambda: import_backends() == 0, seconds=60, what="its backend to roll back")
 
     assert fingerprint() == before

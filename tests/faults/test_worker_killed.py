@@ -24,12 +24,18 @@ from accounts.models import Account
 from metrics.models import AccountSnapshot, SnapshotRun
 from metrics.services import snapshot_recompute
 from tests.factories import AccountFactory, ContractFactory
-from tests.faults.conftest import ROOT, database_url_for_tests, wait_for
+from tests.faults.conftest import (
+    ROOT,
+    database_url_for_tests,
+    wait_for,
+    wait_for_backends_to_close,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 AS_OF = date(2024, 3, 31)
 QUEUE = "faults-worker-killed"
+WORKER_APP_NAME = "northstar-faults-worker"
 VISIBILITY_TIMEOUT = 3  # seconds; production keeps the default hour (docs/reliability.md)
 
 
@@ -41,6 +47,7 @@ def start_worker(broker_url: str, log_path) -> subprocess.Popen:
         "TEST_CELERY_BROKER_URL": broker_url,
         "TEST_CELERY_QUEUE": QUEUE,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "PGAPPNAME": WORKER_APP_NAME,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
@@ -123,6 +130,7 @@ def test_a_worker_killed_mid_recompute_is_redelivered_and_the_snapshot_is_comple
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
+        wait_for_backends_to_close(WORKER_APP_NAME)
 
     assert snapshot_rows() == (8, 8)
     assert Account.objects.count() == 8
