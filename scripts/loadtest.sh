@@ -5,7 +5,8 @@
 # and per page, and appends them to docs/performance.md with the machine's load average.
 #
 # The database is LOAD_DATABASE_URL (default northstar_load, a copy of `make bench`'s data set;
-# the script migrates it). gunicorn: GUNICORN_WORKERS x GUNICORN_THREADS on LOAD_PORT.
+# the script migrates it). gunicorn: GUNICORN_WORKERS x GUNICORN_THREADS on LOAD_PORT, keep-alive
+# longer than the users' think time (a proxy in front would hold the connections instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -36,13 +37,16 @@ export AXES_FAILURE_LIMIT=1000  # 20 users log in from one address at once
 $PY manage.py collectstatic --noinput -v0
 
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-  --threads "$THREADS" --timeout 60 --log-level warning --error-logfile "$OUT/gunicorn.log" &
+  --threads "$THREADS" --timeout 60 --keep-alive 10 --log-level warning --error-logfile "$OUT/gunicorn.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
   curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
   sleep 1
 done
+
+echo "One user at a time (each page's own time, no queueing):"
+$PY scripts/loadtest_baseline.py "http://127.0.0.1:$PORT" --out "$OUT/baseline.json"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$OUT/requests.json"
@@ -55,4 +59,5 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 $PY scripts/loadtest_report.py "$OUT/requests.json" --users "$USERS" --seconds "$SECONDS_" \
   --server "gunicorn ${WORKERS}x${THREADS}, CONN_MAX_AGE=$CONN_MAX_AGE" --accounts "$accounts" \
-  --load-before "$load_before" --load-after "$load_after" --append docs/performance.md
+  --load-before "$load_before" --load-after "$load_after" --baseline "$OUT/baseline.json" \
+  --append docs/performance.md

@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--accounts", required=True)
     parser.add_argument("--load-before", required=True)
     parser.add_argument("--load-after", required=True)
+    parser.add_argument("--baseline", type=Path, help="loadtest_baseline.py's figures")
     parser.add_argument("--append", type=Path)
     args = parser.parse_args()
 
@@ -87,6 +88,13 @@ def main() -> None:
         + ").",
         f"Load average (1/5/15 min) before: {args.load_before}; after: {args.load_after}.",
     ]
+    if args.baseline and args.baseline.is_file():
+        alone = json.loads(args.baseline.read_text())
+        summary.append(
+            "One user at a time, before the run (median / slowest ms): "
+            + "; ".join(f"{k} {v['median']:.0f} / {v['max']:.0f}" for k, v in alone.items())
+            + "."
+        )
     print("\n".join(summary))
     print("\n".join(table(by_page, total)))
     if args.append:
