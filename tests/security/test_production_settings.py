@@ -46,7 +46,13 @@ print(json.dumps({
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "AXES_"))}
+    # Not this test run's own switches: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which
+    # check --deploy rightly reports.
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "AXES_")) and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     return {
         **keep,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
