@@ -5,8 +5,9 @@
 # and per page, and appends them to docs/performance.md with the machine's load average.
 #
 # The database is LOAD_DATABASE_URL (default northstar_load, a copy of `make bench`'s data set;
-# the script migrates it). gunicorn: GUNICORN_WORKERS x GUNICORN_THREADS on LOAD_PORT, keep-alive
-# longer than the users' think time (a proxy in front would hold the connections instead).
+# the script migrates it). LOAD_PORTFOLIO_WEIGHT=0 leaves the portfolio out. gunicorn:
+# GUNICORN_WORKERS x GUNICORN_THREADS on LOAD_PORT, keep-alive longer than the users' think time
+# (a proxy in front would hold the connections instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -58,6 +59,7 @@ echo "gunicorn ($WORKERS workers x $THREADS threads, pid $server) on :$PORT, $ac
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 $PY scripts/loadtest_report.py "$OUT/requests.json" --users "$USERS" --seconds "$SECONDS_" \
-  --server "gunicorn ${WORKERS}x${THREADS}, CONN_MAX_AGE=$CONN_MAX_AGE" --accounts "$accounts" \
+  --server "gunicorn ${WORKERS}x${THREADS}, CONN_MAX_AGE=$CONN_MAX_AGE, portfolio weight ${LOAD_PORTFOLIO_WEIGHT:-2}" \
+  --accounts "$accounts" \
   --load-before "$load_before" --load-after "$load_after" --baseline "$OUT/baseline.json" \
   --append docs/performance.md

@@ -75,7 +75,8 @@ class Browsing(HttpUser):
         account_id = random.choice(self.account_ids)
         self.client.get(f"/accounts/{account_id}/", name="account page")
 
-    @task(2)
+    # LOAD_PORTFOLIO_WEIGHT=0 leaves the portfolio out, to see what the other pages do alone.
+    @task(int(os.environ.get("LOAD_PORTFOLIO_WEIGHT", "2")))
     def portfolio(self) -> None:
         self.client.get("/portfolio/", name="portfolio")
 
