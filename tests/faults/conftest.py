@@ -76,7 +76,16 @@ def backends_named(application_name: str) -> int:
 def wait_for_backends_to_close(application_name: str) -> None:
     """Until PostgreSQL has let go of a stopped process's connections, so the test database
     can be flushed and dropped."""
-    wait_for(lambda: backends_named(application_name) == 0, seconds=30, what=application_name)
+    try:
+        wait_for(lambda: backends_named(application_name) == 0, seconds=30, what=application_name)
+    except AssertionError:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, client_port, state, backend_start, state_change, left(query, 80) "
+                "FROM pg_stat_activity WHERE application_name = %s",
+                [application_name],
+            )
+            raise AssertionError(f"{application_name} still connected: {cursor.fetchall()}")
 
 
 # --- Redis of our own -------------------------------------------------------------------------
@@ -147,9 +156,7 @@ class PostgresProxy:
                     listener.shutdown(socket.SHUT_RDWR)
                 listener.close()
             for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+                _close(sock)
             self._sockets.clear()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -181,8 +188,16 @@ class PostgresProxy:
             pass
         finally:
             for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.close()
+                _close(sock)
+
+
+def _close(sock: socket.socket) -> None:
+    """Shut the connection down, then close: close() alone, while another thread is blocked in
+    recv() on the socket, leaves the connection open (PostgreSQL would keep an idle backend)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 @pytest.fixture
