@@ -78,14 +78,15 @@ def wait_for_backends_to_close(application_name: str) -> None:
     can be flushed and dropped."""
     try:
         wait_for(lambda: backends_named(application_name) == 0, seconds=30, what=application_name)
-    except AssertionError:
+    except AssertionError as timeout:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid, client_port, state, backend_start, state_change, left(query, 80) "
                 "FROM pg_stat_activity WHERE application_name = %s",
                 [application_name],
             )
-            raise AssertionError(f"{application_name} still connected: {cursor.fetchall()}")
+            still = cursor.fetchall()
+        raise AssertionError(f"{application_name} still connected: {still}") from timeout
 
 
 # --- Redis of our own -------------------------------------------------------------------------
