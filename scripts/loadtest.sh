@@ -15,8 +15,9 @@ export DATABASE_URL=${LOAD_DATABASE_URL:-postgres://northstar:northstar@127.0.0.
 PORT=${LOAD_PORT:-8790}
 USERS=${LOAD_USERS:-20}
 SECONDS_=${LOAD_SECONDS:-60}
+WARMUP=${LOADTEST_WARMUP:-10}  # seconds of ramp-up and logins, run before the measured ones
 WORKERS=${GUNICORN_WORKERS:-2}
-THREADS=${GUNICORN_THREADS:-4}
+THREADS=${GUNICORN_THREADS:-2}
 OUT=var/loadtest
 mkdir -p "$OUT"
 
@@ -53,8 +54,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$OUT/requests.json"
 echo "gunicorn ($WORKERS workers x $THREADS threads, pid $server) on :$PORT, $accounts accounts;" \
      "load average before: $load_before"
-.venv/bin/locust -f scripts/locustfile.py --headless --users "$USERS" --spawn-rate "$USERS" \
-  --run-time "${SECONDS_}s" --host "http://127.0.0.1:$PORT" --csv "$OUT/run" --only-summary \
+LOADTEST_WARMUP=$WARMUP .venv/bin/locust -f scripts/locustfile.py --headless --users "$USERS" \
+  --spawn-rate 4 --run-time "$((SECONDS_ + WARMUP))s" --host "http://127.0.0.1:$PORT" --csv "$OUT/run" --only-summary \
   --loglevel WARNING >"$OUT/locust.log" 2>&1 || true  # exit 1 on any failed request
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
