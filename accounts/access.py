@@ -1,12 +1,19 @@
 """The one rule of who may see which account; every view, export and API endpoint uses it."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
 
 VIEW_ALL_PERMISSION = "accounts.view_all_accounts"
+
+# Other apps may show a user more accounts than they own, without accounts importing them: each
+# callable returns a queryset of account ids (playbooks: the accounts of the unfinished tasks
+# assigned to the user, so whoever is given a task can open its account).
+extra_visible_account_ids: list[Callable[[AbstractBaseUser], QuerySet]] = []
 
 
 def user_sees_all_accounts(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -14,12 +21,16 @@ def user_sees_all_accounts(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
-    """Leaders and admins see every account; a CSM sees the accounts they own; others none."""
+    """Leaders and admins see every account; a CSM sees the accounts they own (and those the
+    extra rules above grant); others none."""
     if not user.is_authenticated:
         return Account.objects.none()
     if user_sees_all_accounts(user):
         return Account.objects.all()
-    return Account.objects.filter(owner=user)
+    rule = Q(owner=user)
+    for extra in extra_visible_account_ids:
+        rule |= Q(pk__in=extra(user))
+    return Account.objects.filter(rule)
 
 
 def get_account_for_user(user: AbstractBaseUser, account_id: int) -> Account:

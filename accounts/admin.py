@@ -13,6 +13,7 @@ from accounts.models import (
     UsageDaily,
     UsageFeature,
 )
+from surveys.admin import send_survey_to_accounts
 
 
 class ContactInline(admin.TabularInline):
@@ -37,6 +38,7 @@ class AccountAdmin(admin.ModelAdmin):
     date_hierarchy = "created_on"
     list_select_related = ("owner",)
     inlines = (ContactInline, ContractInline)
+    actions = (send_survey_to_accounts,)
 
 
 @admin.register(Contact)

@@ -6,6 +6,7 @@ every page costs the same number of queries whatever the size of the portfolio o
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -138,10 +139,10 @@ def account_rows(
             arr=F("latest__arr"),
             seats=F("latest__seats"),
             seat_utilization=F("latest__seat_utilization"),
-            health_score=F("latest__health_score"),
-            health_band=Coalesce("latest__health_band", Value("unknown")),
+            health_score=F("latest__health__score"),
+            health_band=Coalesce("latest__health__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
-            health_change=F("latest__health_score") - F("earlier__health_score"),
+            health_change=F("latest__health__score") - F("earlier__health__score"),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
                 Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),
@@ -212,7 +213,11 @@ def account_list_choices(*, user: AbstractBaseUser) -> ListChoices:
 def account_snapshot(*, account: Account, as_of: date | None) -> AccountSnapshot | None:
     if as_of is None:
         return None
-    return AccountSnapshot.objects.filter(account=account, as_of=as_of).first()
+    return (
+        AccountSnapshot.objects.filter(account=account, as_of=as_of)
+        .select_related("health__model_version")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,13 @@ class HistoryPoint:
     features_used_30d: int
 
 
-HISTORY_COLUMNS = list(HistoryPoint.__dataclass_fields__)
+# The health fields live in healthscores.SnapshotHealth, the snapshot's `health`.
+_HEALTH_PATHS = {
+    "health_score": "health__score",
+    "health_band": "health__band",
+    "health_model_version": "health__model_version_id",
+}
+HISTORY_COLUMNS = [_HEALTH_PATHS.get(name, name) for name in HistoryPoint.__dataclass_fields__]
 
 
 def account_history(
@@ -247,7 +258,7 @@ def account_history(
         .order_by("as_of")
         .values_list(*HISTORY_COLUMNS)
     )
-    return [HistoryPoint(*row) for row in rows]
+    return [HistoryPoint(*row) for row in rows]  # a missing score reads None: no band then
 
 
 def band_thresholds(*, version_id: int | None) -> tuple[float, float]:
@@ -426,7 +437,7 @@ def account_notes(*, account: Account, limit: int = 20) -> list[Note]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime | date
-    kind: str  # note, ticket, survey, contract, alert
+    kind: str  # note, ticket, survey, contract, alert, and the extra sources' (task, playbook)
     title: str
     detail: str = ""
     tone: str = ""  # good, bad or empty, for the marker's colour
@@ -438,12 +449,23 @@ class TimelineEntry:
         return datetime.combine(self.at, time.max, tzinfo=timezone.get_current_timezone())
 
 
+# Other apps add entries to an account's timeline without accounts importing them (playbooks:
+# tasks and playbook runs): each source gives at most `per_kind` entries of each of its kinds.
+timeline_sources: list[Callable[[Account, int], list[TimelineEntry]]] = []
+
+
+def extra_timeline_entries(*, account: Account, per_kind: int = 6) -> list[TimelineEntry]:
+    return [entry for source in timeline_sources for entry in source(account, per_kind)]
+
+
 def timeline(
-    *, notes, tickets, responses, events, alerts, today: date, per_kind: int = 6
+    *, notes, tickets, responses, events, alerts, today: date, per_kind: int = 6, extra=()
 ) -> list[TimelineEntry]:
-    """Notes, tickets, survey answers, contract starts and ends, and alerts, newest first; at
-    most `per_kind` of each, so a busy account cannot drown the others out."""
+    """Notes, tickets, survey answers, contract starts and ends, alerts and the `extra`
+    sources' entries, newest first; at most `per_kind` of each, so a busy account cannot drown
+    the others out."""
     entries = [
+        *extra,
         *(TimelineEntry(n.created_at, "note", _author(n.author), n.body) for n in notes[:per_kind]),
         *(_ticket_entry(t) for t in tickets[:per_kind]),
         *(_response_entry(r) for r in responses[:per_kind]),

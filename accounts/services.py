@@ -1,10 +1,44 @@
-"""Writes of the accounts app made from the pages: notes on an account."""
+"""Writes of the accounts app made from the pages, the API and playbooks: notes, lifecycle
+stages, the import log."""
+
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
-from accounts.models import Account, Note
+from accounts.models import Account, ImportLog, LifecycleStage, Note
 
 
-def note_add(*, account: Account, author: AbstractBaseUser, body: str) -> Note:
-    """Append a note to the account's interaction log; notes are never edited, only added."""
+def note_add(*, account: Account, author: AbstractBaseUser | None, body: str) -> Note:
+    """Append a note to the account's interaction log; notes are never edited, only added.
+    A note without an author was written by the system (a playbook)."""
     return Note.objects.create(account=account, author=author, body=body.strip())
+
+
+def account_lifecycle_stage_set(*, account: Account, stage: str) -> None:
+    """Move the account to a lifecycle stage (a playbook's action). The import derives stages
+    from contracts again when it runs, and a derived stage wins from then on."""
+    if stage not in LifecycleStage.values:
+        raise ValueError(f"unknown lifecycle stage {stage!r}")
+    if account.lifecycle_stage != stage:
+        account.lifecycle_stage = stage
+        account.save(update_fields=["lifecycle_stage"])
+
+
+_TOUCH_EVERY = timedelta(minutes=1)
+_last_touch: dict[tuple[str, str], datetime] = {}
+
+
+def import_log_touch(*, kind: str, rows: int, source: str) -> None:
+    """Record a write by a continuous source (the API) for the pages' freshness line.
+
+    One row per kind and source, moved forward at most once a minute per process: thousands of
+    requests neither add thousands of rows nor queue on one row's lock."""
+    now = timezone.now()
+    last = _last_touch.get((kind, source))
+    if last is not None and now - last < _TOUCH_EVERY:
+        return
+    _last_touch[(kind, source)] = now
+    logs = ImportLog.objects.filter(kind=kind, source=source)
+    if not logs.update(imported_at=now, rows=rows):
+        ImportLog.objects.create(kind=kind, source=source, rows=rows)

@@ -88,6 +88,29 @@ def duplicate_keys(cursor, kind: RecordKind) -> list[tuple[list[int], tuple]]:
     return [(row[0], tuple(row[1:])) for row in cursor.fetchall()]
 
 
+def existing_accounts(cursor, external_ids: list[str]) -> set[str]:
+    """Which of these account external ids exist: one array parameter, however many ids (an
+    IN list of a thousand placeholders costs more to build than to run)."""
+    if not external_ids:
+        return set()
+    cursor.execute(
+        "SELECT external_id FROM accounts_account WHERE external_id = ANY(%s)", [external_ids]
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def contact_accounts(cursor, external_ids: list[str]) -> dict[str, str]:
+    """Each existing contact of these external ids -> its account's external id."""
+    if not external_ids:
+        return {}
+    cursor.execute(
+        "SELECT c.external_id, a.external_id FROM accounts_contact c "
+        "JOIN accounts_account a ON a.id = c.account_id WHERE c.external_id = ANY(%s)",
+        [external_ids],
+    )
+    return dict(cursor.fetchall())
+
+
 def distinct_owner_emails(cursor) -> list[str]:
     cursor.execute("SELECT DISTINCT owner_email FROM import_accounts WHERE owner_email IS NOT NULL")
     return [row[0] for row in cursor.fetchall()]

@@ -37,6 +37,7 @@ from healthscores.selectors import (
     why_moved,
 )
 from metrics.registry import ACCOUNT
+from surveys.selectors import account_survey_controls
 
 PAGE_SIZE = 50
 NOTE_PERMISSION = "accounts.add_note"
@@ -190,6 +191,7 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
     overrides = override_history(account=account)
     notes = selectors.account_notes(account=account)
     events = selectors.contract_events(contracts, first=year_ago, last=as_of)
+    contacts = selectors.account_contacts(account=account)
     return {
         "data_freshness": freshness,
         "account": account,
@@ -205,7 +207,11 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
         "movement": _movement(request, account, freshness.as_of),
         "charts": _charts(history, events, tickets, responses, as_of),
         "comments": selectors.latest_comments(responses),
-        "contacts": selectors.account_contacts(account=account),
+        "contacts": contacts,
+        # The "send survey" controls, for the roles that may send surveys.
+        "survey_controls": account_survey_controls(account=account, contacts=contacts)
+        if request.user.has_perm("surveys.add_invitation")
+        else None,
         "timeline": selectors.timeline(
             notes=notes,
             tickets=tickets,
@@ -213,6 +219,7 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
             events=events,
             alerts=alerts,
             today=timezone.localdate(),
+            extra=selectors.extra_timeline_entries(account=account),
         ),
         "alerts": alerts,
         "sentiment": overrides[0] if overrides else None,

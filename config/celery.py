@@ -25,4 +25,6 @@ def _beat_schedule(sender, **kwargs) -> None:
     sender.conf.beat_schedule = {
         # KPI snapshots and health scores of yesterday, for every account (spec sections 3-8).
         "nightly-snapshots": {"task": "metrics.nightly", "schedule": _nightly_crontab()},
+        # The API's week-old Idempotency-Keys and old event session ids (docs/api.md), daily.
+        "api-prune": {"task": "api.prune", "schedule": 86_400},
     }

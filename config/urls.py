@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config.views import healthz
+from config.views import LoginView, healthz
+from surveys.urls import public_urlpatterns as survey_public_urls
 
 # A lost database connection is a 503 page with Retry-After, anything else a plain 500 page.
 handler500 = "config.views.server_error"
@@ -12,11 +13,15 @@ admin.site.site_title = "Northstar admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
     path("health/lab/", include("healthscores.lab_urls")),
     path("health/", include("healthscores.urls")),
     path("portfolio/", include("metrics.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("s/", include(survey_public_urls)),  # public survey pages (no login)
+    path("", include("playbooks.urls")),
     path("", include("accounts.urls")),
 ]

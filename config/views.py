@@ -1,15 +1,20 @@
-"""Project-level views that belong to no domain: the health check and the server-error page."""
+"""Project-level views that belong to no domain: the health check, the login and the
+server-error page."""
 
 import sys
 
 import redis
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from accounts.access import user_sees_all_accounts
 
 
 def _database_status() -> str:
@@ -78,3 +83,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; without a `next`, CSMs land on My day and leaders and admins on the
+    accounts list (LOGIN_REDIRECT_URL)."""
+
+    def get_default_redirect_url(self) -> str:
+        if self.request.user.is_authenticated and not user_sees_all_accounts(self.request.user):
+            return resolve_url("my_day")
+        return super().get_default_redirect_url()

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from accounts.access import accounts_visible_to
 from accounts.models import Account
 from healthscores.models import Alert, AlertStatus, HealthModelVersion, SentimentOverride
-from metrics.models import AccountSnapshot
+from metrics.models import AccountSnapshot, HealthBand
 from metrics.registry import ACCOUNT
 
 
@@ -79,7 +80,9 @@ def why_moved(*, account: Account, first: date, second: date) -> ScoreMovement |
     contribution first: the score's change is the sum of the contribution changes."""
     rows = {
         row.as_of: row
-        for row in AccountSnapshot.objects.filter(account=account, as_of__in=[first, second])
+        for row in AccountSnapshot.objects.filter(
+            account=account, as_of__in=[first, second]
+        ).select_related("health__model_version")
     }
     if first not in rows or second not in rows:
         return None
@@ -111,7 +114,7 @@ def override_disagreement(*, as_of: date) -> dict:
     bands = dict(
         AccountSnapshot.objects.filter(
             as_of=as_of, account_id__in=[o.account_id for o in latest]
-        ).values_list("account_id", "health_band")
+        ).values_list("account_id", Coalesce("health__band", Value(HealthBand.UNKNOWN)))
     )
     compared = [(o.band, bands[o.account_id]) for o in latest if o.account_id in bands]
     disagreements = sum(1 for mine, computed in compared if mine != computed)

@@ -18,25 +18,42 @@ from healthscores.models import (
     SentimentOverride,
 )
 
+# A long rescore is split in this many date ranges, queued as separate tasks so that the
+# workers' processes (two in the default deployment) score them side by side.
+RESCORE_PARTS = 2
+
+
+def rescore_parts(first: date, last: date, parts: int = RESCORE_PARTS) -> list[tuple[date, date]]:
+    """first..last cut into at most `parts` consecutive ranges of (nearly) equal length."""
+    days = (last - first).days + 1
+    size = -(-days // max(1, min(parts, days)))  # ceiling division
+    return [
+        (first + timedelta(days=start), min(last, first + timedelta(days=start + size - 1)))
+        for start in range(0, days, size)
+    ]
+
 
 def health_scores_recompute(*, first: date, last: date) -> int:
     """(Re)score the stored snapshots of first..last with the active models' latest versions.
     Reads only snapshot columns, so it is cheap enough to rerun over a year after a change."""
     with transaction.atomic(), connection.cursor() as cursor:
-        return health_sql.score_snapshots(cursor, first=first, last=last)
+        rows = health_sql.score_snapshots(cursor, first=first, last=last)
+        health_sql.refresh_rollup_bands(cursor, first=first, last=last)
+    return rows
 
 
-def health_columns_for_snapshot():
-    """The health columns of the nightly INSERT (metrics' extra-columns provider)."""
+def clear_snapshot_date_scores(as_of: date) -> None:
+    """The hook the nightly job calls before it deletes a date's snapshot rows."""
     with connection.cursor() as cursor:
-        versions = health_sql.active_versions(cursor)
-    return health_sql.health_columns(versions, row="v", segment="v.segment")
+        health_sql.delete_scores(cursor, first=as_of, last=as_of)
 
 
 def score_snapshot_date(as_of: date) -> None:
-    """The hook the nightly job calls after writing a date (scored in the same INSERT), inside
-    its transaction: raise alerts when it is the newest day, not during a backfill of the past,
+    """The hook the nightly job calls after writing a date, inside its transaction: score the
+    date's rows, and raise alerts when it is the newest day, not during a backfill of the past,
     which would alert on history."""
+    with connection.cursor() as cursor:
+        health_sql.score_snapshots(cursor, first=as_of, last=as_of)
     if as_of >= timezone.localdate() - timedelta(days=1):
         alerts_raise(as_of=as_of)
 

@@ -1,8 +1,9 @@
 """The healthscores app's set-based SQL: scoring stored snapshot rows (kpi-spec section 8).
 
 Scoring reads only the snapshot's metric columns and the active models' latest versions, never
-raw records: the nightly job scores each row in the same INSERT that computes its metrics, and a
-rescore after a model change is one UPDATE over the stored rows. The scoring expressions are
+raw records: the nightly job scores a date's rows right after writing them, and a rescore after a
+model change replaces the narrow SnapshotHealth rows of a range of dates in one DELETE and one
+INSERT ... SELECT, without touching the wide snapshot rows. The scoring expressions are
 generated from each version's definition (numbers and the registry's column names only). Each
 account uses the active model of its segment, else the active model without a segment.
 """
@@ -16,7 +17,6 @@ from psycopg import sql
 from accounts.sql import execute_logged
 from healthscores.scoring import Definition
 from metrics.registry import SCORABLE_ACCOUNT_METRICS
-from metrics.sql import ExtraColumns
 
 ACTIVE_VERSIONS = """
 SELECT DISTINCT ON (m.id) m.segment, v.id, v.definition
@@ -25,6 +25,14 @@ JOIN healthscores_healthmodelversion v ON v.model_id = m.id
 WHERE m.is_active
 ORDER BY m.id, v.number DESC
 """
+
+
+@dataclass(frozen=True)
+class ScoreColumns:
+    """SQL expressions of SnapshotHealth's columns, by column, and the joins they need."""
+
+    values: dict[str, str]
+    joins: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,6 @@ def active_versions(cursor) -> list[ActiveVersion]:
 
 def _number(value: float) -> str:
     return f"({float(value)!r}::float8)"
-
-
-def _contribution(k: int, i: int, weight: str) -> str:
-    return f"{weight} * h{k}s.s{i} / NULLIF(h{k}w.present, 0)"
-
-
-def _json_number(expression: str) -> str:
-    return f"COALESCE(({expression})::float8::text, 'null')"
 
 
 def _version_sql(k: int, version: ActiveVersion, row: str) -> tuple[str, tuple[str, ...]]:
@@ -88,26 +88,21 @@ def _version_sql(k: int, version: ActiveVersion, row: str) -> tuple[str, tuple[s
         f"WHEN round({score}::numeric, 2) >= {float(green)!r} THEN 'green' "
         f"WHEN round({score}::numeric, 2) >= {float(yellow)!r} THEN 'yellow' ELSE 'red' END"
     )
-    # The components as JSON text cast once to jsonb: a third of the cost of building it with
-    # jsonb_build_object, which was the dearest part of the nightly job. Values are numbers
-    # (float8 printed exactly) or null; metric names are the registry's own.
-    objects = " || ', ' || ".join(
-        f"""'{{"metric": "{c.metric}", "value": ' || {_json_number(f"{row}.{c.metric}::float8")}"""
-        f""" || ', "score": ' || {_json_number(f"h{k}s.s{i}")}"""
-        f""" || ', "weight": ' || {_json_number(w)}"""
-        f""" || ', "contribution": ' || {_json_number(_contribution(k, i, w))}"""
-        " || '}'"
-        for i, (c, w) in enumerate(zip(components, weights, strict=True))
+    # Each component's score in the version's order; contributions are derived on reading
+    # (healthscores.models.SnapshotHealth.components), values are the snapshot's own columns.
+    scores = (
+        "ARRAY[" + ", ".join(f"h{k}s.s{i}" for i in range(len(components))) + "]::float8[]"
+        if components
+        else "'{}'::float8[]"
     )
-    components_json = f"('[' || {objects} || ']')::jsonb" if components else "'[]'::jsonb"
-    return joins, (score, band, components_json, str(int(version.version_id)))
+    return joins, (score, band, scores, str(int(version.version_id)))
 
 
-_NO_MODEL = ("NULL::float8", "'unknown'", "'[]'::jsonb", "NULL::integer")
-HEALTH_COLUMNS = ("health_score", "health_band", "health_components", "health_model_version")
+_NO_MODEL = ("NULL::float8", "'unknown'", "'{}'::float8[]", "NULL::integer")
+HEALTH_COLUMNS = ("score", "band", "component_scores", "model_version_id")
 
 
-def health_columns(versions: list[ActiveVersion], *, row: str, segment: str) -> ExtraColumns:
+def health_columns(versions: list[ActiveVersion], *, row: str, segment: str) -> ScoreColumns:
     """Expressions scoring the snapshot row `row` with the active model of its segment (the
     expression `segment`), else the model without a segment; computed inline, row by row, so
     scoring costs no extra pass over the table."""
@@ -127,29 +122,65 @@ def health_columns(versions: list[ActiveVersion], *, row: str, segment: str) -> 
         )
         return f"CASE {cases} ELSE {default[i]} END"
 
-    return ExtraColumns(
+    return ScoreColumns(
         values={name: pick(i) for i, name in enumerate(HEALTH_COLUMNS)}, joins=" ".join(joins)
     )
 
 
 def score_snapshots(cursor, *, first: date, last: date) -> int:
-    """Rescore the stored snapshot rows dated first..last with the active models; returns rows.
+    """(Re)score the stored snapshot rows dated first..last with the active models: replace
+    their SnapshotHealth rows in one DELETE and one INSERT ... SELECT; returns rows scored.
     Reads only snapshot columns, never raw records."""
     columns = health_columns(active_versions(cursor), row="v", segment="a.segment")
+    params = {"first": first, "last": last}
+    delete_scores(cursor, first=first, last=last)
     # Generated from numbers, the registry's column names and quoted literals only.
     statement = (
-        "UPDATE metrics_accountsnapshot t SET "  # noqa: S608
-        + ", ".join(f"{name} = r.{name}" for name in HEALTH_COLUMNS)
-        + " FROM (SELECT v.id, "
-        + ", ".join(f"{expr} AS {name}" for name, expr in columns.values.items())
+        "INSERT INTO healthscores_snapshothealth (snapshot_id, as_of, account_id, mrr, "  # noqa: S608
+        + ", ".join(columns.values)
+        + ") SELECT v.id, v.as_of, v.account_id, v.mrr, "
+        + ", ".join(columns.values.values())
         + " FROM metrics_accountsnapshot v JOIN accounts_account a ON a.id = v.account_id "
         + columns.joins
-        + " WHERE v.as_of BETWEEN %(first)s AND %(last)s) r WHERE t.id = r.id"
+        + " WHERE v.as_of BETWEEN %(first)s AND %(last)s"
     )
+    return execute_logged(cursor, statement, params, label=f"score snapshots {first}..{last}")
+
+
+# After a rescore only the band totals of the portfolio rollup (metrics.PortfolioRollup) can
+# change: paying accounts (MRR > 0) and their MRR per band, by date and (segment, region, owner),
+# as metrics.totals defines them, recomputed from the narrow score rows alone.
+_BANDS = ("green", "yellow", "red", "unknown")
+REFRESH_ROLLUP_BANDS = (
+    "UPDATE metrics_portfoliorollup r SET "  # noqa: S608 (fixed band names only)
+    + ", ".join(f"band_{b}_accounts = b.{b}_accounts, band_{b}_mrr = b.{b}_mrr" for b in _BANDS)
+    + " FROM (SELECT h.as_of, a.segment, a.region, COALESCE(a.owner_id, 0) AS owner_key, "
+    + ", ".join(
+        f"count(*) FILTER (WHERE h.band = '{b}' AND h.mrr > 0) AS {b}_accounts, "
+        f"COALESCE(sum(h.mrr) FILTER (WHERE h.band = '{b}' AND h.mrr > 0), 0) AS {b}_mrr"
+        for b in _BANDS
+    )
+    + " FROM healthscores_snapshothealth h JOIN accounts_account a ON a.id = h.account_id"
+    " WHERE h.as_of BETWEEN %(first)s AND %(last)s GROUP BY 1, 2, 3, 4) b"
+    " WHERE r.as_of = b.as_of AND r.segment = b.segment AND r.region = b.region"
+    " AND r.owner_key = b.owner_key"
+)
+
+
+def refresh_rollup_bands(cursor, *, first: date, last: date) -> int:
     return execute_logged(
-        cursor, statement, {"first": first, "last": last},
-        label=f"score snapshots {first}..{last}",
+        cursor, REFRESH_ROLLUP_BANDS, {"first": first, "last": last},
+        label=f"rollup bands {first}..{last}",
     )  # fmt: skip
+
+
+def delete_scores(cursor, *, first: date, last: date) -> int:
+    return execute_logged(
+        cursor,
+        "DELETE FROM healthscores_snapshothealth WHERE as_of BETWEEN %(first)s AND %(last)s",
+        {"first": first, "last": last},
+        label=f"clear scores {first}..{last}",
+    )
 
 
 # The day an account's MRR dropped to 0: the first day of a month whose snapshot says "churn"
@@ -166,8 +197,9 @@ _VALUE_COLUMNS = ", ".join(f"s.{key}" for key in SCORABLE_ACCOUNT_METRICS)
 
 # Snapshot metric values for a list of (account, date) pairs.
 SNAPSHOT_VALUES = f"""
-SELECT s.account_id, s.as_of, s.health_score, {_VALUE_COLUMNS}
+SELECT s.account_id, s.as_of, h.score, {_VALUE_COLUMNS}
 FROM metrics_accountsnapshot s
+LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
 JOIN unnest(%(accounts)s::bigint[], %(dates)s::date[]) AS p(account_id, as_of)
   ON p.account_id = s.account_id AND p.as_of = s.as_of
 """  # noqa: S608 (registry column names only)
@@ -218,18 +250,23 @@ def all_account_ids(cursor) -> list[int]:
 # counted in snapshot dates, so backfills and the nightly run agree.
 RAISE_ALERTS = """
 WITH today AS (
-    SELECT s.account_id, s.health_score, s.health_band, s.champion_left_90d, s.days_to_renewal,
-           s.health_model_version, a.owner_id
+    SELECT s.account_id, h.score AS health_score, COALESCE(h.band, 'unknown') AS health_band,
+           s.champion_left_90d, s.days_to_renewal, h.model_version_id AS health_model_version,
+           a.owner_id
     FROM metrics_accountsnapshot s
     JOIN accounts_account a ON a.id = s.account_id
+    LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
     WHERE s.as_of = %(d)s
 ),
 previous AS (
-    SELECT account_id, health_band FROM metrics_accountsnapshot WHERE as_of = %(d)s - 1
+    SELECT s.account_id, COALESCE(h.band, 'unknown') AS health_band
+    FROM metrics_accountsnapshot s LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+    WHERE s.as_of = %(d)s - 1
 ),
 month_ago AS (
-    SELECT account_id, health_score, health_model_version
-    FROM metrics_accountsnapshot WHERE as_of = %(d)s - 30
+    SELECT s.account_id, h.score AS health_score, h.model_version_id AS health_model_version
+    FROM metrics_accountsnapshot s LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+    WHERE s.as_of = %(d)s - 30
 ),
 candidates AS (
     SELECT t.account_id, t.owner_id, 'entered_red' AS reason,

@@ -21,7 +21,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
-    Q,
     QuerySet,
     Sum,
     Value,
@@ -47,7 +46,6 @@ GROUP_ORDER = (
 )
 # The handful of numbers a leader reads first, shown large above the charts.
 HEADLINE_KEYS = ("mrr", "net_new_mrr", "nrr", "grr", "logo_churn_rate", "active_customers")
-BANDS = (HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.UNKNOWN)
 AT_RISK_BANDS = (HealthBand.RED, HealthBand.YELLOW)
 SERIES_MONTHS = 12
 RENEWAL_HORIZON_DAYS = 90
@@ -55,19 +53,6 @@ RENEWAL_WINDOWS = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90
 # Units whose portfolio-wide target still means something for a slice of the portfolio (a rate
 # or a mean); a sum (MRR, customers) needs a target of the segment itself.
 INTENSIVE_UNITS = (Unit.PERCENT, Unit.SCORE, Unit.RATIO, Unit.HOURS, Unit.MINUTES, Unit.DAYS)
-
-# Paying customers (MRR > 0) per health band, and their MRR, beside the registry's totals.
-_BAND_TOTALS = {
-    **{
-        f"band_{band}_accounts": Count("pk", filter=Q(health_band=band, mrr__gt=0))
-        for band in BANDS
-    },
-    **{
-        f"band_{band}_mrr": Coalesce(Sum("mrr", filter=Q(health_band=band, mrr__gt=0)), Decimal(0))
-        for band in BANDS
-    },
-}
-
 
 # -- Dates ------------------------------------------------------------------------------------
 
@@ -156,12 +141,16 @@ class MonthlySeries:
 
 
 def monthly_series(
-    *, months: Sequence[tuple[date, date | None]], accounts: QuerySet[Account], extra_dates=()
+    *,
+    months: Sequence[tuple[date, date | None]],
+    accounts: QuerySet[Account],
+    extra_dates=(),
+    whole_groups: bool = False,
 ) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     """The series of `months` and the values of every date read (months and `extra_dates`), from
-    one grouped query over those dates."""
+    one grouped query over those dates (see `portfolio_totals_by_date` for `whole_groups`)."""
     dates = {day for _first, day in months if day} | {day for day in extra_dates if day}
-    totals = portfolio_totals_by_date(dates=dates, accounts=accounts, extra=_BAND_TOTALS)
+    totals = portfolio_totals_by_date(dates=dates, accounts=accounts, whole_groups=whole_groups)
     values = {day: _values(day_totals) for day, day_totals in totals.items()}
     series = MonthlySeries(
         months=tuple(first for first, _day in months),
@@ -289,7 +278,7 @@ def upcoming_renewals(
     return list(
         renewal_snapshots(as_of=as_of, accounts=accounts)
         .annotate(renews_on=renews_on)
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by("-mrr", "days_to_renewal", "account__name")[:limit]
     )
 
@@ -323,7 +312,7 @@ def renewal_windows(*, as_of: date, accounts: QuerySet[Account]) -> list[Renewal
     rows = (
         renewal_snapshots(as_of=as_of, accounts=accounts)
         .annotate(window=window)
-        .values("window", "health_band")
+        .values("window", health_band=Coalesce("health__band", Value(HealthBand.UNKNOWN)))
         .annotate(n=Count("pk"), total=Sum("mrr"))
         .order_by("window", "health_band")
     )
@@ -338,14 +327,14 @@ def accounts_at_risk(
     """The paying accounts in the red or yellow band, biggest MRR first."""
     return list(
         at_risk_snapshots(as_of=as_of, accounts=accounts)
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by("-mrr", "account__name")[:limit]
     )
 
 
 def at_risk_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
     return AccountSnapshot.objects.filter(
-        as_of=as_of, account__in=accounts.values("pk"), mrr__gt=0, health_band__in=AT_RISK_BANDS
+        as_of=as_of, account__in=accounts.values("pk"), mrr__gt=0, health__band__in=AT_RISK_BANDS
     )
 
 
@@ -373,13 +362,17 @@ def portfolio_tiles(
     months: Sequence[SnapshotMonth],
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
+    whole_groups: bool = False,
 ) -> tuple[dict[str, Tile], MonthlySeries, date | None]:
     """Every KPI's tile for `accounts` on `as_of`, the monthly series behind the charts and the
     date compared with: one query for that date, one grouped query for every date's totals,
     and one for their costs."""
     compared_with = comparison_date(as_of)
     series, values = monthly_series(
-        months=series_dates(months, as_of), accounts=accounts, extra_dates=[compared_with]
+        months=series_dates(months, as_of),
+        accounts=accounts,
+        extra_dates=[compared_with],
+        whole_groups=whole_groups,
     )
     tiles = build_tiles(
         current=values[as_of],
@@ -390,18 +383,26 @@ def portfolio_tiles(
     return tiles, series, compared_with
 
 
+def visible_in_whole_groups(*, user, visible: QuerySet[Account], sees_all: bool) -> bool:
+    """Whether the accounts a user may see are whole (segment, region, owner) groups of the
+    portfolio rollup once cut by segment, region and owner: all accounts, or exactly the user's
+    own, not when another rule (a task on someone else's account) adds single accounts."""
+    return sees_all or not visible.exclude(owner=user).exists()
+
+
 def portfolio_dashboard(
     *,
     as_of: date,
     months: Sequence[SnapshotMonth],
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
+    whole_groups: bool = False,
 ) -> Dashboard:
     """Everything the portfolio page shows for `accounts` on `as_of`, in a fixed number of
     queries: the tiles' three, and one each for the renewal windows, the biggest renewals and
     the accounts at risk."""
     tiles, series, compared_with = portfolio_tiles(
-        as_of=as_of, months=months, accounts=accounts, targets=targets
+        as_of=as_of, months=months, accounts=accounts, targets=targets, whole_groups=whole_groups
     )
     windows = renewal_windows(as_of=as_of, accounts=accounts)
     return Dashboard(

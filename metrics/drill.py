@@ -212,14 +212,14 @@ PANEL_DRILLS = {
         "Accounts at risk",
         "Paying accounts in the red or yellow health band, biggest MRR first.",
         _HEALTH,
-        _snapshots(_PAYING & Q(health_band__in=AT_RISK_BANDS), "-mrr"),
+        _snapshots(_PAYING & Q(health__band__in=AT_RISK_BANDS), "-mrr"),
     ),
     "health": Drill(
         "health",
         "Health of paying accounts",
         "Paying accounts with their health band and score, least healthy first.",
         _HEALTH,
-        _snapshots(_PAYING, F("health_score").asc(nulls_last=True)),
+        _snapshots(_PAYING, F("health__score").asc(nulls_last=True)),
     ),
 }
 

@@ -7,26 +7,13 @@ ratios once, in the KPI registry, so no precomputed cube per filter is needed.
 """
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 
 from accounts.models import Account
+from metrics.choices import HealthBand, Movement
 from metrics.registry import PORTFOLIO
-
-
-class Movement(models.TextChoices):
-    NEW = "new", "New"
-    REACTIVATION = "reactivation", "Reactivation"
-    EXPANSION = "expansion", "Expansion"
-    CONTRACTION = "contraction", "Contraction"
-    CHURN = "churn", "Churn"
-
-
-class HealthBand(models.TextChoices):
-    GREEN = "green", "Green"
-    YELLOW = "yellow", "Yellow"
-    RED = "red", "Red"
-    UNKNOWN = "unknown", "Unknown"
+from metrics.totals import TOTALS, Kind
 
 
 def _money(**kwargs) -> models.DecimalField:
@@ -119,14 +106,6 @@ class AccountSnapshot(models.Model):
     monthly_starting_mrr = ArrayField(_money(), size=12)
     monthly_lost_mrr = ArrayField(_money(), size=12)
 
-    # Health (section 8), written by the healthscores app.
-    health_score = models.FloatField(null=True)
-    health_band = models.CharField(
-        max_length=8, choices=HealthBand.choices, default=HealthBand.UNKNOWN
-    )
-    health_components = models.JSONField(default=list)
-    health_model_version = models.IntegerField(null=True)
-
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -140,10 +119,43 @@ class AccountSnapshot(models.Model):
             models.Index(
                 fields=["as_of"], condition=models.Q(movement="churn"), name="snapshot_churn_idx"
             ),
+            # The portfolio's biggest renewals and accounts at risk: a date's rows by MRR.
+            models.Index(fields=["as_of", "-mrr"], name="snapshot_date_mrr_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id} on {self.as_of}"
+
+    # Health (section 8) is stored by the healthscores app in its own narrow table
+    # (healthscores.SnapshotHealth, `self.health`); read it with select_related("health").
+
+    def _health(self):
+        try:
+            return self.health
+        except ObjectDoesNotExist:  # not scored (yet)
+            return None
+
+    @property
+    def health_score(self) -> float | None:
+        health = self._health()
+        return health.score if health else None
+
+    @property
+    def health_band(self) -> str:
+        health = self._health()
+        return health.band if health else HealthBand.UNKNOWN
+
+    @property
+    def health_model_version(self) -> int | None:
+        health = self._health()
+        return health.model_version_id if health else None
+
+    @property
+    def health_components(self) -> list[dict]:
+        """Each component's metric, value, score, weight and contribution (kpi-spec section 8);
+        select_related("health__model_version") to read it without a query per row."""
+        health = self._health()
+        return health.components if health else []
 
 
 class SnapshotRun(models.Model):
@@ -153,12 +165,51 @@ class SnapshotRun(models.Model):
     accounts = models.IntegerField()
     seconds = models.FloatField()
     finished_at = models.DateTimeField()
+    rollup_built = models.BooleanField(
+        default=False,
+        help_text="Whether the date's PortfolioRollup rows are current (pages then read them).",
+    )
 
     class Meta:
         ordering = ["-as_of"]
 
     def __str__(self) -> str:
         return f"snapshot of {self.as_of} ({self.accounts} accounts)"
+
+
+class PortfolioRollup(models.Model):
+    """The snapshot totals of one date for one (segment, region, owner): the portfolio page sums
+    a few hundred of these rows instead of 13 dates x every account's wide snapshot row.
+
+    Written with the snapshot, in its transaction (and again after a rescore). Grouped by the
+    accounts' current segment, region and owner, so a trigger on accounts empties the rollup
+    when one of those changes or an account is deleted; pages then read the snapshot rows until
+    the next run rebuilds it (`SnapshotRun.rollup_built`)."""
+
+    as_of = models.DateField()
+    segment = models.CharField(max_length=100)
+    region = models.CharField(max_length=100)
+    owner_key = models.IntegerField(help_text="The owner's user id, 0 for no owner.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "segment", "region", "owner_key"], name="rollup_one_per_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.as_of} {self.segment}/{self.region}/{self.owner_key}"
+
+
+_ROLLUP_FIELDS = {
+    Kind.MONEY: lambda: models.DecimalField(max_digits=24, decimal_places=8),
+    Kind.COUNT: models.BigIntegerField,
+    Kind.HOURS: models.FloatField,
+    Kind.OPTIONAL_COUNT: lambda: models.BigIntegerField(null=True),
+}
+for _key, (_kind, _aggregate) in TOTALS.items():
+    PortfolioRollup.add_to_class(_key, _ROLLUP_FIELDS[_kind]())
 
 
 class KpiTarget(models.Model):

@@ -22,20 +22,27 @@ CENT = Decimal("0.01")
 _MONEY_TOKEN = "\x00money:"  # noqa: S105 (a marker, not a secret)
 
 
-def kpis_document(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
+def kpis_document(
+    *, as_of: date, accounts: QuerySet[Account], page: slice | None = None
+) -> dict[str, Any]:
+    """The section 9 document of `accounts` on `as_of`; `page` lists only a slice of the
+    accounts (the read API pages through them; the portfolio still covers them all)."""
     portfolio = selectors.portfolio_kpis(as_of=as_of, accounts=accounts)
     rows = selectors.account_snapshots(as_of=as_of, accounts=accounts)
+    if page is not None:
+        rows = rows[page]
     return {
         "as_of": as_of.isoformat(),
         "period_start": as_of.replace(day=1).isoformat(),
         "period_end": as_of.isoformat(),
         "currency": settings.CURRENCY,
         "portfolio": {kpi.key: printable(kpi, portfolio[kpi.key]) for kpi in PORTFOLIO_KPIS},
-        "accounts": [_account_entry(row) for row in rows],
+        "accounts": [account_entry(row) for row in rows],
     }
 
 
-def _account_entry(row) -> dict[str, Any]:
+def account_entry(row) -> dict[str, Any]:
+    """One account's snapshot as section 9 lists it."""
     entry = {"external_id": row.account.external_id}
     for kpi in ACCOUNT_KPIS:
         entry[kpi.key] = printable(kpi, getattr(row, kpi.key))

@@ -8,12 +8,9 @@ records.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Aggregate,
-    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -22,15 +19,15 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     TextChoices,
 )
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contract, CostMonth, Ticket
-from metrics.models import AccountSnapshot, Movement, SnapshotRun
+from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.registry import portfolio_values
 from metrics.sql import local_midnight
+from metrics.totals import rollup_aggregates, snapshot_aggregates
 from surveys.models import SurveyResponse
 
 
@@ -58,67 +55,6 @@ class AccountFilter:
         return accounts
 
 
-def _money_sum(expression) -> Coalesce:
-    return Coalesce(Sum(expression), Decimal(0))
-
-
-def _int_sum(expression) -> Coalesce:
-    return Coalesce(Sum(expression), 0)
-
-
-def _movement_sum(movement: str) -> Coalesce:
-    return Coalesce(Sum("movement_mrr", filter=Q(movement=movement)), Decimal(0))
-
-
-_TOTALS = {
-    "mrr": _money_sum("mrr"),
-    "starting_mrr": _money_sum("starting_mrr"),
-    "new_mrr": _movement_sum(Movement.NEW),
-    "reactivation_mrr": _movement_sum(Movement.REACTIVATION),
-    "expansion_mrr": _movement_sum(Movement.EXPANSION),
-    "contraction_mrr": _movement_sum(Movement.CONTRACTION),
-    "churned_mrr": _movement_sum(Movement.CHURN),
-    "active_customers": Count("pk", filter=Q(mrr__gt=0)),
-    "customers_start": Count("pk", filter=Q(starting_mrr__gt=0)),
-    "new_customers": Count("pk", filter=Q(movement__in=[Movement.NEW, Movement.REACTIVATION])),
-    "new_logos": Count("pk", filter=Q(movement=Movement.NEW)),
-    "churned_customers": Count("pk", filter=Q(movement=Movement.CHURN)),
-    "renewals_eligible": _int_sum("renewals_eligible"),
-    "renewals_renewed": _int_sum("renewals_renewed"),
-    "contracts_started": _int_sum("contracts_started"),
-    "contracts_started_arr": _money_sum("contracts_started_arr"),
-    "contracts_started_tcv": _money_sum("contracts_started_tcv"),
-    "trials_started": Count("pk", filter=Q(trial_started=True)),
-    "trials_converted": Count("pk", filter=Q(trial_converted=True)),
-    "onboarded_with_days": Count("days_to_onboard"),
-    "days_to_onboard_sum": Sum("days_to_onboard"),
-    "tickets_opened": _int_sum("tickets_opened"),
-    "first_responses": _int_sum("first_responses"),
-    "first_response_hours": Coalesce(Sum("first_response_hours"), 0.0),
-    "tickets_resolved": _int_sum("tickets_resolved"),
-    "resolution_hours": Coalesce(Sum("resolution_hours"), 0.0),
-    "resolved_first_contact": _int_sum("resolved_first_contact"),
-    "open_tickets": _int_sum("open_tickets"),
-    "nps_promoters": _int_sum("nps_promoters"),
-    "nps_detractors": _int_sum("nps_detractors"),
-    "nps_responses": _int_sum("nps_responses"),
-    "csat_satisfied": _int_sum("csat_satisfied"),
-    "csat_responses": _int_sum("csat_responses"),
-    "ces_score_sum": _int_sum("ces_score_sum"),
-    "ces_responses": _int_sum("ces_responses"),
-    "mau": _int_sum("active_users_30d"),
-    "wau": _int_sum("active_users_7d"),
-    "active_user_days_30d": _int_sum("active_user_days_30d"),
-    "minutes_30d": Coalesce(Sum("minutes_30d"), 0.0),
-    "sessions_30d": _int_sum("sessions_30d"),
-    "accounts": Count("pk"),
-    # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
-    # index transform is 0-based).
-    **{f"month_starting_{k}": _money_sum(F(f"monthly_starting_mrr__{k}")) for k in range(12)},
-    **{f"month_lost_{k}": _money_sum(F(f"monthly_lost_mrr__{k}")) for k in range(12)},
-}
-
-
 def snapshot_exists(*, as_of: date) -> bool:
     return SnapshotRun.objects.filter(as_of=as_of).exists()
 
@@ -128,14 +64,8 @@ def portfolio_totals(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, A
     # Aliases get a prefix: an aggregate may not share its name with a column it filters on.
     aggregated = AccountSnapshot.objects.filter(
         as_of=as_of, account__in=accounts.values("pk")
-    ).aggregate(**{f"total_{key}": expression for key, expression in _TOTALS.items()})
-    totals = {key.removeprefix("total_"): value for key, value in aggregated.items()}
-    totals["monthly_starting_mrr"] = [totals.pop(f"month_starting_{k}") for k in range(12)]
-    totals["monthly_lost_mrr"] = [totals.pop(f"month_lost_{k}") for k in range(12)]
-    costs = CostMonth.objects.filter(month=as_of.replace(day=1)).first()
-    totals["sales_marketing_spend"] = costs.sales_marketing_spend if costs else None
-    totals["retention_spend"] = costs.retention_spend if costs else None
-    return totals
+    ).aggregate(**{f"total_{key}": expression for key, expression in snapshot_aggregates().items()})
+    return _totals(aggregated, CostMonth.objects.filter(month=as_of.replace(day=1)).first())
 
 
 def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
@@ -146,7 +76,7 @@ def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any
 def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
     return (
         AccountSnapshot.objects.filter(as_of=as_of, account__in=accounts.values("pk"))
-        .select_related("account")
+        .select_related("account", "health__model_version")
         .order_by("account__external_id")
     )
 
@@ -156,34 +86,44 @@ def latest_snapshot_run() -> SnapshotRun | None:
 
 
 def portfolio_totals_by_date(
-    *,
-    dates: Iterable[date],
-    accounts: QuerySet[Account],
-    extra: Mapping[str, Aggregate] | None = None,
+    *, dates: Iterable[date], accounts: QuerySet[Account], whole_groups: bool = False
 ) -> dict[date, dict[str, Any]]:
-    """`portfolio_totals` of several dates at once: ONE query grouped by as-of date over the
-    snapshot rows, plus one for the months' spends, whatever the number of dates and accounts.
+    """`portfolio_totals` of several dates at once: ONE query grouped by as-of date, plus one for
+    the months' spends, whatever the number of dates and accounts.
 
-    `extra` adds aggregates of the caller's own (the dashboard's health bands). Every date asked
+    With `whole_groups` the caller promises that `accounts` is cut by segment, region and owner
+    only (never by stage or by id): the totals are then summed from the dates' PortfolioRollup
+    rows of those groups, a few hundred rows instead of every account's snapshot of every date,
+    when the rollup of every date is current; otherwise from the snapshot rows. Every date asked
     for is in the result; a date without matching rows gets the totals of no accounts (zeros,
     and None where a mean has no items), as `portfolio_totals` would.
     """
     dates = sorted(set(dates))
-    expressions = {f"total_{key}": value for key, value in {**_TOTALS, **(extra or {})}.items()}
-    rows = (
-        AccountSnapshot.objects.filter(as_of__in=dates, account__in=accounts.values("pk"))
-        .values("as_of")
-        .order_by("as_of")
-        .annotate(**expressions)
-    )
+    if whole_groups and _rollup_current(dates):
+        in_groups = accounts.annotate(owner_key=Coalesce("owner_id", 0)).filter(
+            segment=OuterRef("segment"), region=OuterRef("region"), owner_key=OuterRef("owner_key")
+        )
+        rows = PortfolioRollup.objects.filter(as_of__in=dates).filter(Exists(in_groups))
+        aggregates = rollup_aggregates()
+    else:
+        rows = AccountSnapshot.objects.filter(as_of__in=dates, account__in=accounts.values("pk"))
+        aggregates = snapshot_aggregates()
+    expressions = {f"total_{key}": value for key, value in aggregates.items()}
+    grouped = {
+        row.pop("as_of"): row
+        for row in rows.values("as_of").order_by("as_of").annotate(**expressions)
+    }
     # Aggregating an empty queryset runs no query and gives each expression's "no rows" value.
-    empty = AccountSnapshot.objects.none().aggregate(**expressions)
-    grouped = {row.pop("as_of"): row for row in rows}
+    empty = rows.none().aggregate(**expressions)
     costs = {
         cost.month: cost
         for cost in CostMonth.objects.filter(month__in={day.replace(day=1) for day in dates})
     }
     return {day: _totals(grouped.get(day, empty), costs.get(day.replace(day=1))) for day in dates}
+
+
+def _rollup_current(dates: list[date]) -> bool:
+    return SnapshotRun.objects.filter(as_of__in=dates, rollup_built=True).count() == len(dates)
 
 
 def _totals(aggregated: Mapping[str, Any], costs: CostMonth | None) -> dict[str, Any]:
@@ -206,7 +146,7 @@ def snapshot_rows(
         AccountSnapshot.objects.filter(
             condition or Q(), as_of=as_of, account__in=accounts.values("pk")
         )
-        .select_related("account__owner")
+        .select_related("account__owner", "health")
         .order_by(*order, "account__name", "pk")
     )
 
@@ -292,3 +232,15 @@ def period_tickets(
         .select_related("account__owner")
         .order_by("-opened_at", "pk")
     )
+
+
+def account_snapshot_history(
+    *, account: Account, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[AccountSnapshot]:
+    """One account's snapshots, oldest first (the index on account, as_of)."""
+    rows = AccountSnapshot.objects.filter(account=account)
+    if date_from is not None:
+        rows = rows.filter(as_of__gte=date_from)
+    if date_to is not None:
+        rows = rows.filter(as_of__lte=date_to)
+    return rows.select_related("account", "health__model_version").order_by("as_of")

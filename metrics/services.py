@@ -6,22 +6,22 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.sql import execute_logged
 from metrics import sql as metrics_sql
-from metrics.models import SnapshotRun
+from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
+from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
 
-# Other apps plug into the job without metrics importing them (the healthscores app sets both):
-# a provider of extra columns computed in the same INSERT (health scores), and hooks called
-# after each date is stored, inside its transaction (alerts).
-extra_columns_provider: Callable[[], metrics_sql.ExtraColumns] | None = None
+# Other apps plug into the job without metrics importing them: hooks called inside each date's
+# transaction before its rows are deleted (the healthscores app deletes their scores) and after
+# the new rows are stored (it scores them and raises alerts).
+before_snapshot_delete_hooks: list[Callable[[date], None]] = []
 after_snapshot_hooks: list[Callable[[date], None]] = []
-
-
-def _extra_columns() -> metrics_sql.ExtraColumns:
-    return extra_columns_provider() if extra_columns_provider else metrics_sql.NO_EXTRA_COLUMNS
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -32,17 +32,19 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
     with transaction.atomic(), connection.cursor() as cursor:
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
-        accounts = metrics_sql.replace_snapshot(
-            cursor, as_of, features=features_seen, extra=_extra_columns()
-        )
+        for hook in before_snapshot_delete_hooks:
+            hook(as_of)
+        accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
         for hook in after_snapshot_hooks:
             hook(as_of)
+        _replace_rollup(cursor, first=as_of, last=as_of)
         run, _created = SnapshotRun.objects.update_or_create(
             as_of=as_of,
             defaults={
                 "accounts": accounts,
                 "seconds": time.perf_counter() - started,
                 "finished_at": timezone.now(),
+                "rollup_built": True,
             },
         )
     logger.debug("snapshot %s: %d accounts in %.2f s", as_of, accounts, run.seconds)
@@ -70,6 +72,73 @@ def snapshot_recompute_range(
         if on_date:
             on_date(run)
     return runs
+
+
+_ROLLUP_GROUP = {
+    "segment": F("account__segment"),
+    "region": F("account__region"),
+    "owner_key": Coalesce(F("account__owner_id"), Value(0)),
+}
+
+
+def _replace_rollup(cursor, *, first: date, last: date) -> int:
+    """Replace the PortfolioRollup rows of first..last with sums of the snapshot rows now
+    stored: one INSERT ... SELECT grouped by date, segment, region and owner."""
+    execute_logged(
+        cursor,
+        "DELETE FROM metrics_portfoliorollup WHERE as_of BETWEEN %s AND %s",
+        [first, last],
+        label=f"clear rollup {first}..{last}",
+    )
+    aggregates = snapshot_aggregates()
+    grouped = (
+        AccountSnapshot.objects.filter(as_of__range=(first, last))
+        .values("as_of", **_ROLLUP_GROUP)
+        .order_by()
+        .annotate(**{f"total_{key}": value for key, value in aggregates.items()})
+    )
+    select, params = grouped.query.sql_with_params()
+    columns = ", ".join(["as_of", *_ROLLUP_GROUP, *aggregates])
+    # The SELECT lists the group's columns, then the aggregates, in the order named here.
+    return execute_logged(
+        cursor,
+        f"INSERT INTO {PortfolioRollup._meta.db_table} ({columns}) {select}",
+        params,
+        label=f"rollup {first}..{last}",
+    )
+
+
+def rollup_rebuild(*, first: date, last: date) -> int:
+    """Rebuild the rollup of the snapshot dates first..last (after a rescore changed bands)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        groups = _replace_rollup(cursor, first=first, last=last)
+        SnapshotRun.objects.filter(as_of__range=(first, last)).update(rollup_built=True)
+    return groups
+
+
+def rollup_rebuild_stale() -> int:
+    """Rebuild the rollup of every snapshot date whose rollup an account change emptied: one
+    pass per run of consecutive stale dates. Returns the number of dates rebuilt."""
+    stale = list(
+        SnapshotRun.objects.filter(rollup_built=False)
+        .order_by("as_of")
+        .values_list("as_of", flat=True)
+    )
+    for first, last in _runs_of_days(stale):
+        rollup_rebuild(first=first, last=last)
+    return len(stale)
+
+
+def _runs_of_days(days: list[date]) -> Iterator[tuple[date, date]]:
+    if not days:
+        return
+    first = previous = days[0]
+    for day in days[1:]:
+        if day != previous + timedelta(days=1):
+            yield first, previous
+            first = day
+        previous = day
+    yield first, previous
 
 
 def yesterday() -> date:

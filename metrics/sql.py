@@ -258,9 +258,9 @@ SELECT
     segment
 FROM account_rows
 )
-INSERT INTO metrics_accountsnapshot ({columns}, {extra_columns})
-SELECT {computed_columns}, {extra_values}
-FROM computed v {extra_joins}
+INSERT INTO metrics_accountsnapshot ({columns})
+SELECT {computed_columns}
+FROM computed v
 """
 
 
@@ -290,33 +290,9 @@ SNAPSHOT_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ExtraColumns:
-    """Columns another app computes in the same INSERT from the computed row `v` (and the
-    account's `v.segment`): SQL expressions by column, and the joins they need. Health scores
-    are written this way, so that a date's rows are written once, never updated."""
-
-    values: dict[str, str]
-    joins: str = ""
-
-
-NO_EXTRA_COLUMNS = ExtraColumns(
-    values={
-        "health_score": "NULL",
-        "health_band": "'unknown'",
-        "health_components": "'[]'::jsonb",
-        "health_model_version": "NULL",
-    }
-)
-
-
-def insert_snapshot_statement(extra: ExtraColumns) -> str:
-    return (
-        _INSERT_WITH_ARRAYS.replace("{columns}", ", ".join(SNAPSHOT_COLUMNS))
-        .replace("{computed_columns}", ", ".join(f"v.{c}" for c in SNAPSHOT_COLUMNS))
-        .replace("{extra_columns}", ", ".join(extra.values))
-        .replace("{extra_values}", ", ".join(extra.values.values()))
-        .replace("{extra_joins}", extra.joins)
+def insert_snapshot_statement() -> str:
+    return _INSERT_WITH_ARRAYS.replace("{columns}", ", ".join(SNAPSHOT_COLUMNS)).replace(
+        "{computed_columns}", ", ".join(f"v.{c}" for c in SNAPSHOT_COLUMNS)
     )
 
 
@@ -339,14 +315,12 @@ def features_seen(cursor) -> int:
     return cursor.fetchone()[0]
 
 
-def replace_snapshot(
-    cursor, as_of: date, *, features: int, extra: ExtraColumns = NO_EXTRA_COLUMNS
-) -> int:
+def replace_snapshot(cursor, as_of: date, *, features: int) -> int:
     """Delete and recompute one date's rows (call inside a transaction); returns rows written.
-    `features` is `features_seen()`; `extra` adds columns computed by other apps."""
+    `features` is `features_seen()`."""
     params = {**Period(as_of).params(), "features_seen": features}
     # Sorts and hashes of a date's usage window fit in memory instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '64MB'")
     execute_logged(cursor, DELETE_SNAPSHOT, params, label=f"delete snapshot {as_of}")
-    statement = insert_snapshot_statement(extra)
+    statement = insert_snapshot_statement()
     return execute_logged(cursor, statement, params, label=f"insert snapshot {as_of}")

@@ -43,10 +43,12 @@ class Scope:
     options: FilterOptions
     accounts: QuerySet[Account]
     whole_portfolio: bool
+    whole_groups: bool = False
 
 
 def _portfolio_scope(request: HttpRequest) -> Scope:
     visible = accounts_visible_to(request.user)
+    sees_all = user_sees_all_accounts(request.user)
     months = dashboard.snapshot_months()
     options = dashboard.filter_options(visible)
     params = PortfolioFilterForm(request.GET, months=months, options=options).params()
@@ -55,7 +57,10 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
         months=months,
         options=options,
         accounts=params.account_filter.apply(visible),
-        whole_portfolio=user_sees_all_accounts(request.user) and not params.filtered,
+        whole_portfolio=sees_all and not params.filtered,
+        whole_groups=dashboard.visible_in_whole_groups(
+            user=request.user, visible=visible, sees_all=sees_all
+        ),
     )
 
 
@@ -82,6 +87,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         targets=dashboard.targets_for(
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
+        whole_groups=scope.whole_groups,
     )
     figures = charts.dashboard_figures(board.series, board.windows, currency=settings.CURRENCY)
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
@@ -113,6 +119,7 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
         targets=dashboard.targets_for(
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
+        whole_groups=scope.whole_groups,
     )
     header = ["key", "label", "value", "unit", "previous", "target", "definition"]
     rows = (

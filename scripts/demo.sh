@@ -8,7 +8,10 @@ ACCOUNTS=${DEMO_ACCOUNTS:-300}
 mkdir -p var/log var/run
 
 $PY manage.py seed_demo --accounts "$ACCOUNTS"
-echo "Computing 365 days of KPI snapshots and health scores..."
+# The default playbooks start off on a fresh install; the demo turns them on, so the nightly
+# evaluation of the newest snapshot below fills the CSMs' days with their tasks.
+$PY manage.py activate_default_playbooks
+echo "Computing 365 days of KPI snapshots, health scores and playbooks..."
 $PY manage.py recompute_snapshots --last-days 365
 $PY manage.py collectstatic --noinput --verbosity 0
 

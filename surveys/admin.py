@@ -1,6 +1,86 @@
-from django.contrib import admin
+"""Admin for surveys: edit the surveys' wording, follow invitations, browse responses, and the
+Accounts action that sends a survey to every contact of a filtered set of accounts."""
 
-from surveys.models import SurveyResponse
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from surveys import services
+from surveys.defaults import INVITE_PERMISSION
+from surveys.forms import SendSurveyForm
+from surveys.models import Invitation, InvitationStatus, Survey, SurveyResponse
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "is_active", "question", "updated_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "question")
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "is_active")}),
+        ("Question", {"fields": ("question", "low_label", "high_label", "follow_up_question")}),
+        ("Invitation email", {"fields": ("email_subject", "email_intro")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Answers already given were given on this scale: its kind stays once it was sent.
+        if obj is not None and obj.invitations.exists():
+            return ("kind",)
+        return ()
+
+
+class InvitationStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("open", "Open"), ("unsent", "Open, email not sent"), ("answered", "Answered"),
+                ("expired", "Expired"))  # fmt: skip
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        pending = queryset.filter(status=InvitationStatus.PENDING)
+        return {
+            "open": pending.filter(expires_at__gt=now),
+            "unsent": pending.filter(expires_at__gt=now, sent_at__isnull=True),
+            "answered": queryset.filter(status=InvitationStatus.ANSWERED),
+            "expired": queryset.filter(status=InvitationStatus.EXPIRED)
+            | pending.filter(expires_at__lte=now),
+        }.get(self.value(), queryset)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "survey", "account", "email", "state", "sent_at",
+                    "expires_at", "responded_at", "invited_by")  # fmt: skip
+    list_filter = (InvitationStateFilter, "survey__kind", "survey")
+    search_fields = ("email", "account__name", "contact__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("survey", "account", "invited_by")
+    readonly_fields = ("survey", "account", "contact", "email", "status", "invited_by",
+                       "created_at", "expires_at", "sent_at", "send_error", "responded_at",
+                       "response", "alert", "follow_up_due_on")  # fmt: skip
+    exclude = ("token",)  # the link is the customer's alone
+    actions = ("send_unsent_emails",)
+
+    @admin.display(description="State")
+    def state(self, invitation: Invitation) -> str:
+        if invitation.is_expired:
+            return "Expired"
+        if invitation.status == InvitationStatus.PENDING:
+            return "Open" if invitation.sent_at else "Open, not sent yet"
+        return invitation.get_status_display()
+
+    def has_add_permission(self, request) -> bool:
+        return False  # invitations come from the account page, the Accounts action or playbooks
+
+    @admin.action(description="Send the emails of selected open invitations not sent yet")
+    def send_unsent_emails(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        ids = services.unsent_invitation_ids(queryset)
+        services.invitation_emails_enqueue(ids)
+        self.message_user(request, f"{len(ids)} email(s) queued.", messages.SUCCESS)
 
 
 @admin.register(SurveyResponse)
@@ -11,3 +91,34 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account", "contact")
     date_hierarchy = "responded_at"
     list_select_related = ("account", "contact")
+
+
+@admin.action(description="Send a survey to every contact of the selected accounts")
+def send_survey_to_accounts(modeladmin, request: HttpRequest, queryset: QuerySet):
+    """Ask which survey and for how long, then invite the current contacts of every selected
+    account (with "select all", every account of the filter) in one run."""
+    if not request.user.has_perm(f"surveys.{INVITE_PERMISSION}"):
+        modeladmin.message_user(request, "Your role may not send surveys.", messages.ERROR)
+        return None
+    form = SendSurveyForm(request.POST if "send" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        outcome = services.invite_accounts(
+            survey=form.cleaned_data["survey"],
+            accounts=queryset,
+            invited_by=request.user,
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+        level = messages.SUCCESS if outcome.created else messages.WARNING
+        modeladmin.message_user(request, f"{outcome.summary()}.", level)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Send a survey",
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "accounts": queryset.count(),
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "action": "send_survey_to_accounts",
+    }
+    return TemplateResponse(request, "admin/surveys/send_survey.html", context)

@@ -1,7 +1,14 @@
-"""Survey responses: the voice of the customer that NPS, CSAT, CES and health scores read."""
+"""Surveys: what we ask (Survey), whom we asked (Invitation) and what they said (SurveyResponse).
 
+SurveyResponse is the voice of the customer that NPS, CSAT, CES and health scores read; the CSV
+import and the public survey page both fill it, through the one validator of kpi-spec section 2
+(accounts/importer/records.py), which reads SCORE_RANGES from here.
+"""
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Account, Contact
 
@@ -14,6 +21,43 @@ class SurveyKind(models.TextChoices):
 
 # The score range of each kind (kpi-spec section 2), inclusive.
 SCORE_RANGES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7)}
+
+# Score groups per kind: (highest detractor score, lowest promoter score); between is passive.
+# NPS follows kpi-spec section 5 (detractors 0-6, promoters 9-10). CSAT's promoters are its
+# "satisfied" answers (4-5, section 5); CES 7 is the easiest. Detractors are the answers that
+# call for a follow-up by the account's owner.
+SCORE_GROUPS = {SurveyKind.NPS: (6, 9), SurveyKind.CSAT: (2, 4), SurveyKind.CES: (3, 6)}
+
+
+class ScoreGroup(models.TextChoices):
+    DETRACTOR = "detractor", "Detractors"
+    PASSIVE = "passive", "Passives"
+    PROMOTER = "promoter", "Promoters"
+
+
+def is_detractor(kind: str, score: int) -> bool:
+    """A detractor answer (NPS 0-6, CSAT 1-2, CES 1-3): it raises a follow-up alert."""
+    return score <= SCORE_GROUPS[kind][0]
+
+
+def score_group(kind: str, score: int) -> str:
+    detractor_max, promoter_min = SCORE_GROUPS[kind]
+    if score <= detractor_max:
+        return ScoreGroup.DETRACTOR
+    return ScoreGroup.PROMOTER if score >= promoter_min else ScoreGroup.PASSIVE
+
+
+def score_group_condition(group: str, prefix: str = "") -> Q:
+    """The responses of a score group across the three kinds, as a filter."""
+    condition = Q()
+    for kind, (detractor_max, promoter_min) in SCORE_GROUPS.items():
+        bounds = {
+            ScoreGroup.DETRACTOR: {"score__lte": detractor_max},
+            ScoreGroup.PASSIVE: {"score__gt": detractor_max, "score__lt": promoter_min},
+            ScoreGroup.PROMOTER: {"score__gte": promoter_min},
+        }[group]
+        condition |= Q(**{f"{prefix}kind": kind, **{prefix + k: v for k, v in bounds.items()}})
+    return condition
 
 
 def _score_in_range() -> Q:
@@ -44,7 +88,152 @@ class SurveyResponse(models.Model):
             models.Index(fields=["account", "responded_at"], name="survey_account_resp_idx"),
             # Portfolio sentiment of a month, by kind.
             models.Index(fields=["responded_at", "kind"], name="survey_responded_idx"),
+            # The invitation rule "answered this kind in the last 90 days", per contact.
+            models.Index(
+                fields=["contact", "kind", "responded_at"], name="survey_contact_kind_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.score} from {self.account_id}"
+
+    @property
+    def group(self) -> str:
+        return score_group(self.kind, self.score)
+
+    @property
+    def is_detractor(self) -> bool:
+        return is_detractor(self.kind, self.score)
+
+
+class Survey(models.Model):
+    """One question on a scale, and the follow-up question; at most one active per kind, which
+    is the one invitations send (admins edit the wording)."""
+
+    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
+    name = models.CharField(max_length=100)
+    question = models.CharField(max_length=300)
+    low_label = models.CharField(
+        max_length=60, help_text="The label under the lowest score, e.g. 'Not at all likely'."
+    )
+    high_label = models.CharField(
+        max_length=60, help_text="The label under the highest score, e.g. 'Extremely likely'."
+    )
+    follow_up_question = models.CharField(
+        max_length=300, default="What is the main reason for your score?"
+    )
+    email_subject = models.CharField(max_length=200)
+    email_intro = models.TextField(
+        max_length=2000,
+        help_text="The paragraph above the link in the invitation email.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(is_active=True),
+                name="one_active_survey_per_kind",
+                violation_error_message=(
+                    "Another survey of this kind is active: switch it off first, so that "
+                    "invitations always know which survey to send."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scale(self) -> range:
+        low, high = SCORE_RANGES[self.kind]
+        return range(low, high + 1)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ANSWERED = "answered", "Answered"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """A survey sent to one contact: the unguessable token of its public page, its expiry, the
+    email's delivery and, once answered, the response and the follow-up alert it raised."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    email = models.EmailField(max_length=254, help_text="The address it was sent to.")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=500, blank=True, default="")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response = models.OneToOneField(
+        SurveyResponse, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="invitation",
+    )  # fmt: skip
+    # Closing the loop on a detractor: the alert it raised (or joined) and when it is due.
+    alert = models.ForeignKey(
+        "healthscores.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    follow_up_due_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Resending never makes a second open invitation for the same contact and survey.
+            models.UniqueConstraint(
+                fields=["survey", "contact"],
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_contact",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="answered", responded_at__isnull=False)
+                | (~Q(status="answered") & Q(responded_at__isnull=True)),
+                name="invitation_answered_has_time",
+            ),
+        ]
+        indexes = [
+            # The results page's response rate: invitations by the month they were created.
+            models.Index(fields=["created_at"], name="invitation_created_idx"),
+            # Detractor follow-up figures: answered invitations with an alert, by answer time.
+            models.Index(
+                fields=["responded_at"],
+                condition=Q(alert__isnull=False),
+                name="invitation_followup_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} to {self.email}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == InvitationStatus.EXPIRED or (
+            self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvitationStatus.PENDING and not self.is_expired

@@ -16,6 +16,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
+from playbooks.roles import grant_playbook_permissions
 from tests.factories import UserFactory
 
 
@@ -108,10 +109,11 @@ def run_import(db) -> Callable[..., ImportRun]:
 
 
 def _reference_rows_ensure() -> None:
-    """The rows the migrations install (the three roles, the default health model), again when
-    a transactional test's flush removed them. Serialized rollback should restore them, but the
-    connection it stores them on is context-local and Playwright's greenlets do not always see
-    it; installing them here is idempotent and does not depend on that."""
+    """The rows the migrations install (the roles and their task permissions, the default health
+    model and surveys), again when a transactional test's flush removed them. Serialized rollback
+    should restore them, but the connection it stores them on is context-local and Playwright's
+    greenlets do not always see it; installing them here is idempotent and does not depend on
+    that."""
     roles = importlib.import_module("accounts.migrations.0002_roles")
     accounts_perms = Permission.objects.filter(content_type__app_label="accounts")
     for name, codenames in (("CSM", roles.CSM_PERMISSIONS), ("Leader", roles.LEADER_PERMISSIONS)):
@@ -121,6 +123,10 @@ def _reference_rows_ensure() -> None:
     admin.permissions.add(*Permission.objects.all())
     model = importlib.import_module("healthscores.migrations.0002_default_model")
     model.install_default_model(apps, None)
+    surveys = importlib.import_module("surveys.defaults")
+    surveys.install_default_surveys(apps)
+    surveys.grant_invite_permission(apps)
+    grant_playbook_permissions(apps)
 
 
 @pytest.fixture(autouse=True)

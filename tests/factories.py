@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from factory.django import DjangoModelFactory, Password
 
 from accounts.models import Account, Contact, Contract, CostMonth, Ticket, UsageDaily
+from healthscores.models import SnapshotHealth
 from surveys.models import SurveyResponse
 
 
@@ -120,3 +121,30 @@ class CostMonthFactory(DjangoModelFactory):
     month = factory.Sequence(lambda n: date(2020 + n // 12, n % 12 + 1, 1))
     sales_marketing_spend = Decimal("10000.00")
     retention_spend = Decimal("2000.00")
+
+
+class ScoredSnapshotFactory(DjangoModelFactory):
+    """Base of the snapshot factories: `health_score`, `health_band`, `health_model_version` (an
+    id) and `health_component_scores` give the row a stored score (healthscores.SnapshotHealth),
+    as the scoring would."""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        health = {
+            name: kwargs.pop(f"health_{name}")
+            for name in ("score", "band", "model_version", "component_scores")
+            if f"health_{name}" in kwargs
+        }
+        snapshot = super()._create(model_class, *args, **kwargs)
+        if health:
+            SnapshotHealth.objects.create(
+                snapshot=snapshot,
+                as_of=snapshot.as_of,
+                account_id=snapshot.account_id,
+                mrr=snapshot.mrr,
+                score=health.get("score"),
+                band=health.get("band", "unknown"),
+                model_version_id=health.get("model_version"),
+                component_scores=health.get("component_scores", []),
+            )
+        return snapshot

@@ -96,6 +96,8 @@ def test_development_settings_without_a_secret_key_start_only_with_debug_on():
         ("LOG_LEVEL", "LOUD"),
         ("DATABASE_URL", "not-a-url"),
         ("DATABASE_URL", "postgres://northstar@127.0.0.1:port/northstar"),
+        ("EMAIL_URL", "smtp-typo://mail.example.com"),
+        ("SITE_URL", "cs.example.com"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(name, value):

@@ -2,8 +2,8 @@
 
 A story fixes who the account is, when it arrived, its trial, its contracts (renewals, expansion,
 contraction, churn, reactivation), its health curve, its contacts and its end users. The rows of
-`activity` only read the story, so usage, tickets and surveys tell the same tale: in the 60 to
-120 days before a churn the health curve falls, which thins usage, raises tickets, sours survey
+`activity` only read the story, so usage, tickets and surveys tell the same tale: in the 150 to
+240 days before a churn the health curve falls, which thins usage, raises tickets, sours survey
 answers, and often follows a champion's departure.
 
 Every account draws from its own `random.Random`, seeded with the run's seed and its index, so
@@ -354,7 +354,8 @@ def _health(story: Story, window: Window) -> None:
     for churn in story.churns:
         silent = story.role is None and rng.random() < 0.15  # churn no metric could foresee
         floor = rng.uniform(0.75, 0.9) if silent else rng.uniform(0.15, 0.35)
-        length = rng.randint(60, 120)
+        # Risk shows five to eight months ahead, as customer-success teams report it.
+        length = rng.randint(150, 240)
         _slope(health, churn - length, churn, 1.0, floor)
         story.declines.append((churn - length, churn))
     if _at_risk(story, window):

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
-from accounts.importer.records import KINDS, RecordKind
-from accounts.models import Account, Contact, ImportLog
+from accounts.importer.records import KINDS, RecordKind, duplicate_problem
+from accounts.importer.references import References, create_missing_owners, reference_checks
+from accounts.models import Account, ImportLog
 
 logger = logging.getLogger("northstar.import")
 
@@ -52,10 +51,10 @@ class ImportResult:
 
 @dataclass
 class _Context:
-    """What the references of later files may point at: the database plus earlier files."""
+    """What the references of later files may point at (the database plus earlier files), and
+    the problems found so far."""
 
-    account_ids: set[str]
-    contact_accounts: dict[str, str]  # contact external_id -> its account's external_id
+    references: References
     problems: list[str] = field(default_factory=list)
 
     def add(self, filename: str, line: int, column: str, message: str) -> None:
@@ -74,10 +73,7 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
         names = ", ".join(kind.filename for kind in KINDS)
         raise ImportFailed([f"{directory}: no import files found (expected any of {names})"])
 
-    context = _Context(
-        account_ids=set(Account.objects.values_list("external_id", flat=True)),
-        contact_accounts=dict(Contact.objects.values_list("external_id", "account__external_id")),
-    )
+    context = _Context(references=References.everything())
     result = ImportResult(warnings=[f"{name}: not an import file; ignored" for name in unknown])
     with transaction.atomic(), connection.cursor() as cursor:
         for kind, path in files:
@@ -106,7 +102,7 @@ def _load_through_staging(cursor, kind, path, context, progress) -> tuple[int, i
     if context.problems:
         return rows, 0
     if kind.name == "accounts" and "owner_email" in names:
-        _create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
+        create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
     accounts_sql.analyze_staging_table(cursor, kind)
     return rows, accounts_sql.upsert(cursor, kind, names)
 
@@ -186,7 +182,7 @@ def _stage_file(
         return [], 0
 
     columns = [kind.column(column_name) for column_name in names]
-    ref_checks = _reference_checks(kind, names, context)
+    ref_checks = reference_checks(kind, names, context.references)
     # Columns may come in any order: find the ids later files may refer to by name.
     id_index = names.index("external_id") if "external_id" in names else None
     account_index = names.index("account_external_id") if "account_external_id" in names else None
@@ -208,9 +204,9 @@ def _stage_file(
                 continue
             rows += 1
             if kind.name == "accounts":
-                context.account_ids.add(values[id_index])
+                context.references.account_ids.add(values[id_index])
             elif kind.name == "contacts":
-                context.contact_accounts[values[id_index]] = values[account_index]
+                context.references.contact_accounts[values[id_index]] = values[account_index]
             # Valid rows are written even after a problem, so that duplicate keys are still
             # found; the transaction is rolled back at the end anyway.
             copy.write_row(sink.row(line, values))
@@ -278,59 +274,8 @@ def _check_header(
     return names if ok else None
 
 
-def _reference_checks(
-    kind: RecordKind, names: list[str], context: _Context
-) -> list[Callable[[list[Any]], list[tuple[str, str]]]]:
-    """Checks that a record's references exist in the database or earlier in this import."""
-    checks = []
-    if "account_external_id" in names:
-        index = names.index("account_external_id")
-
-        def account_exists(values: list[Any]) -> list[tuple[str, str]]:
-            ref = values[index]
-            if ref is not None and ref not in context.account_ids:
-                return [("account_external_id", f"unknown account {ref!r}")]
-            return []
-
-        checks.append(account_exists)
-    if "contact_external_id" in names:
-        contact_index = names.index("contact_external_id")
-        account_index = names.index("account_external_id")
-
-        def contact_exists(values: list[Any]) -> list[tuple[str, str]]:
-            ref = values[contact_index]
-            if ref is None:
-                return []
-            owner = context.contact_accounts.get(ref)
-            if owner is None:
-                return [("contact_external_id", f"unknown contact {ref!r}")]
-            if owner != values[account_index]:
-                return [("contact_external_id", f"contact {ref!r} belongs to account {owner!r}")]
-            return []
-
-        checks.append(contact_exists)
-    return checks
-
-
 def _check_duplicates(cursor, kind: RecordKind, path: Path, context: _Context) -> None:
     for lines, key in accounts_sql.duplicate_keys(cursor, kind):
-        label = ", ".join(kind.key)
-        shown = ", ".join(map(str, key))
+        column, message = duplicate_problem(kind, f"line {lines[0]}", key)
         for line in lines[1:]:
-            context.add(
-                path.name,
-                line,
-                label,
-                f"duplicate of line {lines[0]} ({shown}); each key may appear once",
-            )
-
-
-def _create_missing_owners(emails: list[str]) -> None:
-    """Owners named by email become users without a usable password (they reset it to log in)."""
-    user_model = get_user_model()
-    users = user_model.objects.annotate(email_lower=Lower("email"), name_lower=Lower("username"))
-    existing = set(users.filter(email_lower__in=emails).values_list("email_lower", flat=True))
-    # A user whose username is the address (and whose email field differs) is that owner too.
-    existing |= set(users.filter(name_lower__in=emails).values_list("name_lower", flat=True))
-    for email in sorted(set(emails) - existing):
-        user_model.objects.create_user(username=email[:150], email=email, password=None)
+            context.add(path.name, line, column, message)

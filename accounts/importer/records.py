@@ -7,6 +7,7 @@ external_id) need the database and the rest of the import, so the loader checks 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from accounts.importer import fields as f
@@ -36,18 +37,19 @@ class RecordKind:
     def filename(self) -> str:
         return f"{self.name}.csv"
 
-    @property
+    # Cached: the API looks these up for every field of every item.
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
-    @property
+    @cached_property
     def required_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns if column.required)
 
     def column(self, name: str) -> Column:
         return self._columns_by_name[name]
 
-    @property
+    @cached_property
     def _columns_by_name(self) -> dict[str, Column]:
         return {column.name: column for column in self.columns}
 
@@ -65,6 +67,10 @@ class RecordKind:
         problems: list[Problem] = []
         for column, cell in zip(columns, texts, strict=True):
             text = cell.strip()
+            if "\x00" in text:  # PostgreSQL text cannot hold it; JSON and CSV both can carry it
+                problems.append((column.name, "contains a NUL character, which cannot be stored"))
+                values.append(None)
+                continue
             if not text:
                 if column.required:
                     problems.append((column.name, "is required"))
@@ -80,6 +86,12 @@ class RecordKind:
             for check in self.row_checks:
                 problems.extend(check(named))
         return values, problems
+
+
+def duplicate_problem(kind: "RecordKind", first: str, key: tuple) -> Problem:
+    """A key seen before in the same file or request (`first` names where: "line 3", "item 0")."""
+    shown = ", ".join(map(str, key))
+    return ", ".join(kind.key), f"duplicate of {first} ({shown}); each key may appear once"
 
 
 def _not_before(later: str, earlier: str) -> Callable[[dict[str, Any]], list[Problem]]:
@@ -209,6 +221,23 @@ COSTS = RecordKind(
         Column("month", f.parse_month, "date", required=True),
         Column("sales_marketing_spend", f.money, "numeric(14,2)"),
         Column("retention_spend", f.money, "numeric(14,2)"),
+    ),
+)
+
+# Raw product events (POST /api/v1/events), rolled into usage rows: one row per end user, local
+# day and feature (kpi-spec section 2). Not a CSV file; its columns share usage's rules.
+EVENTS = RecordKind(
+    name="events",
+    key=(),
+    columns=(
+        ACCOUNT_REF,
+        USAGE.column("user_id"),
+        USAGE.column("feature"),
+        Column("occurred_at", f.parse_timestamp, "timestamptz", required=True),
+        # int, not bigint: a day's sum of many counts must still fit the bigint column.
+        Column("count", f.non_negative_int, "bigint", empty=1),
+        USAGE.column("minutes"),
+        Column("session_id", f.text(128), "text"),
     ),
 )
 

@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "healthscores",
+    "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
+    "api",
+    "playbooks",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +146,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# The API's rate limits count in Redis, so they hold across gunicorn workers and processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("API_CACHE_URL", default="") or REDIS_URL,
+        "KEY_PREFIX": "northstar-api",
+    },
+}
+RATELIMIT_USE_CACHE = "api"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -199,9 +213,18 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# consolemail:// (default), filemail:////absolute/path (django-environ drops one slash),
+# smtp://user:password@host:25 or smtp+tls://...:587 (quote @ and : in the password as %40, %3A).
+try:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
@@ -209,6 +232,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # A task is acknowledged only when it finishes, so a worker killed mid-task loses nothing:
 # the broker redelivers it, and every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
+# Results are stored only by tasks that say someone reads them (ignore_result=False). Otherwise
+# every web request that queues a task subscribes to the result backend, and with Redis down it
+# retried 20 s and raised RuntimeError instead of kombu's OperationalError (docs/reliability.md).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -229,6 +256,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
     raise ImproperlyConfigured(f"NIGHTLY_AT must be HH:MM (24-hour), not {NIGHTLY_AT!r}")
+
+# Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
+# retry's delay in seconds (doubling at each retry, at most an hour).
+PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
+PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
+PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
 
 LOGGING = {
     "version": 1,

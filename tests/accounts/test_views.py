@@ -14,27 +14,28 @@ import factory
 import pytest
 from django.test import Client
 from django.utils import timezone
-from factory.django import DjangoModelFactory
 
 from accounts.models import ImportLog, Note
 from accounts.selectors import STALE_AFTER
-from healthscores.models import Alert, HealthModelVersion, SentimentOverride
+from healthscores.models import Alert, HealthModelVersion, SentimentOverride, SnapshotHealth
 from metrics.models import AccountSnapshot, SnapshotRun
 from surveys.models import SurveyResponse
 from tests.factories import (
     AccountFactory,
     ContactFactory,
     ContractFactory,
+    ScoredSnapshotFactory,
     SurveyResponseFactory,
     TicketFactory,
     UserFactory,
 )
+from tests.healthscores.conftest import health_model, latest_version
 
 AS_OF = date(2025, 3, 31)
 EARLIER = AS_OF - timedelta(days=30)
 
 
-class SnapshotFactory(DjangoModelFactory):
+class SnapshotFactory(ScoredSnapshotFactory):
     """One account's snapshot of AS_OF: a healthy 1,000/month customer unless told otherwise."""
 
     class Meta:
@@ -84,7 +85,6 @@ class SnapshotFactory(DjangoModelFactory):
             else "red"
         )
     )
-    health_components = factory.LazyFunction(list)
     computed_at = factory.LazyFunction(timezone.now)
 
 
@@ -579,16 +579,6 @@ def test_the_login_page_has_labelled_fields(client, db):
 # The account 360 page
 
 
-def component(metric: str, value, score, weight: int, contribution) -> dict:
-    return {
-        "metric": metric,
-        "value": value,
-        "score": score,
-        "weight": weight,
-        "contribution": contribution,
-    }
-
-
 @pytest.fixture
 def acme(alice, run):
     """Alice's Acme with a year of contracts, tickets, surveys, contacts, alerts and notes."""
@@ -611,28 +601,43 @@ def acme(alice, run):
         mrr=Decimal("1200.00"),
         seats=12,
     )
-    components = [
-        component("usage_trend", -20.0, 50.0, 20, 25.0),
-        component("nps_180d", None, None, 15, None),
-        component("open_tickets", 6, 40.0, 10, 20.0),
-    ]
+    # Scored with a version of three components (usage trend, NPS, open tickets; weights 20,
+    # 15, 10), NPS without a value: the other two share the 30 points of weight present.
+    version = latest_version(
+        health_model(
+            [
+                ("usage_trend", 20, -80, 40),
+                ("nps_180d", 15, -100, 100),
+                ("open_tickets", 10, 50, 0),
+            ],
+            name="Acme's",
+            active=False,
+        )
+    )
+    # Usage trend -20 scores 50, 32 open tickets 36: (20 x 50 + 10 x 36) / 30 = 45.33.
     SnapshotFactory(
         account=account,
         mrr=Decimal("1200.00"),
         seats=12,
         days_to_renewal=275,
-        health_score=45.0,
-        health_components=components,
+        usage_trend=-20.0,
+        nps_180d=None,
+        open_tickets=32,
+        health_score=45.33,
+        health_model_version=version.pk,
+        health_component_scores=[50.0, None, 36.0],
     )
+    # 30 days earlier: usage trend 16 scored 80, 35 open tickets 30: (1600 + 300) / 30 = 63.33.
     SnapshotFactory(
         account=account,
         as_of=EARLIER,
         mrr=Decimal("1200.00"),
-        health_score=63.0,
-        health_components=[
-            {**components[0], "value": 5.0, "score": 92.5, "contribution": 46.25},
-            {**components[2], "value": 1, "score": 90.0, "contribution": 18.0},
-        ],
+        usage_trend=16.0,
+        nps_180d=None,
+        open_tickets=35,
+        health_score=63.33,
+        health_model_version=version.pk,
+        health_component_scores=[80.0, None, 30.0],
     )
     return account
 
@@ -683,7 +688,7 @@ def test_why_did_it_move_compares_30_days_ago_with_the_latest_by_default(client,
     movement = client.get(f"/accounts/{acme.pk}/").context["movement"]
 
     assert movement["dates"] == (EARLIER, AS_OF)
-    assert movement["summary"] == "Health fell 18 points: Usage trend -21, Open tickets +2"
+    assert movement["summary"] == "Health fell 18 points: Usage trend -20, Open tickets +2"
 
 
 def test_why_did_it_move_compares_the_dates_asked_for(client, alice, acme):
@@ -736,9 +741,11 @@ def test_the_360_page_draws_six_charts_with_plotly_loaded_once(client, alice, ac
 
 def test_the_health_chart_is_labelled_with_model_versions(client, alice, acme):
     model_version = HealthModelVersion.objects.select_related("model").first()
-    AccountSnapshot.objects.filter(account=acme, as_of=EARLIER).update(health_model_version=-1)
-    AccountSnapshot.objects.filter(account=acme, as_of=AS_OF).update(
-        health_model_version=model_version.pk
+    SnapshotHealth.objects.filter(snapshot__account=acme, snapshot__as_of=EARLIER).update(
+        model_version_id=-1
+    )
+    SnapshotHealth.objects.filter(snapshot__account=acme, snapshot__as_of=AS_OF).update(
+        model_version_id=model_version.pk
     )
     client.force_login(alice)
 
@@ -952,8 +959,10 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
 
     # session, user, 2 permission reads, account, imports, snapshot run, snapshot, history,
     # contracts, tickets, surveys, alerts, their acknowledgers, overrides, notes, why_moved,
-    # thresholds, contacts, the owner's name
-    with django_assert_max_num_queries(20):
+    # the labels of the history's model versions (it has two), thresholds, contacts, the
+    # owner's name, for a CSM the survey controls (open invitations, active surveys), and
+    # tasks and playbook runs (the timeline)
+    with django_assert_max_num_queries(25):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size
 

@@ -54,7 +54,7 @@ def biggest_account_at_risk(user) -> Account:
         AccountSnapshot.objects.filter(
             account__in=accounts_visible_to(user),
             as_of=as_of,
-            health_band__in=["red", "yellow"],
+            health__band__in=["red", "yellow"],
             mrr__gt=0,
             customer_since__lte=as_of - timedelta(days=365),
         )
@@ -69,6 +69,7 @@ def test_a_csm_filters_her_accounts_and_reads_an_account_360(
     page: Page, live_server, demo_data, console_errors, screenshot_dir, django_user_model
 ):
     log_in(page, live_server, "csm1", DEMO_PASSWORD)
+    page.get_by_role("link", name="My accounts").click()  # CSMs land on My day
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My accounts")
     expect(page.locator(".freshness")).to_contain_text("Data as of")
@@ -121,6 +122,8 @@ def test_the_login_page_and_an_empty_list_render_without_console_errors(
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
     log_in(page, live_server, "newcsm", "password")
+    expect(page.locator("#tasks")).to_contain_text("Nothing due today.")  # CSMs land on My day
+    page.get_by_role("link", name="My accounts").click()
 
     expect(page.locator("td.empty")).to_contain_text("No accounts yet")
     expect(page.locator(".freshness")).to_contain_text("No snapshot has been computed yet")

@@ -13,8 +13,10 @@ import pytest
 from accounts.models import Note
 from healthscores.models import HealthModel
 from metrics.services import snapshot_recompute
-from tests.factories import AccountFactory, ContractFactory
+from surveys.models import SurveyResponse
+from tests.factories import AccountFactory, ContactFactory, ContractFactory
 from tests.faults.conftest import Browser, messages_in
+from tests.surveys.factories import InvitationFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -121,3 +123,25 @@ def test_with_redis_stopped_a_lab_save_keeps_the_typed_weights_and_says_so(redis
         "nps_180d": 3,
     }
     assert any("could not be queued" in message for message in shown), shown
+
+
+def test_with_redis_stopped_a_detractors_survey_answer_is_saved_and_thanked_at_once(
+    redis_down_server,
+):
+    """Redis stopped: a customer answering the public survey page as a detractor (whose answer
+    queues an immediate playbook evaluation) has the answer saved and sees the thanks page in
+    about a second; the nightly run evaluates it later."""
+    server, account = redis_down_server
+    invitation = InvitationFactory(contact=ContactFactory(account=account))
+    customer = Browser(server.base_url)
+
+    started = time.monotonic()
+    status, headers, _body = customer.request(
+        f"/s/{invitation.token}/", {"score": "2", "comment": "Too slow lately."}
+    )
+    seconds = time.monotonic() - started
+
+    assert status == 302 and headers["Location"].endswith("/thanks/"), status
+    assert seconds < 5
+    answer = SurveyResponse.objects.get(account=account)
+    assert (answer.score, answer.comment) == (2, "Too slow lately.")

@@ -47,6 +47,7 @@ def start_worker(broker_url: str, log_path) -> subprocess.Popen:
         "TEST_CELERY_BROKER_URL": broker_url,
         "TEST_CELERY_QUEUE": QUEUE,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "TEST_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),  # the test settings read this
         "PGAPPNAME": WORKER_APP_NAME,
     }
     return subprocess.Popen(

@@ -27,7 +27,7 @@ from healthscores.models import HealthComponent, HealthModel, HealthModelVersion
 from healthscores.services import health_model_publish
 from healthscores.tasks import rescore
 from metrics.models import AccountSnapshot, SnapshotRun
-from tests.factories import AccountFactory, ContractFactory
+from tests.factories import AccountFactory, ContractFactory, ScoredSnapshotFactory
 
 # The default model of kpi-spec section 8, copied from the spec's table (not imported from the
 # code under test): (metric, weight, bad, good).
@@ -61,7 +61,7 @@ def contract(account: Account, start: str, end: str | None, mrr: int = 1000, sea
     )
 
 
-class AccountSnapshotFactory(DjangoModelFactory):
+class AccountSnapshotFactory(ScoredSnapshotFactory):
     """A stored snapshot row with every count 0 and every nullable metric null, unscored: a test
     states the metric values it scores. Scoring and alerts read only these columns."""
 

@@ -340,7 +340,7 @@ def test_every_stored_score_records_the_version_that_produced_it(steady, prospec
     health_scores_recompute(first=D, last=D)
 
     versions = set(
-        AccountSnapshot.objects.filter(as_of=D).values_list("health_model_version", flat=True)
+        AccountSnapshot.objects.filter(as_of=D).values_list("health__model_version_id", flat=True)
     )
     assert versions == {second.pk}
     # Open tickets only: steady 2 -> (2 - 10) / -10 x 100 = 80; prospect 0 -> 100.

@@ -2,7 +2,7 @@
 numbered, frozen definition, stored scores cite the version that produced them, and rescores are
 queued for the latest snapshot dates."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from healthscores.services import (
     health_model_publish,
     health_scores_recompute,
     rescore_enqueue,
+    rescore_parts,
 )
 from healthscores.tasks import rescore
 from metrics.models import AccountSnapshot
@@ -141,7 +142,7 @@ def test_the_rescore_task_rescores_the_dates_it_is_given(only_model):
 
     assert result == {"first": "2024-03-31", "last": "2024-03-31", "rows": 3}
     # (5 - 10) / -10 x 100 = 50
-    scores = dict(AccountSnapshot.objects.values_list("as_of", "health_score").distinct())
+    scores = dict(AccountSnapshot.objects.values_list("as_of", "health__score").distinct())
     assert scores == {D: pytest.approx(50.0), date(2024, 3, 1): None}
 
 
@@ -166,3 +167,22 @@ def test_a_segment_model_created_later_gets_its_own_version_numbers(default_mode
 
     assert latest_version(model).number == 1
     assert latest_version(default_model).number == 1
+
+
+@pytest.mark.parametrize(
+    ("days", "parts", "expected"),
+    [
+        (1, 2, [(1, 1)]),
+        (2, 2, [(1, 1), (2, 2)]),
+        (5, 2, [(1, 3), (4, 5)]),
+        (6, 3, [(1, 2), (3, 4), (5, 6)]),
+        (7, 1, [(1, 7)]),
+    ],
+)
+def test_a_long_rescore_is_cut_into_consecutive_parts_that_cover_every_day(days, parts, expected):
+    first = date(2024, 3, 1)
+    last = first + timedelta(days=days - 1)
+
+    ranges = rescore_parts(first, last, parts)
+
+    assert [(a.day, b.day) for a, b in ranges] == expected

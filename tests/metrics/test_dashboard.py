@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Account
+from healthscores.models import SnapshotHealth
 from metrics import dashboard
 from metrics.dashboard import Tile
-from metrics.models import AccountSnapshot, KpiTarget
+from metrics.models import KpiTarget
 from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter, portfolio_kpis
+from metrics.totals import BANDS
 from tests.factories import AccountFactory
 from tests.metrics.conftest import contract, normalised, recompute
 
@@ -82,7 +84,7 @@ def test_the_series_carries_every_registry_key_and_the_health_bands(history):
     values = series_of().values[-1]
 
     assert {kpi.key for kpi in PORTFOLIO_KPIS} <= set(values)
-    bands = sum(values[f"band_{band}_accounts"] for band in dashboard.BANDS)
+    bands = sum(values[f"band_{band}_accounts"] for band in BANDS)
     assert bands == values["active_customers"]
 
 
@@ -193,7 +195,7 @@ def renewing(db):
 
 
 def set_band(account: Account, band: str) -> None:
-    AccountSnapshot.objects.filter(account=account).update(health_band=band)
+    SnapshotHealth.objects.filter(snapshot__account=account).update(band=band)
 
 
 def test_renewals_of_the_next_90_days_are_grouped_by_window_and_band(renewing):

@@ -20,6 +20,7 @@ PLACEHOLDERS = {
     "pass": "the user:pass placeholder of EMAIL_URL in .env.example",
     "password": "factory users' password in tests",  # pragma: allowlist secret
     "northstar-demo": "the demo users' password, printed by `make demo`",
+    "not-the-playbooks-secret": "a wrong webhook secret in the playbooks' tests",
     "django-insecure-local-development-only": "local settings' key, refused unless DEBUG is on",
     # pragma: allowlist nextline secret
     "a-long-random-test-secret": "the key tests start the production settings with",

@@ -5,7 +5,12 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from metrics.services import snapshot_recompute, snapshot_recompute_range, yesterday
+from metrics.services import (
+    rollup_rebuild_stale,
+    snapshot_recompute,
+    snapshot_recompute_range,
+    yesterday,
+)
 
 
 class Command(BaseCommand):
@@ -26,6 +31,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, verbosity: int, **options):
         first, last = self._range(options)
+        stale = rollup_rebuild_stale()
+        if stale:
+            self.stdout.write(
+                f"Portfolio rollup rebuilt for {stale:,} dates an account change had made stale"
+            )
         if first is None:
             run = snapshot_recompute(as_of=options["date"] or yesterday())
             self.stdout.write(

@@ -1,0 +1,126 @@
+"""The portfolio's totals: what a filtered portfolio sums over its accounts' snapshot rows.
+
+Every portfolio KPI is derived (in the registry) from these sums, whether they are summed over
+the snapshot rows themselves or over the per-date rollup of them (`PortfolioRollup`), so the two
+paths cannot drift apart: the rollup's columns are these keys, of these kinds.
+"""
+
+from decimal import Decimal
+from enum import Enum
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+
+from metrics.choices import HealthBand, Movement
+
+BANDS = (HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.UNKNOWN)
+
+
+class Kind(Enum):
+    MONEY = "money"
+    COUNT = "count"
+    HOURS = "hours"  # float sums
+    OPTIONAL_COUNT = "optional count"  # a sum that is None when no row has a value
+
+
+def _money_sum(expression, **extra) -> Coalesce:
+    return Coalesce(Sum(expression, **extra), Decimal(0))
+
+
+def _int_sum(expression) -> Coalesce:
+    return Coalesce(Sum(expression), 0)
+
+
+def _movement_sum(movement: str) -> Coalesce:
+    return _money_sum("movement_mrr", filter=Q(movement=movement))
+
+
+def _in_band(band: str) -> Q:
+    """Rows whose score (healthscores.SnapshotHealth, the snapshot's `health`) is in `band`; a
+    row not scored yet counts as unknown."""
+    if band == HealthBand.UNKNOWN:
+        return Q(health__band=band) | Q(health__isnull=True)
+    return Q(health__band=band)
+
+
+# key: (kind, aggregate over AccountSnapshot rows)
+TOTALS = {
+    "mrr": (Kind.MONEY, _money_sum("mrr")),
+    "starting_mrr": (Kind.MONEY, _money_sum("starting_mrr")),
+    "new_mrr": (Kind.MONEY, _movement_sum(Movement.NEW)),
+    "reactivation_mrr": (Kind.MONEY, _movement_sum(Movement.REACTIVATION)),
+    "expansion_mrr": (Kind.MONEY, _movement_sum(Movement.EXPANSION)),
+    "contraction_mrr": (Kind.MONEY, _movement_sum(Movement.CONTRACTION)),
+    "churned_mrr": (Kind.MONEY, _movement_sum(Movement.CHURN)),
+    "active_customers": (Kind.COUNT, Count("pk", filter=Q(mrr__gt=0))),
+    "customers_start": (Kind.COUNT, Count("pk", filter=Q(starting_mrr__gt=0))),
+    "new_customers": (
+        Kind.COUNT,
+        Count("pk", filter=Q(movement__in=[Movement.NEW, Movement.REACTIVATION])),
+    ),
+    "new_logos": (Kind.COUNT, Count("pk", filter=Q(movement=Movement.NEW))),
+    "churned_customers": (Kind.COUNT, Count("pk", filter=Q(movement=Movement.CHURN))),
+    "renewals_eligible": (Kind.COUNT, _int_sum("renewals_eligible")),
+    "renewals_renewed": (Kind.COUNT, _int_sum("renewals_renewed")),
+    "contracts_started": (Kind.COUNT, _int_sum("contracts_started")),
+    "contracts_started_arr": (Kind.MONEY, _money_sum("contracts_started_arr")),
+    "contracts_started_tcv": (Kind.MONEY, _money_sum("contracts_started_tcv")),
+    "trials_started": (Kind.COUNT, Count("pk", filter=Q(trial_started=True))),
+    "trials_converted": (Kind.COUNT, Count("pk", filter=Q(trial_converted=True))),
+    "onboarded_with_days": (Kind.COUNT, Count("days_to_onboard")),
+    "days_to_onboard_sum": (Kind.OPTIONAL_COUNT, Sum("days_to_onboard")),
+    "tickets_opened": (Kind.COUNT, _int_sum("tickets_opened")),
+    "first_responses": (Kind.COUNT, _int_sum("first_responses")),
+    "first_response_hours": (Kind.HOURS, Coalesce(Sum("first_response_hours"), 0.0)),
+    "tickets_resolved": (Kind.COUNT, _int_sum("tickets_resolved")),
+    "resolution_hours": (Kind.HOURS, Coalesce(Sum("resolution_hours"), 0.0)),
+    "resolved_first_contact": (Kind.COUNT, _int_sum("resolved_first_contact")),
+    "open_tickets": (Kind.COUNT, _int_sum("open_tickets")),
+    "nps_promoters": (Kind.COUNT, _int_sum("nps_promoters")),
+    "nps_detractors": (Kind.COUNT, _int_sum("nps_detractors")),
+    "nps_responses": (Kind.COUNT, _int_sum("nps_responses")),
+    "csat_satisfied": (Kind.COUNT, _int_sum("csat_satisfied")),
+    "csat_responses": (Kind.COUNT, _int_sum("csat_responses")),
+    "ces_score_sum": (Kind.COUNT, _int_sum("ces_score_sum")),
+    "ces_responses": (Kind.COUNT, _int_sum("ces_responses")),
+    "mau": (Kind.COUNT, _int_sum("active_users_30d")),
+    "wau": (Kind.COUNT, _int_sum("active_users_7d")),
+    "active_user_days_30d": (Kind.COUNT, _int_sum("active_user_days_30d")),
+    "minutes_30d": (Kind.HOURS, Coalesce(Sum("minutes_30d"), 0.0)),
+    "sessions_30d": (Kind.COUNT, _int_sum("sessions_30d")),
+    "accounts": (Kind.COUNT, Count("pk")),
+    # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
+    # index transform is 0-based).
+    **{
+        f"month_starting_{k}": (Kind.MONEY, _money_sum(F(f"monthly_starting_mrr__{k}")))
+        for k in range(12)
+    },
+    **{f"month_lost_{k}": (Kind.MONEY, _money_sum(F(f"monthly_lost_mrr__{k}"))) for k in range(12)},
+    # Paying customers (MRR > 0) per health band, and their MRR: the dashboard's band charts.
+    **{
+        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & Q(mrr__gt=0)))
+        for band in BANDS
+    },
+    **{
+        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & Q(mrr__gt=0)))
+        for band in BANDS
+    },
+}
+BAND_KEYS = tuple(key for key in TOTALS if key.startswith("band_"))
+
+
+def snapshot_aggregates(keys=None) -> dict:
+    """The aggregates over snapshot rows, by key (all of them, or `keys`)."""
+    return {key: TOTALS[key][1] for key in (keys or TOTALS)}
+
+
+def rollup_aggregates(keys=None) -> dict:
+    """The same totals summed over rollup rows (each already a sum over its accounts)."""
+    zero = {Kind.MONEY: Decimal(0), Kind.COUNT: 0, Kind.HOURS: 0.0}
+    aggregates = {}
+    for key in keys or TOTALS:
+        kind = TOTALS[key][0]
+        aggregates[key] = (
+            Sum(key) if kind is Kind.OPTIONAL_COUNT else Coalesce(Sum(key), zero[kind])
+        )
+    return aggregates

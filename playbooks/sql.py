@@ -1,0 +1,393 @@
+"""The playbooks app's set-based SQL: which accounts enter a playbook on a date, for all at once.
+
+One statement per playbook finds every account whose trigger fired and whose conditions hold,
+marks those that re-enrolment rules keep out, and (when enrolling) inserts their runs; a second
+inserts every new run's steps. Statements are composed with psycopg.sql from the playbook's
+definition: column names come from fixed tables below, values are always parameters.
+
+Signals. Each trigger names what fired, and an account enters a playbook at most once per
+signal (a unique index): a response, a champion's departure, a renewal date, a first contract.
+A condition that holds day after day (usage below 30 %, in the red band) is one signal for the
+whole streak: it is named by the streak's first day, found by looking back through the account's
+snapshots to the last day the condition did not hold (at most STREAK_LOOKBACK_DAYS back).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from psycopg import sql
+
+from accounts.sql import execute_logged
+from playbooks.models import TEXT_CONDITION_FIELDS, Trigger
+from surveys.models import SCORE_GROUPS
+
+# How far back a streak's first day is looked for; older streaks count from this far back.
+STREAK_LOOKBACK_DAYS = 400
+# Events found in raw records (responses, first contracts) are picked up this many days late at
+# most: enough for a missed night or a late import.
+EVENT_LOOKBACK_DAYS = 7
+# A champion's departure stays a signal as long as the snapshot's champion_left_90d says so.
+CHAMPION_LOOKBACK_DAYS = 90
+
+# Detractor answers, the surveys app's rule (surveys.models.is_detractor): NPS 0 to 6 (kpi-spec
+# section 5), CSAT 1 to 2, CES 1 to 3; the highest detractor score of each kind.
+DETRACTOR_SCORES = {str(kind): int(top) for kind, (top, _promoter) in SCORE_GROUPS.items()}
+
+ACCOUNT_COLUMNS = {"segment", "region", "industry", "lifecycle_stage"}
+SNAPSHOT_NUMBERS = {
+    "mrr",
+    "health_score",
+    "seats",
+    "seat_utilization",
+    "usage_trend",
+    "feature_adoption",
+    "open_tickets",
+    "nps_180d",
+    "csat_180d",
+    "days_to_renewal",
+}
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    field: str
+    operator: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlaybookSpec:
+    """What the SQL needs of a playbook, as plain values."""
+
+    id: int
+    trigger: str
+    band: str = ""
+    points: float | None = None
+    days: int | None = None
+    threshold: float | None = None
+    saved_filter_id: int | None = None
+    reenroll_after_days: int = 30
+    conditions: tuple[ConditionSpec, ...] = ()
+    filter_conditions: tuple[ConditionSpec, ...] = ()
+
+
+def playbook_spec(playbook) -> PlaybookSpec:
+    """The plain values the SQL needs; conditions should be prefetched."""
+
+    def specs(conditions):
+        return tuple(ConditionSpec(c.field, c.operator, tuple(c.values)) for c in conditions)
+
+    saved = playbook.saved_filter
+    return PlaybookSpec(
+        id=playbook.pk,
+        trigger=playbook.trigger,
+        band=playbook.band,
+        points=playbook.points,
+        days=playbook.days,
+        threshold=playbook.threshold,
+        saved_filter_id=saved.pk if saved else None,
+        reenroll_after_days=playbook.reenroll_after_days,
+        conditions=specs(playbook.conditions.all()),
+        filter_conditions=specs(saved.conditions.all()) if saved else (),
+    )
+
+
+@dataclass
+class _Params:
+    values: dict = field(default_factory=dict)
+
+    def add(self, value) -> sql.Placeholder:
+        name = f"v{len(self.values)}"
+        self.values[name] = value
+        return sql.Placeholder(name)
+
+
+def _condition_sql(condition: ConditionSpec, params: _Params) -> sql.Composable:
+    """One condition over the account `a`, its snapshot `t` and the snapshot's health `th`
+    (NULL when there is none)."""
+    name, op = condition.field, condition.operator
+    if name in TEXT_CONDITION_FIELDS:
+        values = params.add(list(condition.values))
+        if name == "owner":
+            owners = sql.SQL("SELECT id FROM auth_user WHERE username = ANY({})").format(values)
+            if op == "in":
+                return sql.SQL("a.owner_id IN ({})").format(owners)
+            return sql.SQL("(a.owner_id IS NULL OR a.owner_id NOT IN ({}))").format(owners)
+        column = (
+            sql.SQL("COALESCE(th.band, 'unknown')")
+            if name == "health_band"
+            else sql.SQL("a.{}").format(sql.Identifier(name))
+        )
+        test = sql.SQL("{} = ANY({})").format(column, values)
+        return test if op == "in" else sql.SQL("NOT ({})").format(test)
+    if name not in SNAPSHOT_NUMBERS:
+        raise ValueError(f"unknown condition field {name!r}")
+    number = params.add(float(condition.values[0]))
+    comparison = sql.SQL(">=") if op == "gte" else sql.SQL("<=")
+    column = (
+        sql.SQL("th.score")
+        if name == "health_score"
+        else sql.SQL("t.{}").format(sql.Identifier(name))
+    )
+    return sql.SQL("{} {} {}").format(column, comparison, number)
+
+
+HEALTH = "LEFT JOIN healthscores_snapshothealth {h} ON {h}.snapshot_id = {s}.id"
+
+
+def _joins(row: str, earlier: str, *, compare_days: int | None, health: bool) -> str:
+    """The joins a level trigger's predicate may need for the snapshot row `row`: its health
+    row (`<row>h`, healthscores.SnapshotHealth), and the snapshot `compare_days` earlier
+    (`earlier`) with its health row."""
+    joins = [HEALTH.format(h=f"{row}h", s=row)] if health else []
+    if compare_days is not None:
+        joins.append(
+            f"LEFT JOIN metrics_accountsnapshot {earlier} ON {earlier}.account_id = "
+            f"{row}.account_id AND {earlier}.as_of = {row}.as_of - {int(compare_days)}"
+        )
+        if health:
+            joins.append(HEALTH.format(h=f"{earlier}h", s=earlier))
+    return " ".join(joins)
+
+
+def _streak(predicate: str, *, compare_days: int | None, health: bool) -> str:
+    """A LATERAL subquery giving `since`, the first day of the current streak of days whose
+    snapshot `h` (and `hp`, the snapshot `compare_days` earlier) satisfies `predicate`."""
+    joins = _joins("h", "hp", compare_days=compare_days, health=health)
+    holds = predicate.format(r="h", rh="hh", p="hp", ph="hph")
+    return f"""
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(
+            (SELECT h.as_of + 1 FROM metrics_accountsnapshot h {joins}
+             WHERE h.account_id = t.account_id AND h.as_of < %(d)s
+               AND h.as_of >= %(d)s - {STREAK_LOOKBACK_DAYS}
+               AND NOT COALESCE({holds}, false)
+             ORDER BY h.as_of DESC LIMIT 1),
+            (SELECT min(h.as_of) FROM metrics_accountsnapshot h
+             WHERE h.account_id = t.account_id AND h.as_of >= %(d)s - {STREAK_LOOKBACK_DAYS})
+        ) AS since
+    ) s"""  # noqa: S608 (integers, fixed names)
+
+
+def _level(
+    name: str, predicate: str, values: str, *, compare_days: int | None = None,
+    health: bool = False,
+) -> str:  # fmt: skip
+    """Candidates of a condition that holds on D, one signal per streak. `predicate` names
+    the snapshot row `{r}`, the one `compare_days` earlier `{p}`, and their health rows `{rh}`
+    and `{ph}` (joined when `health`); `values` may name t, th, tp and tph."""
+    joins = _joins("t", "tp", compare_days=compare_days, health=health)
+    holds = predicate.format(r="t", rh="th", p="tp", ph="tph")
+    return f"""
+    SELECT t.account_id, '{name}:' || s.since AS signal, s.since AS anchor_on,
+           {values} AS trigger_values
+    FROM metrics_accountsnapshot t {joins}
+    {_streak(predicate, compare_days=compare_days, health=health)}
+    WHERE t.as_of = %(d)s AND {holds}"""  # noqa: S608 (integers, fixed names)
+
+
+def _detractor_condition() -> str:
+    return " OR ".join(
+        f"(r.kind = '{kind}' AND r.score <= {int(top)})" for kind, top in DETRACTOR_SCORES.items()
+    )
+
+
+def _candidates(spec: PlaybookSpec, params: _Params, *, responses: bool) -> str:
+    """The trigger's candidates: (account_id, signal, anchor_on, trigger_values)."""
+    trigger = spec.trigger
+    if trigger == Trigger.BAND_ENTERED:
+        params.values["band"] = spec.band
+        return _level(
+            "band",
+            "COALESCE({rh}.band, 'unknown') = %(band)s",
+            "jsonb_build_object('health_band', th.band, 'health_score', "
+            "round(th.score::numeric, 1), 'since', s.since)",
+            health=True,
+        )
+    if trigger == Trigger.HEALTH_FELL:
+        params.values["points"] = spec.points
+        return _level(
+            "fell",
+            "({ph}.score - {rh}.score >= %(points)s AND "
+            "{ph}.model_version_id IS NOT DISTINCT FROM {rh}.model_version_id)",
+            "jsonb_build_object('health_score', round(th.score::numeric, 1), "
+            "'earlier_score', round(tph.score::numeric, 1), "
+            "'fell_by', round((tph.score - th.score)::numeric, 1), "
+            f"'days', {int(spec.days)}, 'since', s.since)",
+            compare_days=spec.days,
+            health=True,
+        )
+    if trigger == Trigger.USAGE_BELOW:
+        params.values["threshold"] = spec.threshold
+        return _level(
+            "usage",
+            "{r}.usage_trend < %(threshold)s",
+            "jsonb_build_object('usage_trend', round(t.usage_trend::numeric, 1), 'since', s.since)",
+        )
+    if trigger == Trigger.SEATS_ABOVE:
+        params.values["threshold"] = spec.threshold
+        return _level(
+            "seats",
+            "{r}.seat_utilization > %(threshold)s",
+            "jsonb_build_object('seat_utilization', round(t.seat_utilization::numeric, 1), "
+            "'active_users_30d', t.active_users_30d, 'seats', t.seats, 'since', s.since)",
+        )
+    if trigger == Trigger.RENEWAL_WITHIN:
+        params.values["within"] = spec.days
+        return """
+    SELECT t.account_id, 'renewal:' || (t.as_of + t.days_to_renewal) AS signal,
+           t.as_of AS anchor_on,
+           jsonb_build_object('days_to_renewal', t.days_to_renewal,
+                              'renewal_on', t.as_of + t.days_to_renewal) AS trigger_values
+    FROM metrics_accountsnapshot t
+    WHERE t.as_of = %(d)s AND t.days_to_renewal BETWEEN 0 AND %(within)s"""
+    if trigger == Trigger.CHAMPION_LEFT:
+        return f"""
+    SELECT c.account_id, 'champion:' || c.id AS signal, c.left_on AS anchor_on,
+           jsonb_build_object('contact', COALESCE(NULLIF(c.name, ''), c.email),
+                              'title', c.title, 'left_on', c.left_on) AS trigger_values
+    FROM accounts_contact c
+    WHERE c.is_champion AND c.left_on BETWEEN %(d)s - {CHAMPION_LOOKBACK_DAYS - 1} AND %(d)s"""  # noqa: S608 (integers, fixed names)
+    if trigger == Trigger.DETRACTOR:
+        # At once for the responses just recorded; nightly for the last few days' answers.
+        window = (
+            "r.id = ANY(%(responses)s)"
+            if responses
+            else f"(r.responded_at AT TIME ZONE %(tz)s)::date "
+            f"BETWEEN %(d)s - {EVENT_LOOKBACK_DAYS - 1} AND %(d)s"
+        )
+        return f"""
+    SELECT r.account_id, 'response:' || r.id AS signal,
+           (r.responded_at AT TIME ZONE %(tz)s)::date AS anchor_on,
+           jsonb_build_object('kind', r.kind, 'score', r.score, 'comment', left(r.comment, 280),
+                              'responded_at', r.responded_at) AS trigger_values
+    FROM surveys_surveyresponse r
+    WHERE ({_detractor_condition()}) AND {window}"""  # noqa: S608 (integers, fixed names)
+    if trigger == Trigger.ONBOARDING:
+        return f"""
+    SELECT t.account_id, 'onboarding:' || t.customer_since AS signal,
+           t.customer_since AS anchor_on,
+           jsonb_build_object('customer_since', t.customer_since) AS trigger_values
+    FROM metrics_accountsnapshot t
+    WHERE t.as_of = %(d)s
+      AND t.customer_since BETWEEN %(d)s - {EVENT_LOOKBACK_DAYS - 1} AND %(d)s"""  # noqa: S608 (integers, fixed names)
+    if trigger == Trigger.FILTER_MATCH:
+        # Every account is a candidate; the saved filter's conditions are added to the
+        # playbook's own, and the constant signal lets an account enter only once, ever.
+        return f"""
+    SELECT t.account_id, 'filter:{int(spec.saved_filter_id)}' AS signal, t.as_of AS anchor_on,
+           '{{}}'::jsonb AS trigger_values
+    FROM metrics_accountsnapshot t
+    WHERE t.as_of = %(d)s"""  # noqa: S608 (integers, fixed names)
+    raise ValueError(f"unknown trigger {trigger!r}")
+
+
+def _matches(spec: PlaybookSpec, *, responses: bool) -> tuple[sql.Composed, dict]:
+    """CTEs `matched` (every candidate passing the conditions, flagged `blocked` when the
+    re-enrolment rules keep it out) and `chosen` (one per account, the newest signal)."""
+    params = _Params()
+    conditions = [*spec.conditions]
+    if spec.trigger == Trigger.FILTER_MATCH:
+        conditions += spec.filter_conditions
+    tests = [_condition_sql(c, params) for c in conditions]
+    where = sql.SQL(" AND ").join(tests) if tests else sql.SQL("true")
+    candidates = _candidates(spec, params, responses=responses)
+    statement = sql.SQL(
+        """
+WITH candidates AS ({candidates}),
+matched AS (
+    SELECT c.account_id, c.signal, c.anchor_on, c.trigger_values,
+           EXISTS (
+               SELECT FROM playbooks_playbookrun r
+               WHERE r.playbook_id = %(p)s AND r.account_id = c.account_id
+                 AND (r.signal = c.signal OR r.as_of > %(d)s - %(reenrol)s)
+           ) AS blocked
+    FROM candidates c
+    JOIN accounts_account a ON a.id = c.account_id
+    LEFT JOIN metrics_accountsnapshot t ON t.account_id = c.account_id AND t.as_of = %(d)s
+    LEFT JOIN healthscores_snapshothealth th ON th.snapshot_id = t.id
+    WHERE {where}
+),
+chosen AS (
+    SELECT DISTINCT ON (account_id) account_id, signal, anchor_on, trigger_values
+    FROM matched WHERE NOT blocked
+    ORDER BY account_id, anchor_on DESC, signal
+)"""
+    ).format(candidates=sql.SQL(candidates), where=where)
+    params.values["p"] = spec.id
+    params.values["reenrol"] = spec.reenroll_after_days
+    return statement, params.values
+
+
+INSERT_RUNS = sql.SQL(
+    """
+INSERT INTO playbooks_playbookrun (playbook_id, account_id, signal, trigger_values, as_of,
+                                   anchor_on, status, created_at)
+SELECT %(p)s, account_id, signal, trigger_values, %(d)s, anchor_on, 'pending', now()
+FROM chosen
+ON CONFLICT (playbook_id, account_id, signal) DO NOTHING
+RETURNING id"""
+)
+
+INSERT_STEPS = """
+INSERT INTO playbooks_playbookrunstep (run_id, action_id, position, kind, due_on, status,
+                                       attempts, result, error)
+SELECT r.id, x.id, row_number() OVER (PARTITION BY r.id ORDER BY x.position, x.id), x.kind,
+       r.anchor_on + x.day_offset, 'pending', 0, '', ''
+FROM playbooks_playbookrun r
+JOIN playbooks_playbookaction x ON x.playbook_id = r.playbook_id
+WHERE r.id = ANY(%(runs)s)
+"""
+
+
+def enrol(
+    cursor, spec: PlaybookSpec, *, as_of: date, tz: str, responses: list[int] | None = None
+) -> list[int]:
+    """Insert the runs (and their steps) of every account entering the playbook on `as_of`;
+    returns the new runs' ids. `responses` limits a detractor trigger to those responses."""
+    statement, params = _matches(spec, responses=responses is not None)
+    params.update(d=as_of, tz=tz, responses=responses or [])
+    execute_logged(
+        cursor, statement + INSERT_RUNS, params, label=f"enrol playbook {spec.id} {as_of}"
+    )
+    runs = [row[0] for row in cursor.fetchall()]
+    if runs:
+        execute_logged(cursor, INSERT_STEPS, {"runs": runs}, label=f"steps of {len(runs)} runs")
+    return runs
+
+
+@dataclass(frozen=True)
+class Match:
+    account_id: int
+    signal: str
+    anchor_on: date
+    trigger_values: dict
+    blocked: bool
+
+
+def preview(cursor, spec: PlaybookSpec, *, as_of: date, tz: str) -> list[Match]:
+    """Every account matching on `as_of`, with `blocked` when re-enrolment keeps it out (one
+    row per account: its newest signal); nothing is written."""
+    statement, params = _matches(spec, responses=False)
+    params.update(d=as_of, tz=tz, responses=[])
+    select = sql.SQL(
+        """
+SELECT DISTINCT ON (m.account_id) m.account_id, m.signal, m.anchor_on, m.trigger_values,
+       m.blocked
+FROM matched m
+ORDER BY m.account_id, m.blocked, m.anchor_on DESC, m.signal"""
+    )
+    execute_logged(cursor, statement + select, params, label=f"preview playbook {spec.id}")
+    return [
+        Match(account, signal, anchor, values if isinstance(values, dict) else {}, blocked)
+        for account, signal, anchor, values, blocked in _decoded(cursor.fetchall())
+    ]
+
+
+def _decoded(rows):
+    """Django's connection hands jsonb over as text, for JSONField to decode."""
+    import json
+
+    for row in rows:
+        values = row[3]
+        yield (*row[:3], json.loads(values) if isinstance(values, str) else values, *row[4:])

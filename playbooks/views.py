@@ -1,0 +1,251 @@
+"""My day, task actions, and the playbook pages (list, detail, dry run, editor).
+
+Tasks are reached through the access rule (404 for a task of an account the user may not see);
+working on them needs the change-task permission (CSMs, admins). The playbook pages are for
+users who see every account (runs name their accounts); editing needs the change permission.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_account_for_user, user_sees_all_accounts
+from accounts.selectors import data_freshness
+from healthscores.selectors import open_alerts_for_user
+from playbooks import selectors
+from playbooks.forms import (
+    ActionFormSet,
+    ConditionFormSet,
+    PlaybookForm,
+    ReassignForm,
+    SnoozeForm,
+    TaskForm,
+)
+from playbooks.models import Playbook
+from playbooks.services import (
+    TaskError,
+    playbook_activate,
+    task_complete,
+    task_create,
+    task_reassign,
+    task_snooze,
+)
+
+DAY_ALERTS = 8
+TASK_PERMISSION = "playbooks.change_task"
+ADD_TASK_PERMISSION = "playbooks.add_task"
+EDIT_PERMISSION = "playbooks.change_playbook"
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    """To the page the form was on when it is ours (`next`), else to My day."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return HttpResponseRedirect(target if target and safe else reverse("my_day"))
+
+
+def _day_owner(request: HttpRequest):
+    """Whose day the page shows: the user's own, or (for leaders) a CSM's from the team view."""
+    user_id = request.GET.get("user", "")
+    if not user_id:
+        return request.user
+    if not user_sees_all_accounts(request.user) or not user_id.isdigit():
+        raise PermissionDenied("Only leaders may look at someone else's day.")
+    return get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+
+
+@require_GET
+def my_day(request: HttpRequest) -> HttpResponse:
+    """A CSM's day: overdue and due tasks, open alerts, renewals in the next 90 days and the
+    accounts whose health fell most this week; leaders also get the team view."""
+    today = timezone.localdate()
+    owner = _day_owner(request)
+    freshness = data_freshness()
+    sees_all = user_sees_all_accounts(request.user)
+    is_own = owner.pk == request.user.pk
+    context = {
+        "data_freshness": freshness,
+        "today": today,
+        "owner": owner,
+        "is_own": is_own,
+        "tasks": selectors.day_tasks(user=owner, today=today),
+        "alerts": list(open_alerts_for_user(user=owner)[: DAY_ALERTS + 1]),
+        "day_alerts": DAY_ALERTS,
+        "renewals": selectors.renewals(user=owner, as_of=freshness.as_of),
+        "drops": selectors.health_drops(user=owner, as_of=freshness.as_of),
+        "team": selectors.team_view(today=today) if sees_all and is_own else None,
+        "can_work": request.user.has_perm(TASK_PERMISSION),
+        "reassign_form": ReassignForm() if request.user.has_perm(TASK_PERMISSION) else None,
+        "snooze_choices": SnoozeForm.base_fields["days"].choices,
+    }
+    return render(request, "playbooks/my_day.html", context)
+
+
+def _task_for_work(request: HttpRequest, task_id: int):
+    task = selectors.get_task_for_user(request.user, task_id)
+    if not request.user.has_perm(TASK_PERMISSION):
+        raise PermissionDenied("Your role may read tasks but not work on them.")
+    return task
+
+
+@require_POST
+def task_complete_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_for_work(request, task_id)
+    task_complete(task=task, user=request.user)
+    messages.success(request, f"Done: {task.title}.")
+    return _back(request)
+
+
+@require_POST
+def task_snooze_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_for_work(request, task_id)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Snooze until tomorrow or next week.")
+        return _back(request)
+    until = timezone.localdate() + timedelta(days=form.cleaned_data["days"])
+    try:
+        task_snooze(task=task, until=until)
+    except TaskError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    messages.success(request, f"Snoozed until {until:%-d %b}: {task.title}.")
+    return _back(request)
+
+
+@require_POST
+def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_for_work(request, task_id)
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("assignee", ["Choose someone."])))
+        return _back(request)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        task_reassign(task=task, assignee=assignee)
+    except TaskError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    name = assignee.get_full_name() or assignee.get_username()
+    messages.success(request, f"Given to {name}: {task.title}.")
+    return _back(request)
+
+
+@require_POST
+def task_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    """A task written on the account page, assigned to its author."""
+    account = get_account_for_user(request.user, account_id)
+    if not request.user.has_perm(ADD_TASK_PERMISSION):
+        raise PermissionDenied("Your role may read tasks but not add them.")
+    form = TaskForm(request.POST)
+    back = f"{reverse('account_detail', args=[account.pk])}#tasks"
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label}: {' '.join(errors)}"
+            if name in form.fields
+            else " ".join(errors)
+            for name, errors in form.errors.items()
+        )
+        messages.error(request, f"The task was not added. {problems}")
+        return redirect(back)
+    task_create(account=account, created_by=request.user, **form.cleaned_data)
+    messages.success(request, "Task added to your day.")
+    return redirect(back)
+
+
+# Playbook pages
+
+
+def _require_playbook_access(request: HttpRequest) -> None:
+    if not user_sees_all_accounts(request.user):
+        raise PermissionDenied("Playbooks are for admins and leaders.")
+
+
+def _require_edit(request: HttpRequest) -> None:
+    if not request.user.has_perm(EDIT_PERMISSION):
+        raise PermissionDenied("Editing playbooks needs the change permission.")
+
+
+@require_GET
+def playbook_list(request: HttpRequest) -> HttpResponse:
+    _require_playbook_access(request)
+    context = {
+        "playbooks": selectors.playbook_rows(),
+        "can_edit": request.user.has_perm(EDIT_PERMISSION),
+    }
+    return render(request, "playbooks/list.html", context)
+
+
+@require_GET
+def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    _require_playbook_access(request)
+    playbook = selectors.playbook_for_page(playbook_id)
+    context = {
+        "playbook": playbook,
+        "runs": selectors.playbook_runs(playbook=playbook),
+        "run_counts": selectors.playbook_run_counts(playbook=playbook),
+        "can_edit": request.user.has_perm(EDIT_PERMISSION),
+    }
+    return render(request, "playbooks/detail.html", context)
+
+
+@require_GET
+def playbook_dry_run(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    """Who would enter today and what would be done, without doing it."""
+    _require_playbook_access(request)
+    playbook = selectors.playbook_for_page(playbook_id)
+    freshness = data_freshness()
+    context = {
+        "data_freshness": freshness,
+        "playbook": playbook,
+        "dry_run": selectors.playbook_dry_run(playbook=playbook, as_of=freshness.as_of),
+        "can_edit": request.user.has_perm(EDIT_PERMISSION),
+    }
+    return render(request, "playbooks/dry_run.html", context)
+
+
+@require_POST
+def playbook_toggle(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    _require_playbook_access(request)
+    _require_edit(request)
+    playbook = get_object_or_404(Playbook, pk=playbook_id)
+    active = request.POST.get("active") == "1"
+    playbook_activate(playbook=playbook, active=active)
+    if active:
+        messages.success(request, f"“{playbook}” is active: the next nightly run enrols accounts.")
+    else:
+        messages.info(request, f"“{playbook}” is off: it enrols no more accounts.")
+    return redirect("playbook_detail", playbook_id=playbook.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def playbook_edit(request: HttpRequest, playbook_id: int | None = None) -> HttpResponse:
+    """Create or change a playbook: its trigger, conditions and ordered actions."""
+    _require_playbook_access(request)
+    _require_edit(request)
+    playbook = get_object_or_404(Playbook, pk=playbook_id) if playbook_id else Playbook()
+    data = request.POST if request.method == "POST" else None
+    form = PlaybookForm(data, instance=playbook)
+    conditions = ConditionFormSet(data, instance=playbook, prefix="conditions")
+    steps = ActionFormSet(data, instance=playbook, prefix="actions")
+    if data is not None and form.is_valid() and conditions.is_valid() and steps.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            conditions.instance = steps.instance = saved
+            conditions.save()
+            steps.save()
+        messages.success(request, f"Saved “{saved}”. Try a dry run before activating it.")
+        return redirect("playbook_detail", playbook_id=saved.pk)
+    context = {"form": form, "conditions": conditions, "steps": steps, "playbook": playbook}
+    return render(request, "playbooks/edit.html", context, status=400 if data else 200)

@@ -1,0 +1,85 @@
+"""A real Celery worker, consuming the real Redis broker, emails an invitation through Django's
+email backend (a file backend here: the worker is another process)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from surveys.models import Invitation
+from surveys.services import invite_contacts
+from tests.factories import AccountFactory, ContactFactory
+from tests.surveys.factories import default_survey
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def mail_dir(tmp_path) -> Path:
+    directory = tmp_path / "mail"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def worker_with_file_email(transactional_db, django_db_serialized_rollback, mail_dir):
+    """`celery worker` on the test database, the tests' Redis database and this run's queue,
+    writing emails as files in `mail_dir` (filemail:// with an absolute path)."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "TEST_EMAIL_URL": f"filemail:///{mail_dir}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _purge_queue() -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@pytest.mark.celery_worker
+def test_a_real_worker_emails_the_invitation_once_it_is_committed(worker_with_file_email, mail_dir):
+    _purge_queue()
+    contact = ContactFactory(
+        account=AccountFactory(), name="Ana Lima", email="ana@customer.example"
+    )
+
+    outcome = invite_contacts(survey=default_survey(), contacts=[contact])  # commits: no test txn
+
+    invitation = outcome.invitations[0]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        invitation.refresh_from_db()
+        if invitation.sent_at is not None:
+            break
+        assert worker_with_file_email.poll() is None, worker_with_file_email.stdout.read()
+        time.sleep(0.5)
+    assert invitation.sent_at is not None, "the worker did not send the email within 90 s"
+    emails = "".join(path.read_text() for path in mail_dir.iterdir())
+    assert "To: ana@customer.example" in emails
+    assert f"/s/{invitation.token}/" in emails
+    assert Invitation.objects.filter(sent_at__isnull=True).count() == 0
