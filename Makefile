@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 DEMO_ACCOUNTS ?= 300
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv services migrate demo serve worker test lint format bench bench-api clean
+.PHONY: help venv services migrate demo serve worker test lint format bench bench-api loadtest faults clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -52,6 +52,13 @@ bench-api: venv  ## usage events per second through gunicorn from one client; pr
 	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/services.sh
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_api_events
+
+loadtest: venv  ## gunicorn + locust: 20 users for 60 s on the 10,000-account copy (northstar_load)
+	$(PY) -m pip install --quiet -e '.[dev,load]'
+	bash scripts/loadtest.sh
+
+faults: venv services  ## kill a worker, stop Redis and PostgreSQL on purpose; each check says what it proves
+	$(VENV)/bin/pytest -m faults tests/faults -p no:cacheprovider -q -rA
 
 clean:  ## remove the virtualenv and collected static files
 	rm -rf $(VENV) staticfiles

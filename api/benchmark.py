@@ -98,6 +98,7 @@ class Server:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECURE_HTTPS": "false",  # plain HTTP on the loopback: no TLS redirect
             "LOG_LEVEL": "WARNING",
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")

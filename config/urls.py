@@ -5,6 +5,9 @@ from django.urls import include, path
 from config.views import LoginView, healthz
 from surveys.urls import public_urlpatterns as survey_public_urls
 
+# A lost database connection is a 503 page with Retry-After, anything else a plain 500 page.
+handler500 = "config.views.server_error"
+
 admin.site.site_header = "Northstar administration"
 admin.site.site_title = "Northstar admin"
 

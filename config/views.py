@@ -1,12 +1,16 @@
-"""Project-level views that belong to no domain: the health check and the login."""
+"""Project-level views that belong to no domain: the health check, the login and the
+server-error page."""
+
+import sys
 
 import redis
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -43,6 +47,42 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
     )
+
+
+# Seconds a client is told to wait when PostgreSQL cannot be reached: a restart takes a few.
+DATABASE_RETRY_AFTER = 10
+
+
+def _database_unreachable(exc: BaseException | None) -> bool:
+    """Whether the error, or one it was raised from, is a lost or refused database connection."""
+    while exc is not None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. PostgreSQL unreachable (restarting, failed over, connections exhausted) is a
+    503 with Retry-After, so a browser or load balancer retries; anything else is a 500. The
+    page needs no database, session or static file, so it renders whatever is down, and the
+    request fails fast: the connection attempt is bounded by DB_CONNECT_TIMEOUT."""
+    if _database_unreachable(sys.exception()):
+        status, retry_after = 503, DATABASE_RETRY_AFTER
+        title = "Northstar is briefly unavailable"
+        message = (
+            "The database cannot be reached right now, usually for a few seconds during a "
+            "restart. Please try again in a moment."
+        )
+    else:
+        status, retry_after = 500, None
+        title = "Something went wrong"
+        message = "The error was logged for the administrators. Please try again later."
+    context = {"title": title, "message": message, "status": status, "retry_after": retry_after}
+    response = HttpResponse(render_to_string("errors/standalone.html", context), status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 class LoginView(auth_views.LoginView):

@@ -117,8 +117,15 @@ class BaseLabComponentFormSet(forms.BaseFormSet):
         check_components([f.cleaned_data for f in self.forms if f.cleaned_data])
 
 
+# absolute_max: a POST claiming thousands of rows builds (and renders) at most 30 forms; by
+# default Django builds up to max_num + 1000, seconds of work for one request.
 LabComponentFormSet = forms.formset_factory(
-    LabComponentForm, formset=BaseLabComponentFormSet, extra=2, max_num=30, validate_max=True
+    LabComponentForm,
+    formset=BaseLabComponentFormSet,
+    extra=2,
+    max_num=30,
+    validate_max=True,
+    absolute_max=30,
 )
 
 

@@ -123,7 +123,11 @@ def rescore_enqueue(*, days: int) -> tuple[date, date] | None:
     if latest is None:
         return None
     first = latest.as_of - timedelta(days=days - 1)
-    rescore.apply_async(args=[first.isoformat(), latest.as_of.isoformat()], retry=False)
+    # Nobody waits for the result: ignore_result keeps the web process off the result backend,
+    # which, with Redis down, retried for 20 s and then raised RuntimeError, not this error.
+    rescore.apply_async(
+        args=[first.isoformat(), latest.as_of.isoformat()], retry=False, ignore_result=True
+    )
     return first, latest.as_of
 
 

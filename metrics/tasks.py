@@ -26,7 +26,7 @@ def recompute_snapshot(as_of: str) -> dict:
     return {"as_of": as_of, "accounts": run.accounts, "seconds": round(run.seconds, 3)}
 
 
-@shared_task(name="metrics.nightly")
+@shared_task(name="metrics.nightly", ignore_result=False)  # read by tests and operators
 def nightly() -> dict:
     """The nightly job: yesterday's snapshot (and, through the hooks, its health scores), then
     the portfolio rollup of any date an account change made stale."""
@@ -35,7 +35,7 @@ def nightly() -> dict:
     return result
 
 
-@shared_task(name="metrics.recompute_range")
+@shared_task(name="metrics.recompute_range", ignore_result=False)  # backfill() collects them
 def recompute_range(first: str, last: str) -> dict:
     runs = snapshot_recompute_range(first=date.fromisoformat(first), last=date.fromisoformat(last))
     return {"first": first, "last": last, "dates": len(runs)}

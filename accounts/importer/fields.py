@@ -41,6 +41,8 @@ def text(max_length: int):
     def parse(raw: str) -> str:
         if len(raw) > max_length:
             raise ValueError(f"longer than {max_length} characters ({len(raw)})")
+        if "\x00" in raw:  # PostgreSQL text cannot hold it; it is never meant
+            raise ValueError("contains a NUL character (0x00)")
         return raw
 
     return parse

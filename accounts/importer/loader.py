@@ -246,7 +246,10 @@ def _read_records(path: Path, context: _Context) -> Iterator[tuple[int, list[str
 
 def _count_records(prefix: str) -> int:
     """The line (record number) on which the text after `prefix` starts."""
-    records = sum(1 for cells in csv.reader(io.StringIO(prefix, newline="")) if cells)
+    try:
+        records = sum(1 for cells in csv.reader(io.StringIO(prefix, newline="")) if cells)
+    except csv.Error:  # the text before the bad byte is malformed too: count physical lines
+        return prefix.count("\n") + 1
     return records + 1 if not prefix or prefix.endswith("\n") else max(records, 1)
 
 

@@ -6,9 +6,11 @@ production. `.env.example` documents every variable.
 
 import re
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "axes",
     "accounts",
     "surveys",
     "metrics",
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -167,6 +178,39 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Login rate limiting (django-axes; docs/reliability.md says why): after AXES_FAILURE_LIMIT
+# failed logins for one username from one address, that pair is refused with a 429 page for
+# AXES_COOLOFF_MINUTES. Keyed on the pair, so an attacker cannot lock a colleague out from
+# elsewhere and an office behind one address is not locked out by one person. Failures are
+# kept in PostgreSQL (visible in the admin), so the limit holds when Redis is down.
+AXES_ENABLED = env_flag("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Content Security Policy (django-csp): scripts only from our own static files or inline with
+# this response's nonce (templates write nonce="{{ request.csp_nonce }}"), no inline event
+# handlers, no eval. Styles allow 'unsafe-inline' because Plotly sets style attributes and
+# injects <style> elements at run time; a style cannot run code, and docs/reliability.md
+# weighs this. Nothing may frame our pages, and forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
 }
 
 # consolemail:// (default), filemail:////absolute/path (django-environ drops one slash),
@@ -188,10 +232,26 @@ CELERY_TIMEZONE = TIME_ZONE
 # A task is acknowledged only when it finishes, so a worker killed mid-task loses nothing:
 # the broker redelivers it, and every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
+# Results are stored only by tasks that say someone reads them (ignore_result=False). Otherwise
+# every web request that queues a task subscribes to the result backend, and with Redis down it
+# retried 20 s and raised RuntimeError instead of kombu's OperationalError (docs/reliability.md).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died without acknowledging it (SIGKILL, a lost machine) is handed out
+# again once it has been unacknowledged this long; it must exceed the longest task (a 30-day
+# backfill chunk), or a slow task would be run twice (harmless, they are idempotent, but wasted).
+# max_retries/interval_*: a web request queueing a task while Redis is down gives up after one
+# retry (about a second) and tells the user, instead of holding the page for kombu's default
+# connection timeout. Workers reconnect on their own (CELERY_BROKER_CONNECTION_RETRY).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 
 NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):

@@ -22,6 +22,9 @@ STORAGES = {
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", default=f"tests-{os.getpid()}")
+# django-axes needs the request in authenticate(), which the test client's login() does not
+# pass; tests of the rate limit switch it on (tests/security/test_login_rate_limit.py).
+AXES_ENABLED = False
 # Rate-limit counters of this run only: a database of their own and a prefix per run.
 CACHES["api"]["LOCATION"] = env.str("TEST_API_CACHE_URL", default="redis://127.0.0.1:6379/14")  # noqa: F405
 CACHES["api"]["KEY_PREFIX"] = f"tests-{os.getpid()}"  # noqa: F405
@@ -30,6 +33,7 @@ CACHES["api"]["KEY_PREFIX"] = f"tests-{os.getpid()}"  # noqa: F405
 # prefix of its own, so its redeliveries never touch another suite's unacknowledged tasks.
 PLAYBOOK_WEBHOOK_BACKOFF = 0
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405 - base's quick give-up when Redis is down
     "visibility_timeout": int(env.str("TEST_CELERY_VISIBILITY_TIMEOUT", default="3600")),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,

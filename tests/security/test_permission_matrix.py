@@ -1,0 +1,363 @@
+"""Who may open what: every URL pattern of the project, for every kind of user.
+
+The URL patterns are read from the root resolver (recursively, the admin's included), so a new
+page is never forgotten: a pattern missing from ACCESS fails `test_every_url_pattern_is_
+classified` with a message saying how to classify it. Each pattern is then requested once per
+persona, with its path parameters filled with real objects (alice's account, an alert on it,
+a row of the admin's model), and the status compared with its row of ACCESS. Every HTML page
+served with 200 must also keep the Content-Security-Policy (a nonce on each inline script, no
+inline event handler).
+
+Personas (tests/conftest.py): anonymous; `owner` alice, a CSM owning the account in the path;
+`other_csm` bob, a CSM owning another account; `leader` lena; `admin`, a superuser (staff).
+"""
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import CostMonth, ImportLog, Note
+from healthscores.models import Alert, SentimentOverride
+from metrics.models import KpiTarget
+from metrics.services import snapshot_recompute
+from playbooks.models import Task
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    SurveyResponseFactory,
+    TicketFactory,
+    UsageDailyFactory,
+)
+from tests.playbooks.conftest import make_playbook
+from tests.security.csp import csp_problems
+from tests.surveys.factories import InvitationFactory
+
+# What a persona gets. Numbers are HTTP statuses; the names are redirects, told apart by target.
+LOGIN = "login"  # 302 to /login/?next=... (LoginRequiredMiddleware)
+ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=... (the admin's staff check)
+DONE = "redirect"  # 302 anywhere else: an action done, or a page moved
+
+PERSONAS = ("anonymous", "owner", "other_csm", "leader", "admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The expected answer for each persona, and how to ask."""
+
+    anonymous: int | str
+    owner: int | str
+    other_csm: int | str
+    leader: int | str
+    admin: int | str
+    method: str = "GET"
+    data: dict = field(default_factory=dict)
+    # A list or export of accounts: alice's account must appear for those who may see it
+    # (status 200) and be absent for the other CSM.
+    lists_accounts: bool = False
+
+
+def every(answer: int | str, **kwargs) -> Rule:
+    return Rule(answer, answer, answer, answer, answer, **kwargs)
+
+
+def staff_only(admin: int | str = 200, **kwargs) -> Rule:
+    """A model admin's page: logged-in users who are not staff are sent to the admin's login,
+    anonymous users to the site's login first (LoginRequiredMiddleware)."""
+    return Rule(LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, admin, **kwargs)
+
+
+def admin_site_page(admin: int | str = 200, **kwargs) -> Rule:
+    """A page of the admin site itself (Django marks these login_not_required): everyone but
+    staff is sent to the admin's login."""
+    return Rule(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, admin, **kwargs)
+
+
+NOTE = {"body": "Called the sponsor; renewal looks good."}
+SENTIMENT = {"band": "green", "reason": "Exec sponsor confirmed the renewal."}
+
+# The classification of every URL pattern. Keys are URL names (namespace:name) or, for unnamed
+# patterns, the route; a key may use shell wildcards (*), the first matching key wins, exact
+# keys before wildcards. To classify a new page, add its row here.
+ACCESS: dict[str, Rule] = {
+    # Public.
+    "healthz": every(200),
+    "login": Rule(200, DONE, DONE, DONE, DONE),  # a logged-in user is sent on
+    "logout": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST"),
+    # Accounts: a CSM sees the accounts they own, leaders and admins every account; 404 hides
+    # an account's existence from those who may not see it.
+    "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    "accounts_export": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    "account_detail": Rule(LOGIN, 200, 404, 200, 200),
+    # Leaders read notes but do not write them (no accounts.add_note).
+    "note_create": Rule(LOGIN, DONE, 404, 403, DONE, method="POST", data=NOTE),
+    "alert_acknowledge": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST"),
+    "alert_close": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST"),
+    "sentiment_override_create": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST", data=SENTIMENT),
+    # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
+    "portfolio": Rule(LOGIN, 200, 200, 200, 200),
+    "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
+    "portfolio_drill": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    # Health lab: leaders and staff.
+    "health_lab": Rule(LOGIN, 403, 403, 200, 200),
+    # Surveys: results cover the accounts one may see; sending one is for those who may send.
+    "survey_results": Rule(LOGIN, 200, 200, 200, 200),
+    "survey_results_export": Rule(LOGIN, 200, 200, 200, 200),
+    "survey_account_invite": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
+    # The public survey page, reached from an emailed link: no login, the token is the key.
+    "survey_respond": every(200),
+    "survey_thanks": every(DONE),  # not answered yet: back to the questions
+    # Playbooks: My day for everyone; tasks of the accounts one may see, acted on by CSMs and
+    # staff (leaders read); playbooks are read by leaders and staff, and written by staff.
+    "my_day": Rule(LOGIN, 200, 200, 200, 200),
+    "task_complete": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
+    "task_snooze": Rule(LOGIN, DONE, 404, 403, DONE, method="POST", data={"days": "1"}),
+    "task_reassign": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
+    "task_create": Rule(
+        LOGIN, DONE, 404, 403, DONE, method="POST", data={"title": "Call", "due_on": "2024-05-01"}
+    ),
+    "playbook_list": Rule(LOGIN, 403, 403, 200, 200),
+    "playbook_detail": Rule(LOGIN, 403, 403, 200, 200),
+    "playbook_dry_run": Rule(LOGIN, 403, 403, 200, 200),
+    "playbook_create": Rule(LOGIN, 403, 403, 403, 200),
+    "playbook_edit": Rule(LOGIN, 403, 403, 403, 200),
+    "playbook_toggle": Rule(LOGIN, 403, 403, 403, DONE, method="POST", data={"active": "1"}),
+    # The API authenticates by key, never by session: 401 for every persona here (its own tests
+    # cover keys and scopes). Its schema and docs page are for signed-in users or a key.
+    "api:*_upsert": every(401, method="POST"),
+    "api:events_record": every(401, method="POST"),
+    "api:*_read": every(401),
+    "api:openapi-json": Rule(401, 200, 200, 200, 200),
+    "api:openapi-view": Rule(LOGIN, 200, 200, 200, 200),
+    "api:api-root": every(404),
+    # The admin: staff only, whatever the page.
+    "admin:index": admin_site_page(),
+    "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
+    "admin:logout": Rule(ADMIN_LOGIN, DONE, DONE, DONE, DONE, method="POST"),
+    "admin:password_change": admin_site_page(),
+    "admin:password_change_done": admin_site_page(),
+    "admin:autocomplete": admin_site_page(403),  # without its query parameters
+    "admin:jsi18n": admin_site_page(),
+    "admin:view_on_site": admin_site_page(404),  # accounts have no public URL
+    "admin:app_list": admin_site_page(),
+    "admin:auth_user_password_change": staff_only(),
+    "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
+    # Rows written only by the system: django-axes' logs, health model versions (an audit
+    # trail), import logs, the feature catalog (a trigger keeps it) and snapshot runs.
+    "admin:axes_*_add": staff_only(403),
+    "admin:healthscores_healthmodelversion_add": staff_only(403),
+    "admin:accounts_importlog_add": staff_only(403),
+    "admin:accounts_usagefeature_add": staff_only(403),
+    "admin:metrics_snapshotrun_add": staff_only(403),
+    "admin:surveys_invitation_add": staff_only(403),
+    "admin:playbooks_playbookrun_add": staff_only(403),
+    "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
+    # Every model admin, including those other apps will register.
+    "admin:*_changelist": staff_only(),
+    "admin:*_add": staff_only(),
+    "admin:*_change": staff_only(),
+    "admin:*_delete": staff_only(),
+    "admin:*_history": staff_only(),
+    "admin/*/<path:object_id>/": staff_only(DONE),  # the old change URL, redirected
+}
+
+
+# --- The URL patterns ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    key: str  # the URL name with its namespace, or the route when unnamed
+    route: str
+    callback: object
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str = "") -> list[Pattern]:
+    """Every URL pattern under the root resolver, with its full route."""
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, (namespace, entry.namespace)))
+            found += url_patterns(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern):
+            name = ":".join(filter(None, (namespace, entry.name))) if entry.name else None
+            found.append(Pattern(name or route, route, entry.callback))
+    return found
+
+
+def rule_for(key: str) -> Rule | None:
+    if key in ACCESS:
+        return ACCESS[key]
+    return next(
+        (rule for k, rule in ACCESS.items() if "*" in k and fnmatch.fnmatchcase(key, k)), None
+    )
+
+
+def test_every_url_pattern_is_classified():
+    unclassified = [p.key for p in url_patterns() if rule_for(p.key) is None]
+
+    assert unclassified == [], (
+        "These URL patterns have no row in ACCESS (tests/security/test_permission_matrix.py). "
+        "Classify each: who may open it (anonymous, owner, other CSM, leader, admin) and with "
+        "which status, so access to the new page is tested:\n  " + "\n  ".join(unclassified)
+    )
+
+
+def test_the_walk_finds_the_admin_and_the_pages_of_every_app():
+    keys = {p.key for p in url_patterns()}
+
+    assert {"home", "account_detail", "portfolio", "health_lab", "healthz"} <= keys
+    assert {"admin:index", "admin:accounts_account_change", "admin:auth_user_changelist"} <= keys
+
+
+# --- The world the requests are made in ------------------------------------------------------
+
+
+@pytest.fixture
+def world(alice, bob, leader, admin_user):
+    """alice's account with one row of every kind, bob's account, one snapshot, one alert."""
+    account = AccountFactory(name="Alices Customer", owner=alice)
+    AccountFactory(name="Bobs Customer", owner=bob)
+    ContractFactory(account=account)
+    contact = ContactFactory(account=account)
+    TicketFactory(account=account)
+    UsageDailyFactory(account=account)
+    SurveyResponseFactory(account=account, contact=contact)
+    Note.objects.create(account=account, author=alice, body="Kick-off done.")
+    CostMonth.objects.create(month=date(2024, 1, 1))
+    ImportLog.objects.create(kind="accounts", rows=2)
+    KpiTarget.objects.create(key="mrr", target=1000)
+    snapshot_recompute(as_of=date(2024, 3, 31))
+    alert = Alert.objects.create(
+        account=account, owner=alice, reason="detractor", as_of=date(2024, 3, 31)
+    )
+    SentimentOverride.objects.create(account=account, author=alice, band="red", reason="Quiet.")
+    AccessAttempt.objects.create(
+        username="mallory", ip_address="203.0.113.1", failures_since_start=1
+    )
+    AccessLog.objects.create(username="alice", ip_address="203.0.113.2")
+    AccessFailureLog.objects.create(username="mallory", ip_address="203.0.113.1")
+    task = Task.objects.create(
+        account=account, assignee=alice, title="Call", due_on=date(2024, 4, 2), source="person"
+    )
+    return {
+        "users": {"owner": alice, "other_csm": bob, "leader": leader, "admin": admin_user},
+        "account": account,
+        "alert": alert,
+        "task": task,
+        "playbook": make_playbook("detractor", name="Rescue"),
+        "invitation": InvitationFactory(contact=contact),
+    }
+
+
+def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
+    """How to get a real value for each path parameter the project uses (called per request, so
+    an action such as completing a task meets a fresh task every time)."""
+    account = world["account"]
+    model_admin = getattr(pattern.callback, "model_admin", None)
+
+    def admin_object_id() -> str:
+        first = model_admin.model._default_manager.order_by("pk").first()
+        return str(first.pk) if first else MISSING_OBJECT  # none yet: the admin says so
+
+    def fresh_task() -> str:
+        task = Task.objects.create(
+            account=account, assignee=world["users"]["owner"], title="Call back",
+            due_on=date(2024, 4, 2), source="person",
+        )  # fmt: skip
+        return str(task.pk)
+
+    return {
+        "account_id": lambda: str(account.pk),
+        "alert_id": lambda: str(world["alert"].pk),
+        "key": lambda: "mrr",
+        "object_id": admin_object_id if model_admin else lambda: str(account.pk),
+        "content_type_id": lambda: str(ContentType.objects.get_for_model(account).pk),
+        "id": lambda: str(world["users"]["owner"].pk),
+        "app_label": lambda: "accounts",
+        "url": lambda: "no-such-page/",
+        "task_id": fresh_task,
+        "playbook_id": lambda: str(world["playbook"].pk),
+        "token": lambda: world["invitation"].token,
+        "external_id": lambda: account.external_id,
+    }
+
+
+MISSING_OBJECT = "0"
+PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+
+
+def build_path(pattern: Pattern, values: dict[str, Callable[[], str]]) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        assert name in values, (
+            f"{pattern.key}: no value for the path parameter {name!r}; teach path_values() "
+            "which real object to use"
+        )
+        return values[name]()
+
+    return "/" + PARAMETER.sub(value, pattern.route).replace("^", "").replace("$", "")
+
+
+def outcome(response) -> int | str:
+    if response.status_code not in (301, 302):
+        return response.status_code
+    location = response["Location"]
+    if location.startswith("/login/?next="):
+        return LOGIN
+    if location.startswith("/admin/login/?next="):
+        return ADMIN_LOGIN
+    return DONE
+
+
+def client_for(persona: str, world: dict) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world["users"][persona])
+    return client
+
+
+def account_listed(response, name: str) -> bool:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return name.encode() in body
+
+
+def test_every_url_answers_each_persona_as_classified(world):
+    """One walk over the whole matrix, reporting every mismatch at once."""
+    mismatches, csp = [], []
+    clients = {persona: client_for(persona, world) for persona in PERSONAS}
+    for pattern in url_patterns():
+        rule = rule_for(pattern.key)
+        assert rule is not None, f"{pattern.key} is unclassified (see the test above)"
+        values = path_values(pattern, world)
+        for persona in PERSONAS:
+            path = build_path(pattern, values)
+            client = clients[persona]
+            send = client.post if rule.method == "POST" else client.get
+            response = send(path, rule.data)
+            if pattern.key.endswith("logout"):  # log in again for the next pattern
+                clients[persona] = client_for(persona, world)
+            expected, got = getattr(rule, persona), outcome(response)
+            if MISSING_OBJECT in path.split("/") and expected == 200:
+                expected = DONE  # the admin redirects: "… with ID "0" doesn't exist"
+            if got != expected:
+                mismatches.append(f"{rule.method} {path} as {persona}: {got}, expected {expected}")
+            if rule.lists_accounts and got == 200:
+                shown = account_listed(response, world["account"].name)
+                if shown != (persona != "other_csm"):
+                    verb = "lists" if shown else "does not list"
+                    mismatches.append(f"{path} as {persona} {verb} alice's account")
+            if got == 200 and response.get("Content-Type", "").startswith("text/html"):
+                csp += [f"{path} as {persona}: {p}" for p in csp_problems(response)]
+
+    assert mismatches == [], "Access differs from ACCESS:\n" + "\n".join(mismatches)
+    assert csp == [], "The Content-Security-Policy would not hold:\n" + "\n".join(csp)
