@@ -114,8 +114,8 @@ def health_model_publish(
 
 
 def rescore_enqueue(*, days: int) -> tuple[date, date] | None:
-    """Queue a rescore of the `days` latest snapshot dates; None when there is no snapshot yet.
-    Raises kombu's OperationalError when the broker cannot be reached."""
+    """Queue a rescore of the `days` latest snapshot dates, in parts; None when there is no
+    snapshot yet. Raises kombu's OperationalError when the broker cannot be reached."""
     from healthscores.tasks import rescore
     from metrics.selectors import latest_snapshot_run
 
@@ -123,11 +123,13 @@ def rescore_enqueue(*, days: int) -> tuple[date, date] | None:
     if latest is None:
         return None
     first = latest.as_of - timedelta(days=days - 1)
-    # Nobody waits for the result: ignore_result keeps the web process off the result backend,
-    # which, with Redis down, retried for 20 s and then raised RuntimeError, not this error.
-    rescore.apply_async(
-        args=[first.isoformat(), latest.as_of.isoformat()], retry=False, ignore_result=True
-    )
+    # A long range goes as RESCORE_PARTS tasks that worker processes run side by side. Nobody
+    # waits for the result: ignore_result keeps the web process off the result backend, which,
+    # with Redis down, retried for 20 s and then raised RuntimeError, not this error.
+    for part_first, part_last in rescore_parts(first, latest.as_of):
+        rescore.apply_async(
+            args=[part_first.isoformat(), part_last.isoformat()], retry=False, ignore_result=True
+        )
     return first, latest.as_of
 
 

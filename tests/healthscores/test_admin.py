@@ -452,8 +452,9 @@ def test_the_rescore_action_queues_the_365_days_ending_at_the_latest_snapshot(
         follow=True,
     )
 
-    # 2024-03-31 - 364 days = 2023-04-02: [2023-04-02, 2024-03-31] is 365 days.
-    assert queued_rescores == [["2023-04-02", "2024-03-31"]]
+    # 2024-03-31 - 364 days = 2023-04-02: [2023-04-02, 2024-03-31] is 365 days, queued as two
+    # parts that two worker processes score side by side.
+    assert queued_rescores == [["2023-04-02", "2023-10-01"], ["2023-10-02", "2024-03-31"]]
     assert "Queued a rescore of the snapshots from 2023-04-02 to 2024-03-31." in messages_of(
         response
     )

@@ -154,7 +154,8 @@ def test_queueing_a_rescore_covers_the_days_ending_at_the_latest_snapshot(db, qu
 
     # 2024-03-12 - 29 days = 2024-02-12 (2024 is a leap year: 29 days in February)
     assert queued == (date(2024, 2, 12), date(2024, 3, 12))
-    assert queued_rescores == [["2024-02-12", "2024-03-12"]]
+    # in two parts of 15 days, for two worker processes
+    assert queued_rescores == [["2024-02-12", "2024-02-26"], ["2024-02-27", "2024-03-12"]]
 
 
 def test_queueing_a_rescore_without_any_snapshot_queues_nothing(db, queued_rescores):
