@@ -1,61 +1,30 @@
 """A real Celery worker, consuming the real Redis broker, writes the nightly snapshot."""
 
-import os
-import signal
 import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from metrics import tasks
 from metrics.models import AccountSnapshot, SnapshotRun
+from tests.celery_workers import purge_queue, start_worker, stop_worker
 from tests.factories import AccountFactory, ContractFactory
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def celery_worker_process(transactional_db, django_db_serialized_rollback):
-    """`celery worker` in a subprocess, on the test database, the tests' Redis database and
-    this run's queue. The database is committed to (the worker has its own connection) and
-    restored afterwards, migrations' rows (groups, the default health model) included."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    """A real worker; the database is committed to and restored afterwards, migrations' rows
+    (groups, the default health model) included."""
+    process = start_worker(output=subprocess.PIPE)
     yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def _purge_queue() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    stop_worker(process)
 
 
 @pytest.mark.celery_worker
 def test_nightly_task_run_by_a_real_worker_writes_yesterdays_snapshot(celery_worker_process):
-    _purge_queue()
+    purge_queue()
     account = AccountFactory()
     ContractFactory(
         account=account,
@@ -77,7 +46,7 @@ def test_nightly_task_run_by_a_real_worker_writes_yesterdays_snapshot(celery_wor
 
 @pytest.mark.celery_worker
 def test_backfill_fans_out_by_date_chunk_and_covers_every_date(celery_worker_process):
-    _purge_queue()
+    purge_queue()
     AccountFactory.create_batch(3)
     last = timezone.localdate() - timedelta(days=1)
     first = last - timedelta(days=9)

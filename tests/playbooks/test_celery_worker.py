@@ -9,58 +9,26 @@ timeout, so the redelivery is quick and never touches another suite's tasks.
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
 from playbooks.models import PlaybookRun, RunStatus, StepStatus, Task
 from playbooks.services import playbooks_evaluate
 from playbooks.tasks import execute_run
+from tests.celery_workers import purge_queue, start_worker, stop_worker
 from tests.factories import AccountFactory, UserFactory
 from tests.playbooks.conftest import SnapshotFactory, make_playbook
 from tests.playbooks.test_webhooks import Receiver, receiver_server
 
-ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 3
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-def start_worker(**env) -> subprocess.Popen:
-    db = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        **env,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_for(condition, timeout: float = 90) -> None:
@@ -92,12 +60,10 @@ def test_the_nightly_evaluation_queues_runs_that_a_real_worker_does(celery_worke
 
 @pytest.fixture
 def celery_worker_process():
-    from tests.metrics.test_celery_worker import _purge_queue
-
-    _purge_queue()
+    purge_queue()
     process = start_worker()
     yield process
-    stop(process)
+    stop_worker(process)
 
 
 @pytest.fixture
@@ -143,7 +109,7 @@ def test_a_run_redelivered_after_a_worker_is_killed_skips_the_actions_already_do
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=20)
     finally:
-        stop(first)
+        stop_worker(first)
     gate, held_receiver.hold = held_receiver.hold, None  # it answers at once from now on
     gate.set()  # and lets the orphaned first call go
     step = PlaybookRun.objects.get(pk=run_id).steps.get(position=2)
@@ -154,7 +120,7 @@ def test_a_run_redelivered_after_a_worker_is_killed_skips_the_actions_already_do
     try:
         wait_for(lambda: PlaybookRun.objects.get(pk=run_id).status == RunStatus.DONE)
     finally:
-        stop(second)
+        stop_worker(second)
 
     assert Task.objects.filter(title="Before the hook").count() == 1
     assert Task.objects.filter(title="After the hook").count() == 1

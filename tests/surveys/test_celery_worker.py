@@ -1,23 +1,17 @@
 """A real Celery worker, consuming the real Redis broker, emails an invitation through Django's
 email backend (a file backend here: the worker is another process)."""
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from surveys.models import Invitation
 from surveys.services import invite_contacts
+from tests.celery_workers import purge_queue, start_worker, stop_worker
 from tests.factories import AccountFactory, ContactFactory
 from tests.surveys.factories import default_survey
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -29,41 +23,16 @@ def mail_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def worker_with_file_email(transactional_db, django_db_serialized_rollback, mail_dir):
-    """`celery worker` on the test database, the tests' Redis database and this run's queue,
-    writing emails as files in `mail_dir` (filemail:// with an absolute path)."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "TEST_EMAIL_URL": f"filemail:///{mail_dir}",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    """A real worker writing emails as files in `mail_dir` (filemail:// with an absolute
+    path)."""
+    process = start_worker(output=subprocess.PIPE, TEST_EMAIL_URL=f"filemail:///{mail_dir}")
     yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def _purge_queue() -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    stop_worker(process)
 
 
 @pytest.mark.celery_worker
 def test_a_real_worker_emails_the_invitation_once_it_is_committed(worker_with_file_email, mail_dir):
-    _purge_queue()
+    purge_queue()
     contact = ContactFactory(
         account=AccountFactory(), name="Ana Lima", email="ana@customer.example"
     )
