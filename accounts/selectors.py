@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account, Contact, Contract, ImportLog, Note, Ticket
-from healthscores.models import HealthModelVersion
+from healthscores.models import HealthModelVersion, SnapshotHealth
 from healthscores.selectors import ScoreMovement
 from metrics.models import AccountSnapshot, SnapshotRun
 from metrics.selectors import latest_snapshot_run
@@ -237,28 +237,27 @@ class HistoryPoint:
     features_used_30d: int
 
 
-# The health fields live in healthscores.SnapshotHealth, the snapshot's `health`.
-_HEALTH_PATHS = {
-    "health_score": "health__score",
-    "health_band": "health__band",
-    "health_model_version": "health__model_version_id",
-}
-HISTORY_COLUMNS = [_HEALTH_PATHS.get(name, name) for name in HistoryPoint.__dataclass_fields__]
+# The health fields live in healthscores.SnapshotHealth and are read apart (see below).
+_HEALTH_FIELDS = ("health_score", "health_band", "health_model_version")
+HISTORY_COLUMNS = [f for f in HistoryPoint.__dataclass_fields__ if f not in _HEALTH_FIELDS]
 
 
 def account_history(
     *, account: Account, last: date, days: int = HISTORY_DAYS
 ) -> list[HistoryPoint]:
-    """The account's snapshots of the `days` days ending with `last`, oldest first: one query on
-    the (account, as_of) index, at most `days` rows."""
-    rows = (
-        AccountSnapshot.objects.filter(
-            account=account, as_of__gt=last - timedelta(days=days), as_of__lte=last
+    """The account's snapshots of the `days` days ending with `last`, oldest first, with their
+    scores: two range scans on (account, as_of) indexes, the scores' index-only, at most `days`
+    rows each."""
+    window = {"account": account, "as_of__gt": last - timedelta(days=days), "as_of__lte": last}
+    scores = {
+        as_of: health
+        for as_of, *health in SnapshotHealth.objects.filter(**window).values_list(
+            "as_of", "score", "band", "model_version_id"
         )
-        .order_by("as_of")
-        .values_list(*HISTORY_COLUMNS)
-    )
-    return [HistoryPoint(*row) for row in rows]  # a missing score reads None: no band then
+    }
+    rows = AccountSnapshot.objects.filter(**window).order_by("as_of").values_list(*HISTORY_COLUMNS)
+    # HISTORY_COLUMNS is HistoryPoint's fields without the three health fields after as_of.
+    return [HistoryPoint(row[0], *scores.get(row[0], (None, None, None)), *row[1:]) for row in rows]
 
 
 def band_thresholds(*, version_id: int | None) -> tuple[float, float]:

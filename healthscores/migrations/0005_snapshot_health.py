@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('model_version', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='healthscores.healthmodelversion')),
             ],
             options={
-                'indexes': [models.Index(fields=['as_of'], name='snapshothealth_as_of_idx')],
+                'indexes': [models.Index(fields=['as_of'], name='snapshothealth_as_of_idx'), models.Index(fields=['account', 'as_of'], include=('score', 'band', 'model_version'), name='snapshothealth_account_idx')],
             },
         ),
         migrations.RunSQL(COPY_SCORES, migrations.RunSQL.noop),
