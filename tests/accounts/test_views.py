@@ -958,10 +958,10 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
     client.force_login(alice)
 
     # session, user, 2 permission reads, account, imports, snapshot run, snapshot, history
-    # and its scores, contracts, tickets, surveys, alerts, their acknowledgers, overrides, notes, why_moved,
-    # the labels of the history's model versions (it has two), thresholds, contacts, the
-    # owner's name, for a CSM the survey controls (open invitations, active surveys), and
-    # tasks and playbook runs (the timeline)
+    # and its scores, contracts, tickets, surveys, alerts, their acknowledgers, overrides,
+    # notes, why_moved, the labels of the history's model versions (it has two), thresholds,
+    # contacts, the owner's name, for a CSM the survey controls (open invitations, active
+    # surveys), and tasks and playbook runs (the timeline)
     with django_assert_max_num_queries(26):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size
