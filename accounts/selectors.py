@@ -123,8 +123,9 @@ def account_rows(
     *, user: AbstractBaseUser, params: AccountListParams, as_of: date | None
 ) -> QuerySet[Account]:
     """The accounts the user may see, filtered and sorted, each with its snapshot of `as_of` and
-    the health change since 30 days earlier: one query (two LEFT JOINs on the snapshot's unique
-    (as_of, account) index), whatever the number of accounts. Accounts without a snapshot yet
+    the health change since 30 days earlier: one query (LEFT JOINs on the snapshot's unique
+    (as_of, account) index, its score, and the score table's (account, as_of) index for the
+    earlier score), whatever the number of accounts. Accounts without a snapshot yet
     (imported since the last run) are listed with empty figures."""
     earlier = as_of - timedelta(days=HEALTH_CHANGE_DAYS) if as_of else None
     rows = (
@@ -132,7 +133,9 @@ def account_rows(
         .select_related("owner")
         .annotate(
             latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)),
-            earlier=FilteredRelation("snapshots", condition=Q(snapshots__as_of=earlier)),
+            # Only the score of 30 days earlier: from the score table's (account, as_of) index,
+            # without reading that day's wide snapshot row.
+            earlier=FilteredRelation("health_scores", condition=Q(health_scores__as_of=earlier)),
         )
         .annotate(
             mrr=F("latest__mrr"),
@@ -142,7 +145,7 @@ def account_rows(
             health_score=F("latest__health__score"),
             health_band=Coalesce("latest__health__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
-            health_change=F("latest__health__score") - F("earlier__health__score"),
+            health_change=F("latest__health__score") - F("earlier__score"),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
                 Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),

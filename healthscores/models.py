@@ -119,7 +119,10 @@ class SnapshotHealth(models.Model):
     # portfolio's band totals recomputed after a rescore, without reading the wide snapshots.
     as_of = models.DateField()
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "accounts.Account",
+        on_delete=models.DO_NOTHING,
+        related_name="health_scores",
+        db_constraint=False,
     )  # removed with the snapshot, which cascades from the account
     mrr = models.DecimalField(max_digits=14, decimal_places=2)
     score = models.FloatField(null=True)

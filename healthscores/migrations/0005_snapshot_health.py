@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('snapshot', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='health', serialize=False, to='metrics.accountsnapshot')),
                 ('as_of', models.DateField()),
-                ('account', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account')),
+                ('account', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='health_scores', to='accounts.account')),
                 ('mrr', models.DecimalField(decimal_places=2, max_digits=14)),
                 ('score', models.FloatField(null=True)),
                 ('band', models.CharField(choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red'), ('unknown', 'Unknown')], default='unknown', max_length=8)),
