@@ -44,7 +44,12 @@ def csv_safe(value) -> str:
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
+    return formula_safe(str(value))
+
+
+def formula_safe(text: str) -> str:
+    """The text with a leading apostrophe when a spreadsheet would run it as a formula; every
+    CSV export of user text goes through this one rule."""
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

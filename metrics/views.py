@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
+from accounts.exports import formula_safe
 from accounts.models import Account
 from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
@@ -30,8 +31,6 @@ from metrics.selectors import portfolio_kpis
 
 DRILL_PAGE_SIZE = 50
 CENT = Decimal("0.01")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -204,5 +203,4 @@ def csv_cell(value: Any) -> Any:
         return round(value, 2)
     if isinstance(value, int):
         return value
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    return formula_safe(str(value))
