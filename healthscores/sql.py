@@ -17,6 +17,7 @@ from psycopg import sql
 from accounts.sql import execute_logged
 from healthscores.scoring import Definition
 from metrics.registry import SCORABLE_ACCOUNT_METRICS
+from metrics.totals import BANDS
 
 ACTIVE_VERSIONS = """
 SELECT DISTINCT ON (m.id) m.segment, v.id, v.definition
@@ -150,15 +151,14 @@ def score_snapshots(cursor, *, first: date, last: date) -> int:
 # After a rescore only the band totals of the portfolio rollup (metrics.PortfolioRollup) can
 # change: paying accounts (MRR > 0) and their MRR per band, by date and (segment, region, owner),
 # as metrics.totals defines them, recomputed from the narrow score rows alone.
-_BANDS = ("green", "yellow", "red", "unknown")
 REFRESH_ROLLUP_BANDS = (
     "UPDATE metrics_portfoliorollup r SET "  # noqa: S608 (fixed band names only)
-    + ", ".join(f"band_{b}_accounts = b.{b}_accounts, band_{b}_mrr = b.{b}_mrr" for b in _BANDS)
+    + ", ".join(f"band_{b}_accounts = b.{b}_accounts, band_{b}_mrr = b.{b}_mrr" for b in BANDS)
     + " FROM (SELECT h.as_of, a.segment, a.region, COALESCE(a.owner_id, 0) AS owner_key, "
     + ", ".join(
         f"count(*) FILTER (WHERE h.band = '{b}' AND h.mrr > 0) AS {b}_accounts, "
         f"COALESCE(sum(h.mrr) FILTER (WHERE h.band = '{b}' AND h.mrr > 0), 0) AS {b}_mrr"
-        for b in _BANDS
+        for b in BANDS
     )
     + " FROM healthscores_snapshothealth h JOIN accounts_account a ON a.id = h.account_id"
     " WHERE h.as_of BETWEEN %(first)s AND %(last)s GROUP BY 1, 2, 3, 4) b"

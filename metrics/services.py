@@ -106,7 +106,7 @@ def _replace_rollup(cursor, *, first: date, last: date) -> int:
 
 
 def rollup_rebuild(*, first: date, last: date) -> int:
-    """Rebuild the rollup of the snapshot dates first..last (after a rescore changed bands)."""
+    """Rebuild the rollup of the snapshot dates first..last and mark them current."""
     with transaction.atomic(), connection.cursor() as cursor:
         groups = _replace_rollup(cursor, first=first, last=last)
         SnapshotRun.objects.filter(as_of__range=(first, last)).update(rollup_built=True)
