@@ -4,23 +4,32 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from functools import cache
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from accounts.sql import execute_logged
+from core.sql import execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
 
-# Other apps plug into the job without metrics importing them: hooks called inside each date's
-# transaction after its new rows are stored (the healthscores app scores them and raises alerts,
-# then the playbooks app evaluates its triggers).
-after_snapshot_hooks: list[Callable[[date], None]] = []
+
+@cache
+def _steps(paths: tuple[str, ...]) -> tuple[Callable[[date], None], ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def after_snapshot_steps() -> tuple[Callable[[date], None], ...]:
+    """The nightly chain after a date's rows are stored, in the order settings declare it
+    (AFTER_SNAPSHOT_STEPS: scores and alerts, then playbooks); metrics imports none of them."""
+    return _steps(tuple(settings.AFTER_SNAPSHOT_STEPS))
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -32,8 +41,8 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
         accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
-        for hook in after_snapshot_hooks:
-            hook(as_of)
+        for step in after_snapshot_steps():
+            step(as_of)
         _replace_rollup(cursor, first=as_of, last=as_of)
         run, _created = SnapshotRun.objects.update_or_create(
             as_of=as_of,

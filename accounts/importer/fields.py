@@ -5,14 +5,14 @@ thing about the same bad value.
 """
 
 import re
-import zoneinfo
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from core.workspace import workspace_zone
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -30,11 +30,6 @@ _MONEY_MAX = Decimal("999999999999.99")
 _INT_MAX = 2**31 - 1
 _BIGINT_MAX = 2**63 - 1
 CENT = Decimal("0.01")
-
-
-@cache
-def workspace_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def text(max_length: int):
