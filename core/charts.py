@@ -28,6 +28,13 @@ GROUP_COLORS = {"detractor": RED, "passive": YELLOW, "promoter": GREEN}
 
 CONFIG = {"displaylogo": False, "responsive": True}
 
+
+def tint(color: str, alpha: float) -> str:
+    """A palette colour seen through: "#3b5bdb", 0.25 -> "rgba(59,91,219,0.25)"."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 # The currency table: the symbol written before an amount, on tiles, tables and chart axes
 # alike; any other ISO code is written before the amount too ("SEK 1,234").
 CURRENCY_SYMBOLS = {

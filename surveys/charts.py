@@ -20,6 +20,7 @@ from core.charts import (
     VIOLET,
     as_figure,
     empty_state_note,
+    tint,
 )
 from surveys.models import SCORE_GROUPS, ScoreGroup, SurveyKind
 from surveys.selectors import RateMonth, SentimentMonth
@@ -149,7 +150,7 @@ def response_rate_chart(months: Sequence[RateMonth]) -> dict:
         return _empty("No invitations sent in this period")
     labels = _labels(months)
     sent = {"type": "bar", "x": labels, "y": [m.sent for m in months], "name": "Sent",
-            "marker": {"color": "rgba(59,91,219,0.25)"},
+            "marker": {"color": tint(BLUE, 0.25)},
             "hovertemplate": "Sent: %{y}<extra></extra>"}  # fmt: skip
     answered = {"type": "bar", "x": labels, "y": [m.answered for m in months],
                 "name": "Answered", "marker": {"color": BLUE},

@@ -15,26 +15,28 @@ from textwrap import shorten
 from plotly.subplots import make_subplots
 
 from core.charts import (
-    BAND_COLORS,
     BLUE,
     FONT,
+    GREEN,
     GRID,
     GROUP_COLORS,
     INK,
     LINE,
     MUTED,
     ORANGE,
+    RED,
     TEAL,
     VIOLET,
+    YELLOW,
     as_figure,
     count_axis,
     currency_symbol,
     empty_state_note,
     money_axis,
+    tint,
 )
 from surveys.models import score_group
 
-GREEN, YELLOW, RED = BAND_COLORS["green"], BAND_COLORS["yellow"], BAND_COLORS["red"]
 SURVEY_SCALES = {"nps": ("NPS", 0, 10), "csat": ("CSAT", 1, 5), "ces": ("CES", 1, 7)}
 
 
@@ -217,7 +219,7 @@ def mrr_chart(points: Sequence, events: Iterable, currency: str = "") -> dict:
             "mode": "lines",
             "line": {"color": BLUE, "width": 2, "shape": "hv"},
             "fill": "tozeroy",
-            "fillcolor": "rgba(59,91,219,0.08)",
+            "fillcolor": tint(BLUE, 0.08),
             "hovertemplate": f"{symbol}%{{y:,.0f}}<extra>MRR</extra>",
         }
     ]
@@ -271,7 +273,7 @@ def usage_chart(points: Sequence) -> dict:
             "x": [p.as_of for p in samples],
             "y": [p.events_30d * 7 / 30 for p in samples],
             "name": "Events / week",
-            "marker": {"color": "rgba(12,166,120,0.35)"},
+            "marker": {"color": tint(TEAL, 0.35)},
             "hovertemplate": "%{y:,.0f}<extra>Events / week</extra>",
             "xaxis": "x",
             "yaxis": "y2",
@@ -363,7 +365,7 @@ def tickets_chart(months: Sequence) -> dict:
             "x": labels,
             "y": [m.opened for m in months],
             "name": "Tickets opened",
-            "marker": {"color": "rgba(59,91,219,0.55)"},
+            "marker": {"color": tint(BLUE, 0.55)},
             "hovertemplate": "%{y}<extra>Opened</extra>",
         },
         {
