@@ -32,8 +32,11 @@ from accounts.models import Account, Ticket
 from accounts.selectors import TimelineEntry
 from healthscores.models import HealthModelVersion, SnapshotHealth
 from healthscores.selectors import ScoreMovement
+from metrics.dashboard import snapshot_months
 from metrics.models import AccountSnapshot
+from metrics.selectors import portfolio_totals_by_date
 from surveys.models import ScoreGroup, SurveyResponse, score_group
+from surveys.selectors import SENTIMENT_COUNTS, SentimentMonth
 
 HEALTH_CHANGE_DAYS = 30
 HISTORY_DAYS = 365
@@ -320,3 +323,21 @@ def movement_summary(movement: ScoreMovement, limit: int = 4) -> str:
         if round(c.contribution_change) != 0
     ][:limit]
     return f"{head}: {', '.join(parts)}" if parts else head
+
+
+# The survey results page.
+
+
+def sentiment_months(*, accounts: QuerySet[Account], months: list[date]) -> list[SentimentMonth]:
+    """The survey counts of each month from the metrics snapshots: three queries whatever the
+    number of accounts and months (the months with snapshots, then one grouped aggregate, and the
+    month's costs that the shared aggregate reads too)."""
+    last_day = {m.month: m.as_of for m in snapshot_months() if m.month >= months[0]}
+    dates = [last_day[first] for first in months if first in last_day]
+    totals = portfolio_totals_by_date(dates=dates, accounts=accounts) if dates else {}
+    result = []
+    for first in months:
+        day = last_day.get(first)
+        counts = {name: totals[day][name] for name in SENTIMENT_COUNTS} if day else {}
+        result.append(SentimentMonth(month=first, as_of=day, **counts))
+    return result

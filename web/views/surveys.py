@@ -17,6 +17,7 @@ from surveys import charts, selectors
 from surveys.exports import HEADER, row_values
 from surveys.forms import ResultsFilterForm
 from surveys.models import ScoreGroup
+from web.selectors import sentiment_months
 
 COMMENTS_PAGE_SIZE = 25
 
@@ -35,7 +36,7 @@ def results(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     months = selectors.period_months(today=today, months=params.months)
     accounts = selectors.results_accounts(user=request.user, params=params)
-    sentiment = selectors.sentiment_months(accounts=accounts, months=months)
+    sentiment = sentiment_months(accounts=accounts, months=months)
     rates = selectors.response_rates(accounts=accounts, months=months, kind=params.kind)
     comments = selectors.comments(accounts=accounts, params=params, since=months[0])
     page = Paginator(comments, COMMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
