@@ -34,7 +34,7 @@ class AccountAdmin(admin.ModelAdmin):
                     "created_on")  # fmt: skip
     list_filter = ("segment", "region", "lifecycle_stage", "industry")
     search_fields = ("name", "external_id")
-    autocomplete_fields = ("owner",)
+    autocomplete_fields = ("owner", "parent")
     date_hierarchy = "created_on"
     list_select_related = ("owner",)
     inlines = (ContactInline, ContractInline)

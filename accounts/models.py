@@ -5,6 +5,7 @@ database can hold is a constraint here, so no writer can bypass it.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -37,6 +38,11 @@ class Account(models.Model):
     lifecycle_stage = models.CharField(
         max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
     )
+    # The company group it belongs to (kpi-spec section 2): no cycles and at most 5 levels, held
+    # by a constraint trigger (migration 0004) and reported by the import at the file's line.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -49,6 +55,33 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    MAX_LEVELS = 5  # of parents, the account itself being level 1 (kpi-spec section 2)
+
+    def clean(self) -> None:
+        """The hierarchy rule for forms (the admin): no cycle and at most MAX_LEVELS levels
+        above and below this account; the database's trigger holds it for every other write."""
+        super().clean()
+        levels, ancestor = 1, self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": "This parent would make a cycle of parents."})
+            levels += 1
+            if levels > self.MAX_LEVELS:
+                break
+            ancestor = ancestor.parent
+        below = self._levels_below() if self.pk else 0
+        if levels + below > self.MAX_LEVELS:
+            raise ValidationError(
+                {"parent": f"Accounts can be nested at most {self.MAX_LEVELS} levels deep."}
+            )
+
+    def _levels_below(self) -> int:
+        level, current = 0, [self.pk]
+        while current and level <= self.MAX_LEVELS:
+            current = list(Account.objects.filter(parent__in=current).values_list("pk", flat=True))
+            level += 1 if current else 0
+        return level
 
 
 class Contact(models.Model):

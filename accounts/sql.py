@@ -143,6 +143,9 @@ _JOINS = {
         "LEFT JOIN accounts_contact contact ON contact.external_id = s.contact_external_id"
     ),
 }
+# Columns the upsert leaves alone: an account's parent may come later in the same file, so
+# parents are linked after every row of the file is in (`link_staged_parents`).
+_LINKED_AFTER = frozenset({"parent_external_id"})
 # Columns the table has that no file carries, with the value a new row gets.
 _INSERT_ONLY = {"accounts": {"lifecycle_stage": "'prospect'"}}
 
@@ -151,6 +154,8 @@ def _column_plan(kind: RecordKind) -> list[tuple[str, str, str]]:
     """(file column, table column, SQL expression over the staging row) for every column."""
     plan = []
     for column in kind.columns:
+        if column.name in _LINKED_AFTER:
+            continue
         target, expression = _MAPPED.get(column.name, (column.name, f"s.{column.name}"))
         if column.empty is not None:  # an absent column still fills a NOT NULL field
             expression = f"COALESCE({expression}, {sql.Literal(column.empty).as_string()})"
@@ -218,6 +223,70 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
         label=f"insert {kind.name}",
     )
     return changed
+
+
+# Staged accounts naming a parent that is neither in the database nor in the same file.
+_UNKNOWN_PARENTS = """
+SELECT s.line, s.parent_external_id FROM import_accounts s
+WHERE s.parent_external_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM accounts_account a WHERE a.external_id = s.parent_external_id)
+  AND NOT EXISTS (SELECT FROM import_accounts o WHERE o.external_id = s.parent_external_id)
+ORDER BY s.line LIMIT 1000
+"""
+
+_LINK_PARENTS = """
+UPDATE accounts_account t SET parent_id = p.id
+FROM import_accounts s LEFT JOIN accounts_account p ON p.external_id = s.parent_external_id
+WHERE t.external_id = s.external_id AND t.parent_id IS DISTINCT FROM p.id
+"""
+
+# Every account's chain of parents, walked up from each account that has a parent, at most
+# MAX_DEPTH + 1 steps: a chain that comes back to its start is a cycle, one that is still going
+# after MAX_DEPTH levels is too deep. Only the chains through a staged account are reported, at
+# the line of the staged account nearest the problem.
+_HIERARCHY_PROBLEMS = """
+WITH RECURSIVE up (start_id, id, parent_id, path, cycle) AS (
+    SELECT a.id, a.id, a.parent_id, ARRAY[a.external_id::text], false
+    FROM accounts_account a WHERE a.parent_id IS NOT NULL
+  UNION ALL
+    SELECT up.start_id, p.id, p.parent_id, up.path || p.external_id::text,
+           p.id = up.start_id
+    FROM up JOIN accounts_account p ON p.id = up.parent_id
+    WHERE NOT up.cycle AND cardinality(up.path) <= %(max_depth)s
+), bad AS (
+    SELECT DISTINCT ON (start_id) start_id, path, cycle FROM up
+    WHERE cycle OR cardinality(path) > %(max_depth)s
+    ORDER BY start_id, cycle DESC
+), reported AS (
+    SELECT DISTINCT ON (bad.start_id) s.line, s.parent_external_id, bad.path, bad.cycle
+    FROM bad JOIN import_accounts s ON s.external_id = ANY(bad.path)
+    ORDER BY bad.start_id, array_position(bad.path, s.external_id::text)
+)
+SELECT DISTINCT ON (line) line, parent_external_id, path, cycle FROM reported
+ORDER BY line, cycle DESC LIMIT 1000
+"""
+
+
+def unknown_parents(cursor) -> list[tuple[int, str]]:
+    """(line, parent external id) of staged accounts whose parent exists nowhere."""
+    cursor.execute(_UNKNOWN_PARENTS)
+    return cursor.fetchall()
+
+
+def link_parents(cursor) -> int:
+    """Point each staged account at its named parent (null clears it); returns rows changed.
+
+    The hierarchy trigger is deferred to the commit for the rest of the transaction, so that
+    `hierarchy_problems` can report a cycle at its line before the trigger refuses it."""
+    cursor.execute("SET CONSTRAINTS accounts_hierarchy DEFERRED")
+    return execute_logged(cursor, _LINK_PARENTS, label="link parents")
+
+
+def hierarchy_problems(cursor, *, max_depth: int) -> list[tuple[int, str, list[str], bool]]:
+    """(line, parent external id, chain of external ids, is a cycle) for each staged account
+    that closes a cycle of parents or makes a chain of more than `max_depth` levels."""
+    cursor.execute(_HIERARCHY_PROBLEMS, {"max_depth": max_depth})
+    return cursor.fetchall()
 
 
 LIFECYCLE_STAGES = """

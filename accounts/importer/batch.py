@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
+from accounts.importer import hierarchy
 from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
@@ -219,8 +220,23 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
                     copy.write_row((clean.index, *clean.values))
             if kind.name == "accounts" and "owner_email" in names:
                 create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
+            with_parents = kind.name == "accounts" and "parent_external_id" in names
+            if with_parents:
+                _raise_lined(hierarchy.staged_parent_problems(cursor))
             accounts_sql.analyze_staging_table(cursor, kind)
             written += accounts_sql.upsert(cursor, kind, names)
+            if with_parents:
+                linked, problems = hierarchy.link_staged_parents(cursor)
+                _raise_lined(problems)
+                written += linked
         if kind.name in _LIFECYCLE_KINDS:
             accounts_sql.refresh_lifecycle_stages(cursor, timezone.localdate())
     return BatchResult(received=len(cleaned), written=written)
+
+
+def _raise_lined(problems: list[hierarchy.LinedProblem]) -> None:
+    """Problems found in the staging table (its line is the item's index): nothing is written."""
+    if problems:
+        raise BatchInvalid(
+            [ItemProblem(index, field, message) for index, (field, message) in problems]
+        )

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
+from accounts.importer import hierarchy
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 from accounts.models import Account, ImportLog
@@ -60,6 +61,10 @@ class _Context:
     def add(self, filename: str, line: int, column: str, message: str) -> None:
         self.problems.append(f"{filename}:{line}: {column}: {message}")
 
+    def add_lined(self, filename: str, problems: list[hierarchy.LinedProblem]) -> None:
+        for line, (column, message) in problems:
+            self.add(filename, line, column, message)
+
 
 def import_directory(directory: Path, *, progress: ProgressCallback | None = None) -> ImportResult:
     """Import every known file present in `directory`; raise ImportFailed and write nothing on
@@ -99,12 +104,20 @@ def _load_through_staging(cursor, kind, path, context, progress) -> tuple[int, i
     names, rows = _stage_file(cursor, kind, path, context, progress, sink)
     # Checked even when other problems were found: every problem is reported in one run.
     _check_duplicates(cursor, kind, path, context)
+    with_parents = kind.name == "accounts" and "parent_external_id" in names
+    if with_parents:
+        context.add_lined(path.name, hierarchy.staged_parent_problems(cursor))
     if context.problems:
         return rows, 0
     if kind.name == "accounts" and "owner_email" in names:
         create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
     accounts_sql.analyze_staging_table(cursor, kind)
-    return rows, accounts_sql.upsert(cursor, kind, names)
+    written = accounts_sql.upsert(cursor, kind, names)
+    if with_parents:
+        linked, problems = hierarchy.link_staged_parents(cursor)
+        context.add_lined(path.name, problems)
+        written += linked
+    return rows, written
 
 
 def _load_directly(cursor, kind, path, context, progress) -> tuple[int, int] | None:

@@ -133,6 +133,8 @@ ACCOUNTS = RecordKind(
         Column("trial_started_on", f.parse_date, "date"),
         Column("converted_on", f.parse_date, "date"),
         Column("onboarded_on", f.parse_date, "date"),
+        # Linked after the file is upserted (accounts.importer.hierarchy): may name a later row.
+        Column("parent_external_id", f.text(128), "text"),
     ),
 )
 
