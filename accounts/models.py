@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 
 
 class LifecycleStage(models.TextChoices):
@@ -16,6 +17,18 @@ class LifecycleStage(models.TextChoices):
     ONBOARDING = "onboarding", "Onboarding"
     ACTIVE = "active", "Active"
     CHURNED = "churned", "Churned"
+
+
+class AccountQuerySet(models.QuerySet):
+    def in_group(self, group: "Account | int") -> "AccountQuerySet":
+        """The group's accounts: the account itself and every account below it, as its members
+        are today (a backfill describes past dates with today's accounts, kpi-spec section 7, so
+        moving a subsidiary moves its whole history and is never churn or new business)."""
+        from accounts.sql import GROUP_MEMBERS  # accounts.sql imports models (via the importer)
+
+        group_id = group.pk if isinstance(group, Account) else group
+        # A constant statement with the id as a parameter.
+        return self.filter(pk__in=RawSQL(GROUP_MEMBERS, [group_id]))  # noqa: S611
 
 
 class Account(models.Model):
@@ -43,6 +56,8 @@ class Account(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+
+    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
