@@ -5,6 +5,7 @@ database can hold is a constraint here, so no writer can bypass it.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -66,6 +67,11 @@ class Account(models.Model):
             # The accounts list filters by owner and sorts by name.
             models.Index(fields=["owner", "name"], name="account_owner_name_idx"),
             models.Index(fields=["segment"], name="account_segment_idx"),
+            # The header's search (accounts.sql.SEARCH): substring and typo-tolerant matches.
+            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="account_name_trgm"),
+            GinIndex(
+                OpClass(F("external_id"), name="gin_trgm_ops"), name="account_external_id_trgm"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,6 +116,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The header's search (accounts.sql.SEARCH) finds contacts by name and email.
+            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="contact_name_trgm"),
+            GinIndex(OpClass(F("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.external_id

@@ -281,6 +281,47 @@ SELECT id FROM members
 """
 
 
+# The header's search (accounts.search): accounts by name and external id, contacts by name and
+# email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
+# see ({visible} is `accounts_visible_to`'s SQL). Names match by prefix, by substring and by
+# trigram word similarity (typos), served by the trigram GIN indexes of migration 0005; notes by
+# full-text prefix search over the `simple` dictionary (names and product words, no stemming),
+# served by the note_body_search index.
+SEARCH = """
+(SELECT 'account' AS kind, a.id AS account_id, a.id AS object_id, a.name AS title,
+        a.external_id AS detail,
+        (CASE WHEN a.name ILIKE %(prefix)s OR a.external_id ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + CASE WHEN a.name ILIKE %(contains)s THEN 1 ELSE 0 END
+         + word_similarity(%(q)s, a.name))::float AS rank
+ FROM accounts_account a
+ WHERE (a.name ILIKE %(contains)s OR a.external_id ILIKE %(contains)s
+        OR %(q)s <%% a.name)
+   AND a.id IN ({visible})
+ ORDER BY rank DESC, a.name LIMIT %(limit)s)
+UNION ALL
+(SELECT 'contact', c.account_id, c.id, COALESCE(NULLIF(c.name, ''), c.email),
+        concat_ws(' · ', NULLIF(c.email, ''), a.name),
+        (CASE WHEN c.name ILIKE %(prefix)s OR c.email ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + word_similarity(%(q)s, c.name))::float
+ FROM accounts_contact c JOIN accounts_account a ON a.id = c.account_id
+ WHERE (c.name ILIKE %(contains)s OR c.email ILIKE %(contains)s
+        OR %(q)s <%% c.name)
+   AND c.account_id IN ({visible})
+ ORDER BY 6 DESC, 4 LIMIT %(limit)s)
+UNION ALL
+(SELECT 'note', n.account_id, n.id, a.name,
+        ts_headline('simple', n.body, to_tsquery('simple', %(words)s),
+                    'MaxWords=14, MinWords=6, StartSel=«, StopSel=»'),
+        ts_rank(to_tsvector('simple', n.body), to_tsquery('simple', %(words)s))::float
+ FROM accounts_note n JOIN accounts_account a ON a.id = n.account_id
+ WHERE %(words)s <> '' AND to_tsvector('simple', n.body) @@ to_tsquery('simple', %(words)s)
+   AND n.account_id IN ({visible})
+ ORDER BY 6 DESC, n.created_at DESC LIMIT %(limit)s)
+"""
+
+
 def unknown_parents(cursor) -> list[tuple[int, str]]:
     """(line, parent external id) of staged accounts whose parent exists nowhere."""
     cursor.execute(_UNKNOWN_PARENTS)
