@@ -154,13 +154,27 @@ def _column_plan(kind: RecordKind) -> list[tuple[str, str, str]]:
     """(file column, table column, SQL expression over the staging row) for every column."""
     plan = []
     for column in kind.columns:
-        if column.name in _LINKED_AFTER:
+        if column.name in _LINKED_AFTER or column.custom:
             continue
         target, expression = _MAPPED.get(column.name, (column.name, f"s.{column.name}"))
         if column.empty is not None:  # an absent column still fills a NOT NULL field
             expression = f"COALESCE({expression}, {sql.Literal(column.empty).as_string()})"
         plan.append((column.name, target, expression))
     return plan
+
+
+def _custom_values(keys: Sequence[str]) -> str:
+    """The staged custom columns as one JSON object; empty cells leave their key out. Keys are
+    CustomField keys, which a check constraint keeps to [a-z][a-z0-9_]*."""
+    pairs = ", ".join(f"'{key}', s.{key}" for key in keys)
+    return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+
+
+def _custom_update(keys: Sequence[str]) -> str:
+    """A record's stored custom values with the file's keys replaced: other keys are kept, an
+    empty cell removes its key."""
+    listed = ", ".join(f"'{key}'" for key in keys)
+    return f"(t.custom - ARRAY[{listed}]::text[]) || {_custom_values(keys)}"
 
 
 def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
@@ -186,6 +200,9 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
     )
     changed = 0
     updated = [(t, e) for name, t, e in plan if name in present and name not in kind.key]
+    custom = [column.name for column in kind.columns if column.custom and column.name in present]
+    if custom:
+        updated.append(("custom", _custom_update(custom)))
     if updated:
         targets = sql.SQL(", ").join(sql.Identifier(t) for t, _e in updated)
         values = sql.SQL(", ").join(sql.SQL(e) for _t, e in updated)
@@ -207,6 +224,8 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
             label=f"update {kind.name}",
         )
     inserted = [(t, e) for _n, t, e in plan] + list(_INSERT_ONLY.get(kind.name, {}).items())
+    if custom:
+        inserted.append(("custom", _custom_values(custom)))
     changed += execute_logged(
         cursor,
         sql.SQL(

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
 from accounts.importer import hierarchy
 from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
@@ -87,6 +88,7 @@ def batch_items(body: Any) -> list[Any]:
 def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
     """Validate every item; raise BatchInvalid with every problem of every item, or return the
     parsed items."""
+    kind = custom_fields.record_kind(kind)
     problems: list[ItemProblem] = []
     cleaned: list[CleanItem] = []
     for index, item in enumerate(items):
@@ -104,14 +106,16 @@ def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
 
 # (kind, fields given) -> (fields to parse in column order, their columns): a request's items
 # mostly share one shape, so the plan is worked out once, not per item.
-_plans: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
+_plans: dict[tuple[int, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
 
 
 def _plan(kind: RecordKind, given: frozenset[str]) -> tuple[tuple[str, ...], list[Column]]:
-    plan = _plans.get((kind.name, given))
+    # By the kind object: a kind with custom fields is built once per set of definitions and
+    # kept (accounts.custom_fields), so its id is stable.
+    plan = _plans.get((id(kind), given))
     if plan is None:
         names = tuple(n for n in kind.column_names if n in given or n in kind.required_names)
-        plan = _plans[(kind.name, given)] = (names, [kind.column(name) for name in names])
+        plan = _plans[(id(kind), given)] = (names, [kind.column(name) for name in names])
     return plan
 
 
@@ -207,6 +211,7 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
     A field an item leaves out keeps its stored value, as a column a file leaves out does
     (null clears it). Items giving different sets of fields are upserted in groups of the same
     set, one staging pass each."""
+    kind = custom_fields.record_kind(kind)
     cleaned = batch_clean(kind, items)
     groups: dict[tuple[str, ...], list[CleanItem]] = defaultdict(list)
     for clean in cleaned:

@@ -19,6 +19,7 @@ import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
 from accounts.importer import hierarchy
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
@@ -70,7 +71,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
     """Import every known file present in `directory`; raise ImportFailed and write nothing on
     any problem."""
     started = time.perf_counter()
-    files = [(kind, directory / kind.filename) for kind in KINDS]
+    # Accounts and contacts also take a column per custom field an admin defined.
+    files = [(custom_fields.record_kind(kind), directory / kind.filename) for kind in KINDS]
     files = [(kind, path) for kind, path in files if path.is_file()]
     known = {kind.filename for kind in KINDS}
     unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)

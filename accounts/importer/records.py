@@ -24,6 +24,8 @@ class Column:
     required: bool = False
     # Value stored when the cell is empty and the database column does not take NULL.
     empty: Any = None
+    # An admin's own field (accounts.CustomField): stored under its key in the `custom` JSON.
+    custom: bool = False
 
 
 @dataclass(frozen=True)
