@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("health/lab/", include("healthscores.lab_urls")),
+    path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),
     path("s/", include(survey_public_urls)),  # public survey pages (no login)
     path("", include("playbooks.urls")),
