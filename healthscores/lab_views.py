@@ -27,7 +27,9 @@ CHANGE_PERMISSION = "healthscores.change_healthmodel"
 
 
 def _require_lab_access(request: HttpRequest) -> None:
-    if not (request.user.is_staff or user_sees_all_accounts(request.user)):
+    """The lab names every account (backtest, disagreements): it needs the permission to see
+    every account; staff status alone (the admin site) is not enough."""
+    if not user_sees_all_accounts(request.user):
         raise PermissionDenied("The health lab is for admins and leaders.")
 
 

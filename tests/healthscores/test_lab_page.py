@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from healthscores.models import HealthModel
 from metrics.models import Movement
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, UserFactory
 from tests.healthscores.conftest import (
     AccountSnapshotFactory,
     SnapshotRunFactory,
@@ -112,6 +112,16 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, history):
 
 def test_a_csm_may_not_open_the_lab(client, alice, history):
     client.force_login(alice)
+
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, lab_data(DEFAULT)).status_code == 403
+
+
+def test_a_staff_member_who_does_not_see_every_account_may_not_open_the_lab(client, history):
+    """The lab's backtest and disagreement lists name every account: staff status (the admin
+    site) is not enough, only the permission to see every account is (issue 13)."""
+    staff_csm = UserFactory(username="sam", groups=["CSM"], is_staff=True)
+    client.force_login(staff_csm)
 
     assert client.get(URL).status_code == 403
     assert client.post(URL, lab_data(DEFAULT)).status_code == 403

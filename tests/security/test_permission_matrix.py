@@ -132,7 +132,7 @@ ACCESS: dict[str, Rule] = {
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_drill": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
-    # Health lab: leaders and staff.
+    # Health lab: those who see every account (leaders, admins); staff status is not enough.
     "health_lab": Rule(LOGIN, 403, 403, 200, 200),
     # Surveys: results cover the accounts one may see; sending one is for those who may send.
     "survey_results": Rule(LOGIN, 200, 200, 200, 200),
