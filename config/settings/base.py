@@ -99,6 +99,9 @@ MIDDLEWARE = [
     # Login everywhere unless a view opts out with @login_not_required (/healthz, surveys).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a session idle too long or past its lifetime (with a message saying so); it runs
+    # before LoginRequiredMiddleware's check, which happens in process_view.
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
@@ -168,6 +171,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A sign-in ends after SESSION_IDLE_HOURS without a request and SESSION_LIFETIME_DAYS after it
+# began, whatever the activity (accounts/sessions.py); the cookie lasts no longer either.
+SESSION_IDLE_TIMEOUT = timedelta(hours=env_int("SESSION_IDLE_HOURS", default=8))
+SESSION_LIFETIME = timedelta(days=env_int("SESSION_LIFETIME_DAYS", default=7))
+if SESSION_IDLE_TIMEOUT.total_seconds() <= 0 or SESSION_LIFETIME.total_seconds() <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_HOURS and SESSION_LIFETIME_DAYS must be at least 1")
+SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
