@@ -210,4 +210,4 @@ def test_an_existing_user_of_a_demo_name_is_never_touched(client):
     assert get_user_model().objects.values().get(pk=real_admin.pk) == before
     assert not client.login(username="admin", password=DEMO_PASSWORD)
     assert client.login(username="csm1", password=DEMO_PASSWORD)
-    assert "admin    (existed already: left as it was)" in output
+    assert "admin    (existed already: left unchanged)" in output

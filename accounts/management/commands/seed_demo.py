@@ -119,7 +119,7 @@ class Command(BaseCommand):
         self.stdout.write("\nOpen http://127.0.0.1:8000 and log in with any of:")
         for user in DEMO_USERS:
             if user.username in self.kept:
-                self.stdout.write(f"  {user.username:<8} (existed already: left as it was)")
+                self.stdout.write(f"  {user.username:<8} (existed already: left unchanged)")
                 continue
             self.stdout.write(
                 f"  {user.username:<8} {DEMO_PASSWORD}  ({user.group}, "
