@@ -14,6 +14,7 @@ from accounts.demo.files import HEADERS, demo_files_write
 from accounts.demo.users import DEMO_PASSWORD, DEMO_USERS
 from accounts.models import Account, Contact, Contract, CostMonth, Ticket, UsageDaily
 from surveys.models import SurveyResponse
+from tests.factories import UserFactory
 
 TODAY = date(2025, 6, 30)
 ACCOUNTS = 20
@@ -200,14 +201,13 @@ def test_with_debug_on_the_command_runs_without_being_told(settings):
 
 @pytest.mark.django_db
 def test_an_existing_user_of_a_demo_name_is_never_touched(client):
-    real_admin = get_user_model().objects.create_user(
-        username="admin", email="ops@customer.example", password="a-real-long-password"
-    )
+    real_admin = UserFactory(username="admin", email="ops@customer.example", is_superuser=True)
     before = get_user_model().objects.values().get(pk=real_admin.pk)
 
     output = seed()
 
     assert get_user_model().objects.values().get(pk=real_admin.pk) == before
     assert not client.login(username="admin", password=DEMO_PASSWORD)
+    assert client.login(username="admin", password="password")  # the factory's, still
     assert client.login(username="csm1", password=DEMO_PASSWORD)
     assert "admin    (existed already: left unchanged)" in output
