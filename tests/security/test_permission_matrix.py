@@ -120,6 +120,9 @@ ACCESS: dict[str, Rule] = {
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "accounts_export": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "account_detail": Rule(LOGIN, 200, 404, 200, 200),
+    # The header's search finds only the accounts one may see (bob finds nothing of alice's).
+    "search": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
+    "search_suggest": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
     # Leaders read notes but do not write them (no accounts.add_note).
     # A CSM given a task on the account reads it but changes nothing (READ_ONLY).
     "note_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=NOTE),
