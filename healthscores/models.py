@@ -215,6 +215,9 @@ class Alert(models.Model):
     as_of = models.DateField(help_text="The snapshot date that raised it.")
     details = models.TextField(blank=True, default="")
     due_on = models.DateField(null=True, blank=True)
+    arr = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="The account's ARR on as_of."
+    )  # lists put the biggest account first
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -15,14 +15,15 @@ from metrics.registry import ACCOUNT
 
 
 def open_alerts_for_user(*, user: AbstractBaseUser) -> QuerySet[Alert]:
-    """Unclosed alerts on the accounts the user may see: a CSM's own, everything for leaders."""
+    """Unclosed alerts on the accounts the user may see: a CSM's own, everything for leaders;
+    the biggest account (ARR when raised) first, then the soonest due."""
     return (
         Alert.objects.filter(
             account__in=accounts_visible_to(user).values("pk"),
             status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED],
         )
         .select_related("account", "owner")
-        .order_by("due_on", "-created_at")
+        .order_by("-arr", "due_on", "-created_at")
     )
 
 
