@@ -254,3 +254,18 @@ def test_a_broken_playbook_is_logged_and_the_others_still_enrol(today_is, caplog
     assert enrolled(working) == {"Renewing": f"renewal:{AS_OF + timedelta(days=20)}"}
     assert enrolled(broken) == {}
     assert f"playbook {broken.pk} could not be evaluated" in caplog.text
+
+
+def test_an_account_without_a_paying_contract_enters_no_health_playbook(today_is):
+    """Churned (MRR 0 on D): red and falling usage, but already gone, not at risk."""
+    red = make_playbook("band_entered", band="red")
+    usage = make_playbook("usage_below", threshold=-30)
+    gone = AccountFactory(name="Gone")
+    history(gone, days_back(AS_OF, 3), health_score=20.0, health_band="red", mrr=0, usage_trend=-100)
+    paying = AccountFactory(name="Paying")
+    history(paying, days_back(AS_OF, 3), health_score=20.0, health_band="red", usage_trend=-100)
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    assert list(enrolled(red)) == ["Paying"]
+    assert list(enrolled(usage)) == ["Paying"]
