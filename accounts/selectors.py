@@ -85,6 +85,9 @@ def data_freshness() -> DataFreshness:
 
 # The accounts list.
 
+# The list's "band" for accounts that are not customers on D (MRR 0): churned, trials, prospects.
+NOT_CUSTOMER = "not_customer"
+
 
 @dataclass(frozen=True)
 class AccountListParams:
@@ -169,8 +172,13 @@ def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListP
         rows = rows.filter(owner_id=params.owner)
     exact = {"segment": params.segment, "region": params.region, "lifecycle_stage": params.stage}
     rows = rows.filter(**{key: value for key, value in exact.items() if value})
-    if params.band:
-        rows = rows.filter(health_band=params.band)
+    if params.band == NOT_CUSTOMER:
+        rows = rows.filter(mrr=0)
+    elif params.band:
+        # A band lists customers only (MRR > 0 on D, metrics.totals.CUSTOMER): a churned account
+        # keeps its spec'd score and band, but red means at risk, not gone. An account without
+        # a snapshot yet is unknown, not gone.
+        rows = rows.filter(Q(mrr__gt=0) | Q(mrr__isnull=True), health_band=params.band)
     if params.renewal_within is not None:
         rows = rows.filter(days_to_renewal__gte=0, days_to_renewal__lte=params.renewal_within)
     return rows

@@ -176,9 +176,23 @@ class SnapshotHealth(models.Model):
                 "score": score,
                 "weight": weight,
                 "contribution": weight * score / present if score is not None and present else None,
+                "note": _left_out_note(self.snapshot, c.metric) if score is None else "",
             }
             for c, weight, score in zip(definition.components, weights, scores, strict=False)
         ]
+
+
+NO_USAGE_60D = "No usage in the last 60 days"
+
+
+def _left_out_note(snapshot, metric: str) -> str:
+    """Why a component is left out, when the reason is a signal in itself. The usage trend of
+    an account with no events in either 30-day window is 0 / 0, null (kpi-spec sections 1 and
+    7), so the spec leaves it out of the score; the page says so instead of a bare "left out".
+    (A fall from a positive base to zero is -100 % and scores at the bad end.)"""
+    if metric == "usage_trend" and snapshot.events_30d == 0 and snapshot.events_prev_30d == 0:
+        return NO_USAGE_60D
+    return ""
 
 
 def _float(value) -> float | None:

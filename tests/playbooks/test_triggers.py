@@ -261,7 +261,9 @@ def test_an_account_without_a_paying_contract_enters_no_health_playbook(today_is
     red = make_playbook("band_entered", band="red")
     usage = make_playbook("usage_below", threshold=-30)
     gone = AccountFactory(name="Gone")
-    history(gone, days_back(AS_OF, 3), health_score=20.0, health_band="red", mrr=0, usage_trend=-100)
+    history(
+        gone, days_back(AS_OF, 3), health_score=20.0, health_band="red", mrr=0, usage_trend=-100
+    )
     paying = AccountFactory(name="Paying")
     history(paying, days_back(AS_OF, 3), health_score=20.0, health_band="red", usage_trend=-100)
 
