@@ -14,13 +14,16 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
+    Case,
     DateField,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    FloatField,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
@@ -148,7 +151,20 @@ def account_rows(
             health_score=F("latest__health__score"),
             health_band=Coalesce("latest__health__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
-            health_change=F("latest__health__score") - F("earlier__score"),
+            # Only between scores of one model version: a new model is not a change in health
+            # (after a model change the rescore brings the year onto the new version).
+            health_change=Case(
+                When(
+                    Q(latest__health__model_version_id=F("earlier__model_version_id"))
+                    | Q(
+                        latest__health__model_version_id__isnull=True,
+                        earlier__model_version_id__isnull=True,
+                    ),
+                    then=F("latest__health__score") - F("earlier__score"),
+                ),
+                default=None,
+                output_field=FloatField(),
+            ),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
                 Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),

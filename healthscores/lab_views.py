@@ -154,18 +154,23 @@ def _suggestion_note(before: float | None, after: float | None) -> str:
 def _save(request: HttpRequest, model: HealthModel, proposal: Definition) -> HttpResponse:
     if not request.user.has_perm(CHANGE_PERMISSION):
         raise PermissionDenied("Saving a health model needs the change permission.")
-    version = health_model_apply(model=model, definition=proposal, user=request.user)
+    reason = request.POST.get("reason", "").strip()[:2000] or "Saved from the health lab."
+    version = health_model_apply(model=model, definition=proposal, user=request.user, reason=reason)
     if version is None:
         messages.info(request, "Nothing changed: the model already has these weights.")
         return redirect(f"{request.path}?model={model.pk}")
     messages.success(request, f"Saved {model.name} as version {version.number}.")
     if model.is_active:
         try:
-            queued = rescore_enqueue(days=1)
+            job = rescore_enqueue(model=model, user=request.user)
         except OperationalError:
             messages.error(request, "The rescore could not be queued (task broker unreachable);"
                            " the nightly job will score with the new version.")  # fmt: skip
         else:
-            if queued:
-                messages.info(request, f"Queued a rescore of {queued[1]}.")
+            if job:
+                messages.info(
+                    request,
+                    f"Queued a rescore of the snapshots from {job.first} to {job.last} "
+                    f"({job.total_dates} dates); its progress is on the model's admin page.",
+                )
     return redirect(f"{request.path}?model={model.pk}")

@@ -205,6 +205,18 @@ def test_the_list_reads_the_latest_snapshot_and_the_health_change_over_30_days(
     assert rows["Acme"].renewal_on == AS_OF + timedelta(days=20)
 
 
+def test_the_health_change_is_not_measured_across_a_model_version(client, leader, run):
+    """A new model is not a change in health: the list and the 360 page show no change."""
+    account = AccountFactory(name="Remodelled")
+    SnapshotFactory(account=account, health_score=40.0, health_model_version=2)
+    SnapshotFactory(account=account, as_of=EARLIER, health_score=80.0, health_model_version=1)
+    client.force_login(leader)
+
+    rows = {a.name: a for a in client.get("/").context["page"]}
+    assert rows["Remodelled"].health_change is None
+    assert client.get(f"/accounts/{account.pk}/").context["health_change"] is None
+
+
 def test_the_list_shows_money_health_change_renewal_and_definitions(client, leader, accounts):
     client.force_login(leader)
 

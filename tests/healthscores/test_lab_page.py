@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.cache import cache
 
-from healthscores.models import HealthModel
+from healthscores.models import HealthModel, RescoreJob
 from metrics.models import Movement
 from tests.factories import AccountFactory
 from tests.healthscores.conftest import (
@@ -212,7 +212,11 @@ def test_a_superuser_saves_a_proposal_as_a_new_version(
         ("csat_180d", 4, 50.0, 90.0),
         ("open_tickets", 1, 10.0, 0.0),
     ]
-    assert queued_rescores == [["2024-06-30", "2024-06-30"]]
+    assert version.reason == "Saved from the health lab."
+    # The same 365 days as the lab's backtest, through the admin's service: one job, two parts.
+    job = RescoreJob.objects.get()
+    assert (job.version, job.first, job.last) == (version, date(2023, 7, 2), date(2024, 6, 30))
+    assert [args[2] for args in queued_rescores] == [job.pk, job.pk]
     messages = [str(m) for m in admin_client.get(response["Location"]).context["messages"]]
     assert "Saved Default as version 2." in messages
 
