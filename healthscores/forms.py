@@ -116,6 +116,12 @@ class HealthComponentFormSet(forms.BaseInlineFormSet):
 class LabThresholdsForm(forms.Form):
     green = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Green from")
     yellow = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Yellow from")
+    confirm_concentration = forms.BooleanField(
+        required=False,
+        label="I accept weights that move most of the book into one band",
+        help_text="Without it, a suggestion or a save that moves more than half of the "
+        "customers into one band is refused.",
+    )
 
     def clean(self):
         cleaned = super().clean()
