@@ -33,7 +33,7 @@ def _require_lab_access(request: HttpRequest) -> None:
 
 def _cached_sample(run: SnapshotRun) -> lab.Sample:
     """The backtest reads a year of snapshots; reuse it until the next snapshot run."""
-    key = f"health-lab-sample:{run.as_of}:{run.finished_at.timestamp()}"
+    key = f"health-lab-sample-v2:{run.as_of}:{run.finished_at.timestamp()}"
     sample = cache.get(key)
     if sample is None:
         sample = lab.load_sample(run.as_of)
