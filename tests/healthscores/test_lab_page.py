@@ -435,3 +435,14 @@ def test_the_lab_without_snapshots_asks_for_a_recompute(client, leader, default_
     assert response.status_code == 200
     assert response.context["empty"] is True
     assert "recompute_snapshots" in response.content.decode()
+
+
+def test_a_save_from_the_lab_keeps_the_reason_given_on_the_version(
+    admin_client, history, default_model
+):
+    data = lab_data(WITHOUT_NPS, action="save")
+    data.update(confirm_concentration="on", reason="NPS answers are too few to trust.")
+
+    admin_client.post(URL, data)
+
+    assert latest_version(default_model).reason == "NPS answers are too few to trust."
