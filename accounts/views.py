@@ -235,6 +235,8 @@ def _health_change(history, snapshot) -> float | None:
     before = next((p for p in history if p.as_of == earlier), None)
     if before is None or before.health_score is None:
         return None
+    if before.health_model_version != snapshot.health_model_version:
+        return None  # another model's score: not a change in health
     return snapshot.health_score - before.health_score
 
 

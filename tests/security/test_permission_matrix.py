@@ -180,9 +180,11 @@ ACCESS: dict[str, Rule] = {
     "admin:auth_user_password_change": staff_only(),
     "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
     # Rows written only by the system: django-axes' logs, health model versions (an audit
-    # trail), import logs, the feature catalog (a trigger keeps it) and snapshot runs.
+    # trail), rescore jobs (the rescore's progress), import logs, the feature catalog (a
+    # trigger keeps it) and snapshot runs.
     "admin:axes_*_add": staff_only(403),
     "admin:healthscores_healthmodelversion_add": staff_only(403),
+    "admin:healthscores_rescorejob_add": staff_only(403),
     "admin:accounts_importlog_add": staff_only(403),
     "admin:accounts_usagefeature_add": staff_only(403),
     "admin:metrics_snapshotrun_add": staff_only(403),
