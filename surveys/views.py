@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_account_for_user
+from accounts.access import get_account_for_action
 from surveys import selectors, services
 from surveys.defaults import INVITE_PERMISSION
 from surveys.forms import InviteForm, ResponseForm
@@ -104,7 +104,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def account_invite(request: HttpRequest, account_id: int) -> HttpResponse:
     """Send the chosen survey to one contact of the account or to all its current contacts."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     if not request.user.has_perm(f"surveys.{INVITE_PERMISSION}"):
         raise PermissionDenied("Your role may read survey results but not send surveys.")
     back = f"{reverse('account_detail', args=[account.pk])}#contacts"

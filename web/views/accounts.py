@@ -27,7 +27,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
-from accounts.access import accounts_visible_to, get_account_for_user, user_sees_all_accounts
+from accounts.access import (
+    accounts_visible_to,
+    get_account_for_action,
+    get_account_for_user,
+    require_may_act,
+    user_sees_all_accounts,
+)
 from accounts.models import Account
 from accounts.services import note_add
 from core.charts import chart_html
@@ -162,7 +168,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def note_create(request: HttpRequest, account_id: int) -> HttpResponse:
     """Add a note to the account's log: CSMs and admins may (accounts.add_note); leaders read."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     if not request.user.has_perm(NOTE_PERMISSION):
         raise PermissionDenied("Your role may read notes but not add them.")
     form = NoteForm(request.POST)
@@ -250,6 +256,8 @@ def _health_change(history, snapshot) -> float | None:
     before = next((p for p in history if p.as_of == earlier), None)
     if before is None or before.health_score is None:
         return None
+    if before.health_model_version != snapshot.health_model_version:
+        return None  # another model's score: not a change in health
     return snapshot.health_score - before.health_score
 
 
@@ -304,8 +312,11 @@ def _alerts_visible_to(user) -> QuerySet[Alert]:
     return Alert.objects.filter(account__in=accounts_visible_to(user).values("pk"))
 
 
-def _get_alert_for_user(user, alert_id: int) -> Alert:
-    return get_object_or_404(_alerts_visible_to(user).select_related("account"), pk=alert_id)
+def _get_alert_for_action(user, alert_id: int) -> Alert:
+    """The alert to act on: 404 when its account is hidden, 403 when it may only be read."""
+    alert = get_object_or_404(_alerts_visible_to(user).select_related("account"), pk=alert_id)
+    require_may_act(user, alert.account)
+    return alert
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -323,7 +334,7 @@ def _account_url(account_id: int, anchor: str) -> str:
 
 @require_POST
 def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = _get_alert_for_user(request.user, alert_id)
+    alert = _get_alert_for_action(request.user, alert_id)
     alert_acknowledge(alert=alert, user=request.user)
     messages.success(request, f"Alert acknowledged: {alert.get_reason_display()}.")
     return _back(request, _account_url(alert.account_id, "alerts"))
@@ -331,7 +342,7 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = _get_alert_for_user(request.user, alert_id)
+    alert = _get_alert_for_action(request.user, alert_id)
     alert_close(alert=alert, user=request.user)
     messages.success(request, f"Alert closed: {alert.get_reason_display()}.")
     return _back(request, _account_url(alert.account_id, "alerts"))
@@ -340,7 +351,7 @@ def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def sentiment_override_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record the CSM's own band and reason beside the computed score (never replacing it)."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     form = SentimentOverrideForm(request.POST)
     if not form.is_valid():
         return render_account_page(request, account, sentiment_form=form, status=400)
