@@ -103,7 +103,7 @@ AFTER_SNAPSHOT_STEPS = [
 # Who may see an account beyond the owner (accounts.access reads this list): each callable
 # takes a user and returns a queryset of account ids.
 ACCESS_EXTRA_ACCOUNT_IDS = [
-    # The accounts of the unfinished tasks given to the user, so whoever has a task may open it.
+    # Read-only: the accounts of the unfinished tasks someone else or a playbook gave the user.
     "playbooks.selectors.task_account_ids",
 ]
 
