@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
+from accounts.importer import fields as f
 from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
@@ -53,7 +54,11 @@ class CleanItem:
 
 def cell_text(value: Any) -> str:
     """A JSON value as the text of a CSV cell, so the same parser judges it: null is an empty
-    cell, true/false and numbers are written as a file would hold them."""
+    cell, true/false and numbers are written as a file would hold them.
+
+    A number is judged by its size before it is written out: `1e999999999` is 21 bytes of JSON
+    and a billion digits of text, so a number past any column's range is refused here, for
+    every kind and field, before anything formats it."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -61,11 +66,27 @@ def cell_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
+        if abs(value) >= _NUMBER_LIMIT:
+            raise ValueError(_out_of_range(value))
         return str(value)
     if isinstance(value, float | Decimal):
-        return format(Decimal(str(value)), "f")
+        number = Decimal(str(value))
+        if not number.is_finite() or not -f.DIGITS_MAX <= number.adjusted() < f.DIGITS_MAX:
+            raise ValueError(_out_of_range(number))
+        return format(number, "f")
     raise ValueError(
         f"must be a single value, not {'a list' if isinstance(value, list) else 'an object'}"
+    )
+
+
+_NUMBER_LIMIT = 10**f.DIGITS_MAX
+
+
+def _out_of_range(number: int | Decimal) -> str:
+    # str() of a Decimal is its short scientific form; an int is at most 4,300 digits (json).
+    return (
+        f"{f.cut(str(number))} is out of range: no field takes a number of 1e{f.DIGITS_MAX} or "
+        f"more, or one closer to zero than 1e-{f.DIGITS_MAX}"
     )
 
 
@@ -119,7 +140,7 @@ def _clean_item(kind: RecordKind, index: int, item: Any) -> tuple[CleanItem | No
         return None, [("(item)", "must be an object of the record's fields")]
     known = kind._columns_by_name
     problems: list[Problem] = [
-        (name, f"unknown field (expected: {', '.join(kind.column_names)})")
+        (f.cut(name), f"unknown field (expected: {', '.join(kind.column_names)})")
         for name in item
         if name not in known
     ]

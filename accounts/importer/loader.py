@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
+from accounts.importer.fields import cut
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 from accounts.models import Account, ImportLog
@@ -58,7 +59,8 @@ class _Context:
     problems: list[str] = field(default_factory=list)
 
     def add(self, filename: str, line: int, column: str, message: str) -> None:
-        self.problems.append(f"{filename}:{line}: {column}: {message}")
+        # A header cell is the file's text: named, cut like every value a message quotes.
+        self.problems.append(f"{filename}:{line}: {cut(column)}: {message}")
 
 
 def import_directory(directory: Path, *, progress: ProgressCallback | None = None) -> ImportResult:
