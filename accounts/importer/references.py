@@ -78,7 +78,8 @@ def reference_checks(
             if owner is None:
                 return [("contact_external_id", f"unknown contact {shown(ref)}")]
             if owner != values[account_index]:
-                return [("contact_external_id", f"contact {shown(ref)} belongs to account {shown(owner)}")]
+                message = f"contact {shown(ref)} belongs to account {shown(owner)}"
+                return [("contact_external_id", message)]
             return []
 
         checks.append(contact_exists)

@@ -63,11 +63,15 @@ def test_the_prefix_is_refused_whatever_its_case(client, invitation, api_key):
 def test_an_import_naming_a_survey_page_id_is_refused_at_its_line(
     run_import, csv_dir, write_csv, acme
 ):
-    write_csv(csv_dir, "surveys.csv", f"""
+    write_csv(
+        csv_dir,
+        "surveys.csv",
+        f"""
         external_id,account_external_id,kind,score,responded_at
         S1,{acme.external_id},nps,9,2024-03-01T12:00:00Z
         survey-page-12,{acme.external_id},nps,2,2024-03-01T12:00:00Z
-    """)
+    """,
+    )
 
     result = run_import(csv_dir)
 
