@@ -21,6 +21,9 @@ from accounts.importer.records import Column, Problem, RecordKind, duplicate_pro
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
 MAX_ITEMS = 1_000
+# A request writing fewer rows than this never looks at the table's statistics (one catalog
+# query saved on the many small requests); larger ones may ANALYZE a young table.
+ANALYZE_MIN_ROWS = 100
 # Kinds whose writes can change an account's lifecycle stage (derived from its contracts).
 _LIFECYCLE_KINDS = frozenset({"accounts", "contracts"})
 
@@ -242,6 +245,8 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
                 create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
             accounts_sql.analyze_staging_table(cursor, kind)
             written += accounts_sql.upsert(cursor, kind, names)
+        if written >= ANALYZE_MIN_ROWS:
+            accounts_sql.analyze_kind_if_changed(cursor, kind, written)
         if kind.name in _LIFECYCLE_KINDS:
             accounts_sql.refresh_lifecycle_stages(cursor, timezone.localdate())
     return BatchResult(received=len(cleaned), written=written)

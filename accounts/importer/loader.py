@@ -84,6 +84,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
             if loaded is None:
                 loaded = _load_through_staging(cursor, kind, path, context, progress)
             result.rows[kind.name], result.written[kind.name] = loaded
+            if not context.problems:  # the later files' joins plan with the new rows counted
+                accounts_sql.analyze_kind_if_changed(cursor, kind, loaded[1])
         if context.problems:
             raise ImportFailed(context.problems)
         ImportLog.objects.bulk_create(
