@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0006_health_moves_out"),
+        ("metrics", "0007_trailing_12m_cohort"),
     ]
 
     operations = [
