@@ -284,6 +284,10 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
 PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
 PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
+# Webhooks go to public addresses only: a URL naming (or resolving to) a loopback, private,
+# link-local, CGNAT, multicast or reserved address is refused, so a playbook cannot make the
+# worker probe its own network. True for receivers on the premises' own network.
+WEBHOOK_ALLOW_PRIVATE = env_flag("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {
     "version": 1,
