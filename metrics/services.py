@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cache
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Value
@@ -13,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.sql import analyze_if_changed
 from core.sql import execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
@@ -30,6 +32,17 @@ def after_snapshot_steps() -> tuple[Callable[[date], None], ...]:
     """The nightly chain after a date's rows are stored, in the order settings declare it
     (AFTER_SNAPSHOT_STEPS: scores and alerts, then playbooks); metrics imports none of them."""
     return _steps(tuple(settings.AFTER_SNAPSHOT_STEPS))
+
+
+@cache
+def _tables(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(apps.get_model(label)._meta.db_table for label in labels)
+
+
+def after_snapshot_tables() -> tuple[str, ...]:
+    """The tables the steps fill with one row per account and date (settings.
+    AFTER_SNAPSHOT_TABLES: the scores), so a backfill keeps their planner statistics too."""
+    return _tables(tuple(settings.AFTER_SNAPSHOT_TABLES))
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -77,7 +90,20 @@ def snapshot_recompute_range(
         runs.append(run)
         if on_date:
             on_date(run)
+    _analyze_backfilled(first=first, last=last, rows=sum(run.accounts for run in runs))
     return runs
+
+
+def _analyze_backfilled(*, first: date, last: date, rows: int) -> None:
+    """A backfill writes a date's rows per account into the snapshot table and the hooks'
+    tables (and the rollup's groups): their statistics follow when it changed more than a
+    tenth of them (autovacuum may be off)."""
+    groups = PortfolioRollup.objects.filter(as_of__range=(first, last)).count()
+    written = [(AccountSnapshot._meta.db_table, rows), (PortfolioRollup._meta.db_table, groups)]
+    written += [(table, rows) for table in after_snapshot_tables()]
+    with connection.cursor() as cursor:
+        for table, count in written:
+            analyze_if_changed(cursor, table, count)
 
 
 _ROLLUP_GROUP = {

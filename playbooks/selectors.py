@@ -328,7 +328,8 @@ def action_summary(action: PlaybookAction, account: Account | None, least_loaded
     if action.kind == ActionKind.SEND_SURVEY:
         return f"{offset}send the active {action.survey_kind.upper()} survey to the champions"
     if action.kind == ActionKind.WEBHOOK:
-        return f"{offset}POST a signed webhook to {action.url}"
+        # Not the URL: a dry run is read by leaders, and only admins see where webhooks go.
+        return f"{offset}POST a signed webhook to the playbook's receiver"
     if action.kind == ActionKind.SET_STAGE:
         return f"{offset}set the lifecycle stage to {action.get_stage_display()}"
     if action.kind == ActionKind.ADD_NOTE:

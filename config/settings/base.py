@@ -99,6 +99,12 @@ AFTER_SNAPSHOT_STEPS = [
     # Evaluate the playbooks' triggers on that night's scores and bands (after the scores).
     "playbooks.services.evaluate_after_snapshot",
 ]
+# The tables those steps fill with one row per account and date (app_label.Model), analysed with
+# the snapshots after a backfill so their planner statistics keep up (autovacuum may be off).
+AFTER_SNAPSHOT_TABLES = [
+    # The health scores, one row per snapshot row.
+    "healthscores.SnapshotHealth",
+]
 
 # Who may see an account beyond the owner (accounts.access reads this list): each callable
 # takes a user and returns a queryset of account ids.
@@ -310,6 +316,10 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
 PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
 PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
+# Webhooks go to public addresses only: a URL naming (or resolving to) a loopback, private,
+# link-local, CGNAT, multicast or reserved address is refused, so a playbook cannot make the
+# worker probe its own network. True for receivers on the premises' own network.
+WEBHOOK_ALLOW_PRIVATE = env_flag("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {
     "version": 1,

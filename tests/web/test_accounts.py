@@ -46,7 +46,7 @@ class SnapshotFactory(ScoredSnapshotFactory):
     mrr = Decimal("1000.00")
     arr = factory.LazyAttribute(lambda s: s.mrr * 12)
     starting_mrr = factory.LazyAttribute(lambda s: s.mrr)
-    movement_mrr = Decimal(0)
+    movement_mrr = None  # no movement (kpi-spec section 7)
     seats = 10
     days_to_renewal = None
     active_users_30d = 8
