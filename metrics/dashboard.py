@@ -45,7 +45,12 @@ GROUP_ORDER = (
     Group.RENEWAL,
 )
 # The handful of numbers a leader reads first, shown large above the charts.
-HEADLINE_KEYS = ("mrr", "net_new_mrr", "nrr", "grr", "logo_churn_rate", "active_customers")
+# Retention is the trailing-12-month figure leaders quote (a month's NRR swings with one renewal),
+# with the month's own figure beside it.
+HEADLINE_KEYS = ("mrr", "net_new_mrr", "nrr_12m", "grr_12m", "logo_churn_rate", "active_customers")
+HEADLINE_BESIDE = {"nrr_12m": "nrr", "grr_12m": "grr"}
+# Survey scores and the count of answers behind them: a score always shows its n.
+ANSWER_COUNTS = {"nps": "nps_responses", "csat": "csat_responses", "ces": "ces_responses"}
 AT_RISK_BANDS = (HealthBand.RED, HealthBand.YELLOW)
 SERIES_MONTHS = 12
 RENEWAL_HORIZON_DAYS = 90

@@ -41,6 +41,12 @@ class PortfolioParams:
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
 
 
+def default_month(months: list[SnapshotMonth]) -> SnapshotMonth | None:
+    """The month a page opens on: the newest complete month (a month to date of two days says
+    little), else the newest month when none is complete yet."""
+    return next((month for month in months if month.is_complete), months[0] if months else None)
+
+
 class PortfolioFilterForm(forms.Form):
     month = forms.ChoiceField(required=False)
     segment = forms.ChoiceField(required=False)
@@ -59,7 +65,7 @@ class PortfolioFilterForm(forms.Form):
         """The valid parameters; each invalid or missing one takes its default."""
         self.is_valid()
         cleaned = self.cleaned_data  # holds only the fields that validated
-        latest = next(iter(self.months.values()), None)
+        latest = default_month(list(self.months.values()))
         segment, region = cleaned.get("segment") or "", cleaned.get("region") or ""
         owner_id = cleaned.get("owner")
         return PortfolioParams(

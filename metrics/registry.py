@@ -7,7 +7,7 @@ snapshot columns (`Totals`), so every filter of accounts gets the same arithmeti
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -49,6 +49,9 @@ class Kpi:
     definition: str
     higher_is_better: bool | None = True
     compute: Callable[[Totals], Any] | None = None
+    # The same definition in plain words, for people (the pages' disclosures); `definition`
+    # keeps the formula in the spec's terms.
+    plain: str = ""
 
 
 def ratio(numerator, denominator, scale: int = 1):
@@ -633,7 +636,9 @@ ACCOUNT_KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         "champion_left_90d",
-        "Champion left",
+        # The window is in the label: "Champion left: No" beside a contact who left in May read
+        # as a contradiction.
+        "Champion left in the last 90 days",
         Unit.FLAG,
         Group.HEALTH,
         "1 when a champion contact left in the last 90 days, else 0.",
@@ -657,6 +662,79 @@ ACCOUNT_KPIS: tuple[Kpi, ...] = (
         higher_is_better=None,
     ),
 )
+
+
+# Every portfolio figure in plain words: what a leader reads when she opens "What is this?".
+# The formulas stay in `definition`; a test keeps spec notation (<=, x 100, m0, D) out of these.
+PLAIN: dict[str, str] = {
+    "mrr": "What customers pay us each month, on the last day shown, counting every contract "
+    "running that day.",
+    "arr": "MRR over a year: twelve times what customers pay each month.",
+    "active_customers": "Accounts paying us something on the last day shown.",
+    "arpa": "What a paying account pays each month, on average.",
+    "starting_mrr": "What customers paid each month on the day before the month began.",
+    "new_mrr": "Monthly revenue from accounts that started paying this month for the first time.",
+    "reactivation_mrr": "Monthly revenue from former customers who came back this month.",
+    "expansion_mrr": "How much more existing customers pay each month than at the month's start.",
+    "contraction_mrr": "How much less existing customers pay each month than at the month's "
+    "start, counting only those still paying.",
+    "churned_mrr": "What the customers who stopped paying this month used to pay each month.",
+    "net_new_mrr": "Revenue won minus revenue lost this month: new, returning and expansion, "
+    "less contraction and churn. It is the change in MRR.",
+    "grr": "Of the revenue we had at the month's start, the share we kept, not counting upsells. "
+    "100% means nobody paid less or left.",
+    "nrr": "Revenue from the customers we had at the month's start, now, compared with then, "
+    "upsells included. Above 100% means they pay more than they did.",
+    "nrr_12m": "Revenue from the customers we had a year ago, now, compared with then, upsells "
+    "included; customers won since are left out. The figure usually quoted for NRR.",
+    "grr_12m": "Of the revenue from the customers we had a year ago, the share we kept, not "
+    "counting upsells; customers won since are left out.",
+    "revenue_churn_rate": "The share of the month's starting revenue lost to customers leaving "
+    "or paying less.",
+    "customers_start": "Accounts paying us on the day before the month began.",
+    "new_customers": "Accounts paying now that were not paying when the month began, new or "
+    "returning.",
+    "churned_customers": "Accounts that were paying when the month began and no longer are.",
+    "logo_churn_rate": "The share of the month's starting customers who stopped paying.",
+    "crr": "The share of the month's starting customers still paying at its end.",
+    "renewal_rate": "Of the paid contracts that ended this month, the share followed by a new "
+    "paid contract within 30 days.",
+    "acv": "What a contract signed this month is worth per year, on average.",
+    "tcv": "What the contracts signed this month are worth over their whole term, one-time "
+    "fees included.",
+    "clv": "What an average customer is expected to pay us over their lifetime, given the "
+    "past year's revenue churn.",
+    "cac": "What sales and marketing spent this month for each new customer won.",
+    "clv_cac_ratio": "How many times a customer's lifetime value covers the cost of winning "
+    "them; above 3 is healthy.",
+    "crc": "What we spent this month on keeping customers, per paying customer.",
+    "trial_conversion_rate": "Of the trials started this month, the share that became paying "
+    "customers.",
+    "avg_days_to_onboard": "How many days, on average, from a customer's first contract to "
+    "finishing onboarding, for those onboarded this month.",
+    "tickets_opened": "Support tickets opened this month.",
+    "avg_first_response_hours": "How long customers waited, on average, for a first reply to "
+    "tickets answered this month.",
+    "avg_resolution_hours": "How long tickets resolved this month took to resolve, on average.",
+    "fcr_rate": "Of the tickets resolved this month, the share solved on the first contact.",
+    "open_tickets": "Support tickets still open on the last day shown.",
+    "nps": "Net promoter score of this month's answers: the share who would recommend us (9 or "
+    "10) minus the share who would not (0 to 6), from -100 to +100. Few answers make it jumpy.",
+    "csat": "Of this month's satisfaction answers, the share that were satisfied (4 or 5 of 5).",
+    "ces": "How easy customers found it to get things done, this month's average from 1 to 7 "
+    "(7 is easiest).",
+    "nps_responses": "How many NPS answers came in this month.",
+    "csat_responses": "How many satisfaction answers came in this month.",
+    "ces_responses": "How many effort answers came in this month.",
+    "mau": "People who used the product in the last 30 days.",
+    "wau": "People who used the product in the last 7 days.",
+    "dau": "People using the product on a typical day of the last 30.",
+    "stickiness": "How many of the month's users come back on a typical day: daily over "
+    "monthly users.",
+    "avg_session_minutes": "How long a visit to the product lasts, on average, over the last "
+    "30 days.",
+}
+PORTFOLIO_KPIS = tuple(replace(kpi, plain=PLAIN[kpi.key]) for kpi in PORTFOLIO_KPIS)
 
 PORTFOLIO = {kpi.key: kpi for kpi in PORTFOLIO_KPIS}
 ACCOUNT = {kpi.key: kpi for kpi in ACCOUNT_KPIS}

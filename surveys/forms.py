@@ -58,6 +58,7 @@ class ResponseForm(forms.Form):
 
 
 PERIOD_MONTHS = (3, 6, 12, 24)
+DEFAULT_PERIOD_MONTHS = 12
 
 
 class ResultsFilterForm(forms.Form):
@@ -73,12 +74,17 @@ class ResultsFilterForm(forms.Form):
     months = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        empty_value=12,
+        empty_value=DEFAULT_PERIOD_MONTHS,
         label="Period",
         choices=[(str(m), f"Last {m} months") for m in PERIOD_MONTHS],
     )
 
     def __init__(self, data=None, *, segments: list[str], owners: list[tuple[int, str]]):
+        if data is not None and not data.get("months"):
+            # Without a period asked for, the picker shows the default the page applies (else
+            # the browser shows the first option, "Last 3 months", over 12 months of figures).
+            data = data.copy()
+            data["months"] = str(DEFAULT_PERIOD_MONTHS)
         super().__init__(data)
         self.fields["segment"].choices = [("", "Any segment")] + [(s, s) for s in segments]
         self.fields["owner"].choices = [("", "Any owner")] + [(str(pk), n) for pk, n in owners]
@@ -88,7 +94,7 @@ class ResultsFilterForm(forms.Form):
     def params(self) -> dict:
         """Every filter's valid value, or its default when missing or invalid."""
         self.is_valid()
-        defaults = {"kind": "", "group": "", "segment": "", "owner": None, "months": 12}
+        defaults = {"kind": "", "group": "", "segment": "", "owner": None, "months": DEFAULT_PERIOD_MONTHS}
         return {
             name: self.cleaned_data.get(name, default)
             if name in self.fields

@@ -208,9 +208,14 @@ def _followed_up_at() -> Case:
 
 
 def follow_ups(
-    *, accounts: QuerySet[Account], since: date, today: date, kind: str = ""
+    *,
+    accounts: QuerySet[Account],
+    since: date,
+    today: date,
+    kind: str = "",
+    until: date | None = None,
 ) -> FollowUps:
-    """Detractors answered since `since` and their follow-up: how many, how many within their
+    """Detractors answered since `since` (up to `until`, inclusive) and their follow-up: how many, how many within their
     due date (two business days), how many overdue and the median hours to follow-up, in one
     aggregate query."""
     answered = Invitation.objects.filter(
@@ -218,6 +223,8 @@ def follow_ups(
         alert__isnull=False,
         responded_at__gte=local_midnight(since),
     )
+    if until is not None:  # the period's end: the snapshot the page's other figures read
+        answered = answered.filter(responded_at__lt=local_midnight(until + timedelta(days=1)))
     if kind:
         answered = answered.filter(survey__kind=kind)
     hours = Func(

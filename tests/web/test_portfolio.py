@@ -16,7 +16,8 @@ import pytest
 
 from core.exports import csv_cell
 from metrics.models import KpiTarget
-from metrics.registry import PORTFOLIO_KPIS
+from metrics.dashboard import HEADLINE_KEYS
+from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 from tests.factories import AccountFactory, SurveyResponseFactory, TicketFactory
 from tests.metrics.conftest import at, contract, recompute
 
@@ -125,10 +126,28 @@ def test_the_month_picker_shows_a_month_on_its_last_computed_date(as_leader, por
     assert response.context["board"].current["mrr"] == Decimal(3300)
 
 
+def test_the_page_opens_on_the_last_complete_month_not_a_month_to_date(
+    as_leader, march_portfolio
+):
+    recompute(END_OF_FEBRUARY, date(2024, 3, 2))
+
+    response = dashboard(as_leader)
+
+    assert response.context["board"].as_of == END_OF_FEBRUARY
+    assert b"full month" in response.content
+    assert b'<option value="2024-02" selected>' in response.content
+
+
+def test_the_page_opens_on_the_month_to_date_when_no_month_is_complete(as_leader, march_portfolio):
+    recompute(date(2024, 3, 2))
+
+    assert dashboard(as_leader).context["board"].as_of == date(2024, 3, 2)
+
+
 def test_the_current_month_is_shown_on_its_latest_date(as_leader, march_portfolio):
     recompute(END_OF_FEBRUARY, date(2024, 3, 15))
 
-    response = dashboard(as_leader)
+    response = dashboard(as_leader, month="2024-03")
 
     assert response.context["board"].as_of == date(2024, 3, 15)
     # Nothing computed in February on or before the 15th: month to date is not compared with a
@@ -216,10 +235,54 @@ def test_there_is_a_tile_for_every_portfolio_kpi_grouped(as_leader, portfolio):
         assert f'data-kpi="{kpi.key}"'.encode() in response.content
 
 
-def test_a_tile_carries_its_definition_as_a_tooltip(as_leader, portfolio):
+def test_every_tile_explains_itself_in_a_disclosure_not_a_tooltip(as_leader, portfolio):
+    page = dashboard(as_leader).content.decode()
+
+    assert 'class="pf-tile' in page and "title=" not in page.split('<section class="pf-headline"')[1]
+    assert page.count('<details class="pf-def">') == len(PORTFOLIO_KPIS) + len(HEADLINE_KEYS)
+    arr = PORTFOLIO["arr"]
+    assert f"<p>{arr.plain}</p>" in page
+    assert f"Formula: {arr.definition}" in page
+
+
+@pytest.mark.parametrize("kpi", PORTFOLIO_KPIS, ids=lambda kpi: kpi.key)
+def test_every_portfolio_kpi_has_a_plain_definition_without_spec_notation(kpi):
+    assert len(kpi.plain) > 20
+    for notation in ("<=", ">=", " x 100", "m0", "m1", " D ", " D.", " P ", "[", "_"):
+        assert notation not in kpi.plain, notation
+
+
+def test_the_headline_shows_retention_over_twelve_months_with_the_month_beside(
+    as_leader, portfolio
+):
     response = dashboard(as_leader)
 
-    assert b'title="Annual recurring revenue: 12 x MRR."' in response.content
+    headline = {item["tile"].kpi.key: item for item in response.context["headline"]}
+    assert "nrr_12m" in headline and "grr_12m" in headline
+    assert "nrr" not in headline and "grr" not in headline
+    assert headline["nrr_12m"]["beside"].kpi.key == "nrr"
+    assert headline["grr_12m"]["beside"].kpi.key == "grr"
+    page = response.content.decode()
+    assert "Net revenue retention this month:" in page
+    assert "Gross revenue retention this month:" in page
+
+
+def test_a_survey_score_tile_says_how_many_answers_it_comes_from(as_leader, portfolio):
+    SurveyResponseFactory(account=AccountFactory(), score=10, responded_at=at("2024-03-05"))
+    recompute(END_OF_MARCH)
+
+    response = dashboard(as_leader)
+
+    nps = next(
+        item
+        for group in response.context["groups"]
+        for item in group["tiles"]
+        if item["tile"].kpi.key == "nps"
+    )
+    assert nps["answers"] == 1
+    assert '<span class="pf-tile-n" data-figure="answers">1 answer</span>' in (
+        response.content.decode()
+    )
 
 
 def test_the_page_embeds_every_chart(as_leader, portfolio):

@@ -91,17 +91,32 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     context |= {
         "board": board,
         "charts": {name: figure_json(figure) for name, figure in figures.items()},
-        "headline": [_tile_item(tile, sparks) for tile in board.headline],
+        "headline": [_tile_item(tile, sparks, board, headline=True) for tile in board.headline],
         "groups": [
-            {"group": group.group, "tiles": [_tile_item(tile, sparks) for tile in group.tiles]}
+            {
+                "group": group.group,
+                "tiles": [_tile_item(tile, sparks, board) for tile in group.tiles],
+            }
             for group in board.groups
         ],
     }
     return render(request, "metrics/portfolio.html", context)
 
 
-def _tile_item(tile: dashboard.Tile, sparks: dict[str, str]) -> dict[str, Any]:
-    return {"tile": tile, "spark": sparks[tile.kpi.key]}
+def _tile_item(
+    tile: dashboard.Tile, sparks: dict[str, str], board: dashboard.Dashboard, headline=False
+) -> dict[str, Any]:
+    """A tile, its sparkline, the count of answers behind a survey score and, on a headline
+    trailing-12-month tile, the month's own figure beside it."""
+    key = tile.kpi.key
+    beside = dashboard.HEADLINE_BESIDE.get(key) if headline else None
+    answers = dashboard.ANSWER_COUNTS.get(key)
+    return {
+        "tile": tile,
+        "spark": sparks[key],
+        "beside": board.tiles[beside] if beside else None,
+        "answers": board.current.get(answers) if answers else None,
+    }
 
 
 def portfolio_export(request: HttpRequest) -> HttpResponse:

@@ -42,14 +42,16 @@ def results(request: HttpRequest) -> HttpResponse:
     page = Paginator(comments, COMMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    totals = _period_totals(sentiment, rates)
     context = {
         "form": form,
         "params": params,
         "query": query.urlencode(),
         "since": months[0],
-        "totals": _period_totals(sentiment, rates),
+        "totals": totals,
+        # The same period as the tiles: from the first month to the snapshot they read.
         "follow_ups": selectors.follow_ups(
-            accounts=accounts, since=months[0], today=today, kind=params.kind
+            accounts=accounts, since=months[0], today=today, kind=params.kind, until=totals["as_of"]
         ),
         "charts": {
             "nps": figure_json(charts.nps_chart(sentiment)),
