@@ -892,6 +892,32 @@ def test_the_360_page_of_an_account_without_snapshots_still_renders(client, alic
     assert "No health score yet" in response.content.decode()
 
 
+def test_champion_left_says_its_90_day_window_beside_a_champion_who_left_earlier(
+    client, alice, run
+):
+    """"Champion left: No" beside a champion listed "Left May" read as a contradiction: the
+    figure is a 90-day window and says so."""
+    account = AccountFactory(owner=alice)
+    ContactFactory(
+        account=account, name="Cara Champion", is_champion=True, left_on=AS_OF - timedelta(150)
+    )
+    version = latest_version(health_model([("champion_left_90d", 10, 1, 0)], active=False))
+    SnapshotFactory(
+        account=account,
+        champion_left_90d=0,
+        health_score=100.0,
+        health_model_version=version.pk,
+        health_component_scores=[100.0],
+    )
+    client.force_login(alice)
+
+    content = client.get(f"/accounts/{account.pk}/").content.decode()
+
+    assert f"Left {AS_OF - timedelta(150):%b %Y}" in content
+    assert ">Champion left in the last 90 days</span></th>" in content
+    assert ">Champion left<" not in content
+
+
 def test_every_figure_of_the_header_carries_its_definition(client, alice, acme):
     client.force_login(alice)
 

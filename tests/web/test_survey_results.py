@@ -238,3 +238,39 @@ def test_the_export_keeps_formulas_from_running_in_a_spreadsheet(client, alice):
     comments = sorted(row[10] for row in rows[1:])
     assert comments == ["'-2+3", '\'=HYPERLINK("http://evil.example","click")', "'@SUM(1+1)"]
     assert {row[1] for row in rows[1:]} == {"'=cmd|' /C calc'!A0"}
+
+
+def test_the_period_picker_shows_the_period_the_page_covers(client, alice, portfolio):
+    """The subtitle's start and the selected period are the same: 12 months by default."""
+    from surveys.selectors import period_months
+
+    client.force_login(alice)
+
+    page = client.get("/surveys/").content.decode()
+
+    since = period_months(today=timezone.localdate(), months=12)[0]
+    assert f"since {since:%-d %b %Y}" in page
+    assert '<option value="12" selected>Last 12 months</option>' in page
+    assert '<option value="3" selected>' not in page
+
+
+def test_closing_the_loop_counts_the_nps_detractors_the_nps_tile_counts(client, alice, portfolio):
+    """The NPS tile's detractors and closing the loop's read the same period and rule; answers
+    from survey pages (which raise an alert) are a part of them, said as such."""
+    import re
+
+    from surveys.services import response_record
+
+    acme, _globex = portfolio
+    invitation = InvitationFactory(contact=ContactFactory(account=acme), kind="nps")
+    response_record(invitation_id=invitation.pk, score=2, comment="Unhappy")
+    snapshot_recompute(as_of=timezone.localdate())
+    client.force_login(alice)
+
+    page = client.get("/surveys/").content.decode()
+
+    tile = re.search(r'data-figure="nps-detractors">(\d+)<', page).group(1)
+    loop = re.search(r'data-figure="loop-nps-detractors">(\d+) ', page).group(1)
+    on_pages = re.search(r'data-figure="loop-detractors">(\d+) ', page).group(1)
+    assert (tile, loop, on_pages) == ("2", "2", "1")
+    assert "imported and API answers raise no alert" in page
