@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Abs
 
-from accounts.models import Account
+from accounts.models import Account, Contract
 from metrics.dashboard import AT_RISK_BANDS, RENEWAL_HORIZON_DAYS
 from metrics.models import AccountSnapshot, Movement
 from metrics.registry import ACCOUNT, PORTFOLIO, Group, Kpi, Unit
@@ -36,6 +37,8 @@ class Column:
     label: str
     value: Callable[[Any], Any]
     kind: str = "text"
+    # The field the table sorts by when its header is clicked ("" for a column that does not).
+    sort: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,24 @@ class Drill:
     rows_are: str
     columns: tuple[Column, ...]
     rows: Callable[[date, QuerySet[Account]], QuerySet]
+
+
+def sort_parameter(columns: tuple[Column, ...], value: str | None) -> str:
+    """A `sort` parameter ("mrr", "-mrr") when it names a sortable column of the table, else ""
+    (the table keeps its own order: a stale or hand-edited link still shows the rows)."""
+    field = (value or "").removeprefix("-")
+    if field and any(column.sort == field for column in columns):
+        return value
+    return ""
+
+
+def sorted_rows(rows: QuerySet, sort: str) -> QuerySet:
+    """The rows in the order of a valid `sort` parameter, empty values last, ties by name."""
+    if not sort:
+        return rows
+    field = F(sort.removeprefix("-"))
+    order = field.desc(nulls_last=True) if sort.startswith("-") else field.asc(nulls_last=True)
+    return rows.order_by(order, "account__name", "pk")
 
 
 def owner_name(user) -> str:
@@ -64,14 +85,48 @@ def _snapshot_column(key: str, label: str = "", kind: str = "") -> Column:
         label or (kpi.label if kpi else key),
         attrgetter(key),
         kind or (kpi.unit if kpi else "count"),
+        sort=key,
     )
 
 
 def _snapshots(condition: Q, *order) -> Callable[[date, QuerySet[Account]], QuerySet]:
     def rows(as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
-        return snapshot_rows(as_of=as_of, accounts=accounts, condition=condition, order=order)
+        rows = _with_change(snapshot_rows(as_of=as_of, accounts=accounts, condition=condition))
+        return rows.order_by(*order, "account__name", "pk")
 
     return rows
+
+
+def _with_change(rows: QuerySet[AccountSnapshot]) -> QuerySet[AccountSnapshot]:
+    """Each row's MRR change over the period (MRR on D - MRR the day before the period) and its
+    size, so a retention list can open on the accounts that moved, biggest first."""
+    change = F("mrr") - F("starting_mrr")
+    return rows.annotate(change=change, change_size=Abs(change))
+
+
+def _churned(condition: Q, *order) -> Callable[[date, QuerySet[Account]], QuerySet]:
+    """Snapshot rows with the last day the account paid: the latest end of a paid contract
+    before D (a subquery of the same query: one query a page, whatever the rows)."""
+    snapshots = _snapshots(condition, *order)
+
+    def rows(as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:
+        last_paid = (
+            Contract.objects.filter(account=OuterRef("account_id"), mrr__gt=0, end_date__lt=as_of)
+            .order_by()
+            .values("account")
+            .annotate(last=Max("end_date"))
+            .values("last")
+        )
+        return snapshots(as_of, accounts).annotate(last_paid_on=Subquery(last_paid))
+
+    return rows
+
+
+def churn_date(row) -> date | None:
+    """The day a churned account stopped paying: the day after its last paid contract ended."""
+    if row.movement != Movement.CHURN or row.last_paid_on is None:
+        return None
+    return row.last_paid_on + timedelta(days=1)
 
 
 def _responses(kind: str) -> Callable[[date, QuerySet[Account]], QuerySet]:
@@ -97,19 +152,23 @@ def _nps_category(score: int) -> str:
     return score_group(SurveyKind.NPS, score)
 
 
-ACCOUNT_COLUMN = Column("Account", lambda row: row.account.name, "account")
+ACCOUNT_COLUMN = Column("Account", lambda row: row.account.name, "account", sort="account__name")
 _WHO = (
     ACCOUNT_COLUMN,
-    Column("Segment", lambda row: row.account.segment),
-    Column("Owner", lambda row: owner_name(row.account.owner)),
+    Column("Segment", lambda row: row.account.segment, sort="account__segment"),
+    Column("Owner", lambda row: owner_name(row.account.owner), sort="account__owner__first_name"),
 )
 _MOVEMENT = (
     *_WHO,
-    Column("Movement", lambda row: row.get_movement_display() if row.movement else ""),
+    Column(
+        "Movement", lambda row: row.get_movement_display() if row.movement else "", sort="movement"
+    ),
     _snapshot_column("starting_mrr", "Starting MRR", Unit.MONEY),
     _snapshot_column("mrr"),
     _snapshot_column("movement_mrr"),
+    Column("Change", attrgetter("change"), Unit.MONEY, sort="change_size"),
 )
+_CHURN = (*_MOVEMENT, Column("Churn date", churn_date, "date", sort="last_paid_on"))
 _REVENUE = (
     *_WHO,
     _snapshot_column("mrr"),
@@ -120,7 +179,7 @@ _REVENUE = (
 _HEALTH = (
     *_WHO,
     _snapshot_column("mrr"),
-    Column("Health", attrgetter("health_band"), "band"),
+    Column("Health", attrgetter("health_band"), "band", sort="health__band"),
     _snapshot_column("health_score"),
     _snapshot_column("days_to_renewal"),
     _snapshot_column("open_tickets"),
@@ -179,6 +238,8 @@ _MOVEMENTS = {
     "churned_mrr": Movement.CHURN,
 }
 _PAYING = Q(mrr__gt=0)
+# Churned rows first (ordering by the movement's name put "churn" after "contraction").
+_CHURN_FIRST = Case(When(movement=Movement.CHURN, then=Value(0)), default=Value(1))
 _PAYING_AT_START = Q(starting_mrr__gt=0)
 _SURVEY_KEYS = {
     "nps": "nps",
@@ -243,6 +304,14 @@ def drill_for(key: str) -> Drill | None:
 
 def _drill_parts(kpi: Kpi) -> tuple[str, str, tuple[Column, ...], Callable]:
     key = kpi.key
+    if key in ("churned_mrr", "churned_customers"):
+        return (
+            "",
+            "Accounts that had MRR at the start of the period and none on the as-of date, with "
+            "the day they stopped paying.",
+            _CHURN,
+            _churned(Q(movement=Movement.CHURN), "-movement_mrr"),
+        )
     if key in _MOVEMENTS:
         movement = _MOVEMENTS[key]
         return (
@@ -251,11 +320,10 @@ def _drill_parts(kpi: Kpi) -> tuple[str, str, tuple[Column, ...], Callable]:
             _MOVEMENT,
             _snapshots(Q(movement=movement), "-movement_mrr"),
         )
-    if key in ("net_new_mrr", "new_customers", "churned_customers", "cac"):
+    if key in ("net_new_mrr", "new_customers", "cac"):
         movements = {
             "net_new_mrr": list(Movement),
             "new_customers": [Movement.NEW, Movement.REACTIVATION],
-            "churned_customers": [Movement.CHURN],
             "cac": [Movement.NEW],  # CAC divides by new logos only
         }[key]
         names = ", ".join(movement.label.lower() for movement in movements)
@@ -268,16 +336,18 @@ def _drill_parts(kpi: Kpi) -> tuple[str, str, tuple[Column, ...], Callable]:
     if key in ("grr", "nrr", "revenue_churn_rate", "starting_mrr", "customers_start", "crr"):
         return (
             "",
-            "Accounts that were paying on the day before the period, and what became of them.",
+            "Accounts that were paying on the day before the period and what became of them: "
+            "those whose MRR moved first, biggest change first.",
             _MOVEMENT,
-            _snapshots(_PAYING_AT_START, "-starting_mrr"),
+            _snapshots(_PAYING_AT_START, "-change_size", "-starting_mrr"),
         )
     if key == "logo_churn_rate":
         return (
             "",
-            "Accounts paying at the start of the period; churned ones first.",
-            _MOVEMENT,
-            _snapshots(_PAYING_AT_START, F("movement").desc(nulls_last=True), "-starting_mrr"),
+            "Accounts paying at the start of the period; churned ones first, with the day they "
+            "stopped paying.",
+            _CHURN,
+            _churned(_PAYING_AT_START, _CHURN_FIRST, "-starting_mrr"),
         )
     if key == "renewal_rate":
         return (

@@ -21,8 +21,10 @@ from django.db.models import (
     F,
     FilteredRelation,
     FloatField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -31,13 +33,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.access import accounts_visible_to
-from accounts.models import Account, Ticket
+from accounts.models import Account, Note, Ticket
 from accounts.selectors import TimelineEntry
 from healthscores.models import HealthModelVersion, SnapshotHealth
 from healthscores.selectors import ScoreMovement
 from metrics.dashboard import snapshot_months
 from metrics.models import AccountSnapshot
 from metrics.selectors import portfolio_totals_by_date
+from playbooks.models import Task, TaskStatus
 from surveys.models import ScoreGroup, SurveyResponse, score_group
 from surveys.selectors import SENTIMENT_COUNTS, SentimentMonth
 
@@ -366,3 +369,25 @@ def sentiment_months(*, accounts: QuerySet[Account], months: list[date]) -> list
         counts = {name: totals[day][name] for name in SENTIMENT_COUNTS} if day else {}
         result.append(SentimentMonth(month=first, as_of=day, **counts))
     return result
+
+
+# -- Drill-downs: what happens next on an account ------------------------------------------------
+
+# The lists a CSM acts on: who churned and who is at risk, each with the last contact and the
+# next step (the tasks live in playbooks, above metrics, so the portfolio page adds them here).
+FOLLOW_UP_DRILLS = frozenset({"churned_mrr", "churned_customers", "logo_churn_rate", "at_risk"})
+
+
+def with_follow_up(rows: QuerySet) -> QuerySet:
+    """Drill-down rows (anything with an `account_id`) with `last_contact_at` (the latest note
+    in the account's log), and `next_step` and `next_step_due` (the open task due first): three
+    subqueries of the same query, so a page still costs one query."""
+    next_task = Task.objects.filter(
+        account=OuterRef("account_id"), status=TaskStatus.OPEN
+    ).order_by("due_on", "pk")
+    last_note = Note.objects.filter(account=OuterRef("account_id")).order_by("-created_at")
+    return rows.annotate(
+        last_contact_at=Subquery(last_note.values("created_at")[:1]),
+        next_step=Subquery(next_task.values("title")[:1]),
+        next_step_due=Subquery(next_task.values("due_on")[:1]),
+    )

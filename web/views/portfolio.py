@@ -9,6 +9,7 @@ validates its parameters with `PortfolioFilterForm` and reads snapshots through 
 
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -23,10 +24,11 @@ from core.charts import currency_symbol, figure_json
 from core.exports import csv_response
 from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
-from metrics.drill import Drill, drill_for
+from metrics.drill import Column, drill_for, sort_parameter, sorted_rows
 from metrics.forms import PortfolioFilterForm, PortfolioParams
 from metrics.registry import PORTFOLIO
 from metrics.selectors import portfolio_kpis
+from web.selectors import FOLLOW_UP_DRILLS, with_follow_up
 
 DRILL_PAGE_SIZE = 50
 
@@ -152,14 +154,49 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
         return render(request, "metrics/drill.html", context)
     figure = drill_figure(key, as_of=scope.params.as_of, accounts=scope.accounts)
     context["figure"] = figure
-    rows = spec.rows(scope.params.as_of, scope.accounts)
+    rows, columns = spec.rows(scope.params.as_of, scope.accounts), spec.columns
+    if key in FOLLOW_UP_DRILLS:
+        rows, columns = with_follow_up(rows), (*columns, *FOLLOW_UP_COLUMNS)
+    sort = sort_parameter(columns, request.GET.get("sort"))
+    rows = sorted_rows(rows, sort)
     if request.GET.get("format") == "csv":
-        header = [column.label for column in spec.columns]
-        values = ([column.value(row) for column in spec.columns] for row in rows.iterator(2000))
+        header = [column.label for column in columns]
+        values = ([column.value(row) for column in columns] for row in rows.iterator(2000))
         return csv_response(f"{spec.key}-{scope.params.as_of}.csv", header, values)
     page = Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
-    context |= {"page": page, "table": [_table_row(spec, row) for row in page]}
+    context |= {
+        "page": page,
+        "sort": sort,
+        "headers": [_header(column, sort) for column in columns],
+        "table": [_table_row(columns, row) for row in page],
+    }
     return render(request, "metrics/drill.html", context)
+
+
+# The last contact and the next step, on the lists a CSM acts on (web.selectors.with_follow_up).
+FOLLOW_UP_COLUMNS = (
+    Column("Last contact", attrgetter("last_contact_at"), "datetime", sort="last_contact_at"),
+    Column(
+        "Next step",
+        lambda row: f"{row.next_step} (due {row.next_step_due:%-d %b %Y})" if row.next_step else "",
+        sort="next_step_due",
+    ),
+)
+# Text sorts A to Z first; figures and dates biggest or latest first.
+ASCENDING_FIRST = ("text", "account")
+
+
+def _header(column: Column, sort: str) -> dict[str, Any]:
+    """A column heading: its label, and for a sortable column the order a click asks for and
+    the current order (aria-sort), so the header is a plain link a keyboard reaches."""
+    if not column.sort:
+        return {"label": column.label, "kind": column.kind}
+    current = {column.sort: "ascending", f"-{column.sort}": "descending"}.get(sort, "")
+    if current:
+        toggled = f"-{column.sort}" if current == "ascending" else column.sort
+    else:
+        toggled = column.sort if column.kind in ASCENDING_FIRST else f"-{column.sort}"
+    return {"label": column.label, "kind": column.kind, "sort": toggled, "current": current}
 
 
 def drill_figure(key: str, *, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any] | None:
@@ -170,8 +207,8 @@ def drill_figure(key: str, *, as_of: date, accounts: QuerySet[Account]) -> dict[
     return {"kpi": kpi, "value": portfolio_kpis(as_of=as_of, accounts=accounts)[key]}
 
 
-def _table_row(spec: Drill, row: Any) -> dict[str, Any]:
+def _table_row(columns: tuple[Column, ...], row: Any) -> dict[str, Any]:
     return {
         "account_id": row.account_id,
-        "cells": [{"value": column.value(row), "kind": column.kind} for column in spec.columns],
+        "cells": [{"value": column.value(row), "kind": column.kind} for column in columns],
     }
