@@ -94,7 +94,13 @@ class ResultsFilterForm(forms.Form):
     def params(self) -> dict:
         """Every filter's valid value, or its default when missing or invalid."""
         self.is_valid()
-        defaults = {"kind": "", "group": "", "segment": "", "owner": None, "months": DEFAULT_PERIOD_MONTHS}
+        defaults = {
+            "kind": "",
+            "group": "",
+            "segment": "",
+            "owner": None,
+            "months": DEFAULT_PERIOD_MONTHS,
+        }
         return {
             name: self.cleaned_data.get(name, default)
             if name in self.fields

@@ -215,9 +215,9 @@ def follow_ups(
     kind: str = "",
     until: date | None = None,
 ) -> FollowUps:
-    """Detractors answered since `since` (up to `until`, inclusive) and their follow-up: how many, how many within their
-    due date (two business days), how many overdue and the median hours to follow-up, in one
-    aggregate query."""
+    """Detractors answered since `since` (up to `until`, inclusive) and their follow-up: how
+    many, how many within their due date (two business days), how many overdue and the median
+    hours to follow-up, in one aggregate query."""
     answered = Invitation.objects.filter(
         account__in=accounts.values("pk"),
         alert__isnull=False,

@@ -895,7 +895,7 @@ def test_the_360_page_of_an_account_without_snapshots_still_renders(client, alic
 def test_champion_left_says_its_90_day_window_beside_a_champion_who_left_earlier(
     client, alice, run
 ):
-    """"Champion left: No" beside a champion listed "Left May" read as a contradiction: the
+    """ "Champion left: No" beside a champion listed "Left May" read as a contradiction: the
     figure is a 90-day window and says so."""
     account = AccountFactory(owner=alice)
     ContactFactory(

@@ -15,8 +15,8 @@ from decimal import Decimal
 import pytest
 
 from core.exports import csv_cell
-from metrics.models import KpiTarget
 from metrics.dashboard import HEADLINE_KEYS
+from metrics.models import KpiTarget
 from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 from tests.factories import AccountFactory, SurveyResponseFactory, TicketFactory
 from tests.metrics.conftest import at, contract, recompute
@@ -126,9 +126,7 @@ def test_the_month_picker_shows_a_month_on_its_last_computed_date(as_leader, por
     assert response.context["board"].current["mrr"] == Decimal(3300)
 
 
-def test_the_page_opens_on_the_last_complete_month_not_a_month_to_date(
-    as_leader, march_portfolio
-):
+def test_the_page_opens_on_the_last_complete_month_not_a_month_to_date(as_leader, march_portfolio):
     recompute(END_OF_FEBRUARY, date(2024, 3, 2))
 
     response = dashboard(as_leader)
@@ -238,7 +236,9 @@ def test_there_is_a_tile_for_every_portfolio_kpi_grouped(as_leader, portfolio):
 def test_every_tile_explains_itself_in_a_disclosure_not_a_tooltip(as_leader, portfolio):
     page = dashboard(as_leader).content.decode()
 
-    assert 'class="pf-tile' in page and "title=" not in page.split('<section class="pf-headline"')[1]
+    assert (
+        'class="pf-tile' in page and "title=" not in page.split('<section class="pf-headline"')[1]
+    )
     assert page.count('<details class="pf-def">') == len(PORTFOLIO_KPIS) + len(HEADLINE_KEYS)
     arr = PORTFOLIO["arr"]
     assert f"<p>{arr.plain}</p>" in page
@@ -575,3 +575,116 @@ def test_every_registry_key_and_panel_has_a_drill_down(as_leader, portfolio):
 
 def test_an_unknown_drill_down_is_not_found(as_leader, portfolio):
     assert as_leader.get("/portfolio/drill/nope/").status_code == 404
+
+
+# Drill-downs show what changed
+
+
+def test_the_nrr_drill_down_opens_on_the_accounts_that_moved_biggest_change_first(
+    as_leader, portfolio
+):
+    response = as_leader.get("/portfolio/drill/nrr/")
+
+    # Paying on 02-29: churns (-600), ended-feb (-400), expands (+300), shrinks (-200), steady.
+    assert drill_names(response) == [
+        "Churns-Mid-March",
+        "Ended-Feb",
+        "Expands",
+        "Shrinks",
+        "Steady",
+    ]
+    change = [row["cells"][-1]["value"] for row in response.context["table"]]
+    assert change == [-600, -400, 300, -200, 0]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("mrr", ["Churns-Mid-March", "Ended-Feb", "Shrinks", "Expands", "Steady"]),
+        ("-mrr", ["Steady", "Expands", "Shrinks", "Churns-Mid-March", "Ended-Feb"]),
+        ("account__name", ["Churns-Mid-March", "Ended-Feb", "Expands", "Shrinks", "Steady"]),
+        ("-starting_mrr", ["Steady", "Shrinks", "Churns-Mid-March", "Expands", "Ended-Feb"]),
+    ],
+)
+def test_a_drill_down_sorts_by_the_column_asked_for(as_leader, portfolio, sort, expected):
+    response = as_leader.get("/portfolio/drill/nrr/", {"sort": sort})
+
+    assert drill_names(response) == expected
+    assert response.context["sort"] == sort
+
+
+def test_a_bad_sort_keeps_the_drill_downs_own_order(as_leader, portfolio):
+    response = as_leader.get("/portfolio/drill/nrr/", {"sort": "account__owner__password"})
+
+    assert response.context["sort"] == ""
+    assert drill_names(response)[0] == "Churns-Mid-March"
+
+
+def test_sortable_headers_are_links_that_say_their_order(as_leader, portfolio):
+    page = as_leader.get("/portfolio/drill/nrr/", {"sort": "-mrr"}).content.decode()
+
+    assert (
+        '<th scope="col" class="num" aria-sort="descending">'
+        '<a class="pf-sort" href="?month=2024-03&amp;sort=mrr">MRR' in page
+    )
+    assert (
+        'href="?month=2024-03&amp;sort=account__name">Account'
+        '<span class="visually-hidden">, sort ascending</span>' in page
+    )
+    assert page.count('aria-sort="') == 1
+
+
+def test_churn_lists_show_the_churn_date_the_last_contact_and_the_next_step(
+    as_leader, portfolio, bob
+):
+    from accounts.models import Note
+    from tests.factories import TaskFactory
+
+    churned = portfolio["churns-mid-march"]
+    Note.objects.create(account=churned, author=bob, body="Asked why they left")
+    TaskFactory(account=churned, title="Exit interview", due_on=date(2024, 4, 2))
+    TaskFactory(account=churned, title="Later", due_on=date(2024, 5, 1))
+    TaskFactory(account=churned, title="Done already", due_on=date(2024, 3, 1), status="done")
+
+    response = as_leader.get("/portfolio/drill/churned_customers/")
+
+    labels = [header["label"] for header in response.context["headers"]]
+    assert labels[-3:] == ["Churn date", "Last contact", "Next step"]
+    rows = {row["cells"][0]["value"]: row["cells"] for row in response.context["table"]}
+    assert set(rows) == {"Churns-Mid-March", "Ended-Feb"}
+    churn_date, last_contact, next_step = (cell["value"] for cell in rows["Churns-Mid-March"][-3:])
+    assert churn_date == date(2024, 3, 21)
+    assert last_contact is not None
+    assert next_step == "Exit interview (due 2 Apr 2024)"
+    assert [cell["value"] for cell in rows["Ended-Feb"][-3:]] == [date(2024, 3, 1), None, ""]
+
+
+def test_the_logo_churn_drill_down_lists_churned_accounts_first(as_leader, portfolio):
+    response = as_leader.get("/portfolio/drill/logo_churn_rate/")
+
+    assert drill_names(response)[:2] == ["Churns-Mid-March", "Ended-Feb"]
+
+
+def test_the_at_risk_list_shows_the_next_step(as_leader, portfolio):
+    response = as_leader.get("/portfolio/drill/at_risk/")
+
+    assert [header["label"] for header in response.context["headers"]][-2:] == [
+        "Last contact",
+        "Next step",
+    ]
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_a_churn_drill_down_with_follow_ups_runs_a_fixed_number_of_queries(
+    as_leader, size, django_assert_max_num_queries
+):
+    from tests.factories import TaskFactory
+
+    build_portfolio(size)
+    for account in AccountFactory._meta.model.objects.all():
+        TaskFactory(account=account)
+
+    with django_assert_max_num_queries(12):
+        response = as_leader.get("/portfolio/drill/at_risk/", {"sort": "-next_step_due"})
+
+    assert response.status_code == 200
