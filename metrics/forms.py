@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from metrics.dashboard import FilterOptions, SnapshotMonth
+from metrics.registry import PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter
 
 
@@ -75,3 +76,16 @@ class PortfolioFilterForm(forms.Form):
             owner_id=owner_id,
             filtered=bool(segment or region or owner_id),
         )
+
+
+class KpiTargetForm(forms.Form):
+    """A target set on the portfolio page: a KPI, the segment the page shows ("" for every
+    account) and the value in the KPI's unit; an empty value removes the target."""
+
+    key = forms.ChoiceField(choices=[(kpi.key, kpi.label) for kpi in PORTFOLIO_KPIS])
+    segment = forms.CharField(required=False, max_length=100)
+    target = forms.DecimalField(
+        required=False, max_digits=16, decimal_places=4, label="Target",
+        error_messages={"invalid": "Enter a number, e.g. 95 for 95 % or 250000 for $250,000."},
+    )  # fmt: skip
+    next = forms.CharField(required=False, max_length=2000)

@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 from accounts.sql import analyze_if_changed
 from core.sql import execute_logged
 from metrics import sql as metrics_sql
-from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
+from metrics.models import AccountSnapshot, KpiTarget, PortfolioRollup, SnapshotRun
 from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
@@ -176,3 +176,17 @@ def _runs_of_days(days: list[date]) -> Iterator[tuple[date, date]]:
 def yesterday() -> date:
     """The date the nightly job describes: yesterday in the workspace time zone."""
     return timezone.localdate() - timedelta(days=1)
+
+
+# -- Targets ------------------------------------------------------------------------------------
+
+TARGET_PERMISSION = "metrics.change_kpitarget"
+
+
+def target_set(*, key: str, segment: str, target) -> None:
+    """Set (or, with target None, remove) the target of one portfolio KPI for the whole
+    portfolio (segment "") or one segment; the page and the admin write through here."""
+    if target is None:
+        KpiTarget.objects.filter(key=key, segment=segment).delete()
+        return
+    KpiTarget.objects.update_or_create(key=key, segment=segment, defaults={"target": target})

@@ -24,6 +24,7 @@ urlpatterns = [
     # The portfolio, its tiles as CSV and the rows behind every figure.
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
+    path("portfolio/targets/", portfolio.target_save, name="portfolio_target_save"),
     path("portfolio/drill/<slug:key>/", portfolio.drill, name="portfolio_drill"),
     # The survey results and their export.
     path("surveys/", surveys.results, name="survey_results"),

@@ -134,6 +134,10 @@ ACCESS: dict[str, Rule] = {
     # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
+    # Targets are set by leaders and admins (metrics.change_kpitarget), never by a CSM.
+    "portfolio_target_save": Rule(
+        LOGIN, 403, 403, DONE, DONE, method="POST", data={"key": "nrr", "target": "100"}
+    ),
     "portfolio_drill": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     # Health lab: those who see every account (leaders, admins); staff status is not enough.
     "health_lab": Rule(LOGIN, 403, 403, 200, 200),

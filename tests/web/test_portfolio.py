@@ -688,3 +688,59 @@ def test_a_churn_drill_down_with_follow_ups_runs_a_fixed_number_of_queries(
         response = as_leader.get("/portfolio/drill/at_risk/", {"sort": "-next_step_due"})
 
     assert response.status_code == 200
+
+
+# Targets set on the page
+
+
+def test_a_leader_sets_a_target_on_the_page_and_it_draws_on_its_tile(as_leader, portfolio):
+    response = as_leader.post(
+        "/portfolio/targets/",
+        {"key": "mrr", "segment": "", "target": "4000", "next": "/portfolio/?month=2024-03"},
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/portfolio/?month=2024-03"
+    page = as_leader.get(response["Location"])
+    assert page.context["board"].tiles["mrr"].target == Decimal(4000)
+    assert "MRR: target 4000 for all accounts." in page.content.decode()
+    assert b"Target $4,000 \xc2\xb7 75%" in page.content
+
+
+def test_a_leader_sets_a_segments_target_and_an_empty_value_removes_it(as_leader, portfolio):
+    as_leader.post("/portfolio/targets/", {"key": "nrr", "segment": "SMB", "target": "105"})
+    assert KpiTarget.objects.get(key="nrr", segment="SMB").target == Decimal(105)
+
+    as_leader.post("/portfolio/targets/", {"key": "nrr", "segment": "SMB", "target": ""})
+
+    assert not KpiTarget.objects.filter(key="nrr").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"key": "mrr", "target": "lots"}, "Enter a number"),
+        ({"key": "no_such_kpi", "target": "1"}, "Select a valid choice"),
+        ({"key": "mrr", "segment": "Nowhere", "target": "1"}, "there is no segment"),
+    ],
+)
+def test_a_bad_target_is_refused_with_a_message_and_writes_nothing(
+    as_leader, portfolio, data, error
+):
+    response = as_leader.post("/portfolio/targets/", data, follow=True)
+
+    assert error in response.content.decode()
+    assert not KpiTarget.objects.exists()
+
+
+def test_a_csm_may_not_set_targets_and_is_not_offered_the_form(as_alice, portfolio):
+    response = as_alice.post("/portfolio/targets/", {"key": "nrr", "target": "100"})
+
+    assert response.status_code == 403
+    assert not KpiTarget.objects.exists()
+    assert b"Set target" not in dashboard(as_alice).content
+
+
+def test_a_leader_is_offered_a_target_form_on_every_tile(as_leader, portfolio):
+    page = dashboard(as_leader).content.decode()
+
+    assert page.count('action="/portfolio/targets/"') == len(PORTFOLIO_KPIS) + len(HEADLINE_KEYS)

@@ -13,10 +13,15 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
@@ -25,9 +30,10 @@ from core.exports import csv_response
 from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.drill import Column, drill_for, sort_parameter, sorted_rows
-from metrics.forms import PortfolioFilterForm, PortfolioParams
+from metrics.forms import KpiTargetForm, PortfolioFilterForm, PortfolioParams
 from metrics.registry import PORTFOLIO
 from metrics.selectors import portfolio_kpis
+from metrics.services import TARGET_PERMISSION, target_set
 from web.selectors import FOLLOW_UP_DRILLS, with_follow_up
 
 DRILL_PAGE_SIZE = 50
@@ -43,6 +49,7 @@ class Scope:
     accounts: QuerySet[Account]
     whole_portfolio: bool
     whole_groups: bool = False
+    can_set_targets: bool = False
 
 
 def _portfolio_scope(request: HttpRequest) -> Scope:
@@ -60,6 +67,7 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
         whole_groups=dashboard.visible_in_whole_groups(
             user=request.user, visible=visible, sees_all=sees_all
         ),
+        can_set_targets=request.user.has_perm(TARGET_PERMISSION),
     )
 
 
@@ -71,6 +79,7 @@ def _page_context(scope: Scope) -> dict[str, Any]:
         "whole_portfolio": scope.whole_portfolio,
         "currency": settings.CURRENCY,
         "currency_symbol": currency_symbol(settings.CURRENCY),
+        "can_set_targets": scope.can_set_targets,
     }
 
 
@@ -119,6 +128,38 @@ def _tile_item(
         "beside": board.tiles[beside] if beside else None,
         "answers": board.current.get(answers) if answers else None,
     }
+
+
+@require_POST
+def target_save(request: HttpRequest) -> HttpResponse:
+    """Set or clear one tile's target, from the page (leaders and admins: the KPI target
+    permission); back to the page the form was on, saying what was saved or what was wrong."""
+    if not request.user.has_perm(TARGET_PERMISSION):
+        raise PermissionDenied("Targets are set by leaders and admins.")
+    form = KpiTargetForm(request.POST)
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    back = back or reverse("portfolio")
+    if not form.is_valid():
+        problems = "; ".join(f"{error}" for errors in form.errors.values() for error in errors)
+        messages.error(request, f"The target was not saved: {problems}")
+        return redirect(back)
+    kpi = PORTFOLIO[form.cleaned_data["key"]]
+    segment, target = form.cleaned_data["segment"], form.cleaned_data["target"]
+    if (
+        segment
+        and segment not in dashboard.filter_options(accounts_visible_to(request.user)).segments
+    ):
+        messages.error(request, f"The target was not saved: there is no segment {segment!r}.")
+        return redirect(back)
+    target_set(key=kpi.key, segment=segment, target=target)
+    scope = f"the {segment} segment" if segment else "all accounts"
+    if target is None:
+        messages.success(request, f"Removed the target of {kpi.label} for {scope}.")
+    else:
+        messages.success(request, f"{kpi.label}: target {target.normalize():f} for {scope}.")
+    return redirect(back)
 
 
 def portfolio_export(request: HttpRequest) -> HttpResponse:
