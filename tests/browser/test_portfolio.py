@@ -30,12 +30,12 @@ CHARTS = ("movements", "retention", "logos", "health", "sentiment", "renewals")
 
 def dashboard_dates(yesterday: date) -> list[date]:
     """What the dashboard reads: yesterday, the same day a month earlier, and the last day of
-    each of the eleven months before (computing these 13 dates, not a whole year, keeps the test
-    fast)."""
+    each of the twelve months before (the page opens on the last complete month, and its charts
+    show the twelve months ending there; these 14 dates, not a whole year, keep the test fast)."""
     dates, first = {yesterday}, month_start(yesterday)
     previous = previous_month(first)
     dates.add(previous.replace(day=min(yesterday.day, (first - timedelta(days=1)).day)))
-    for _ in range(11):
+    for _ in range(13):
         dates.add(first - timedelta(days=1))
         first = previous_month(first)
     return sorted(dates)
@@ -71,8 +71,15 @@ def test_a_leader_reads_the_portfolio_filters_it_and_drills_into_a_figure(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio")
     expect(page.locator(".pf-scope")).to_have_text("All accounts")
+    # It opens on the last complete month, not a month to date of a day or two.
+    last_month = previous_month(month_start(timezone.localdate() - timedelta(days=1)))
+    expect(page.locator(".pf-sub")).to_contain_text(f"{last_month:%B %Y} full month")
+    expect(page.locator('select[name="month"]')).to_have_value(f"{last_month:%Y-%m}")
     expect_every_chart_rendered(page)
     expect(page.locator('.pf-headline [data-kpi="mrr"] .pf-tile-value')).to_contain_text("$")
+    nrr = page.locator('.pf-headline [data-kpi="nrr_12m"]')
+    expect(nrr).to_contain_text("Net revenue retention, trailing 12 months")
+    expect(nrr).to_contain_text("Net revenue retention this month:")
     page.screenshot(path=screenshot_dir / "portfolio.png", full_page=True)
 
     page.get_by_label("Segment").select_option("Enterprise")
@@ -81,7 +88,7 @@ def test_a_leader_reads_the_portfolio_filters_it_and_drills_into_a_figure(
     expect(page.locator(".pf-scope")).to_contain_text("Filtered: Enterprise")
     expect_every_chart_rendered(page)
 
-    page.locator('.pf-headline [data-kpi="mrr"]').click()
+    page.locator('.pf-headline [data-kpi="mrr"] .pf-tile-link').click()
     expect(page).to_have_url(re.compile(r"/portfolio/drill/mrr/\?.*segment=Enterprise"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"^MRR \$[0-9,]+"))
     expect(page.locator(".pf-table-drill tbody tr").first).to_be_visible()
@@ -109,3 +116,57 @@ def test_a_csm_sees_the_portfolio_of_her_own_accounts(
     expect(page.get_by_label("Owner")).to_have_count(0)
     expect_every_chart_rendered(page)
     assert console_errors == []
+
+
+def test_a_keyboard_user_opens_a_figures_plain_definition(page: Page, live_server, demo_portfolio):
+    log_in(page, live_server, "csm1")
+    page.goto(f"{live_server.url}/portfolio/")
+
+    tile = page.locator('.pf-headline [data-kpi="grr_12m"]')
+    definition = tile.locator(".pf-def:not(.pf-set-target) p").first
+    expect(definition).to_be_hidden()
+    tile.get_by_text("What is this?").focus()
+    page.keyboard.press("Enter")
+    expect(definition).to_be_visible()
+    expect(definition).to_contain_text("the share we kept, not counting upsells")
+    # A CSM reads targets but does not set them.
+    expect(page.get_by_text("Set target")).to_have_count(0)
+
+
+def test_a_leader_sets_a_target_on_a_tile_and_sees_it_drawn(
+    page: Page, live_server, demo_portfolio, console_errors
+):
+    log_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/portfolio/")
+
+    tile = page.locator('.pf-headline [data-kpi="nrr_12m"]')
+    tile.get_by_text("Set target").click()
+    tile.get_by_label("Target for all accounts (%)").fill("110")
+    tile.get_by_role("button", name="Save").click()
+
+    expect(page.locator(".messages")).to_contain_text(
+        "Net revenue retention, trailing 12 months: target 110 for all accounts."
+    )
+    tile = page.locator('.pf-headline [data-kpi="nrr_12m"]')
+    expect(tile.locator(".pf-target-text")).to_contain_text("Target 110.0%")
+    assert console_errors == []
+
+
+def test_the_nrr_drill_down_sorts_by_a_column_from_the_keyboard(
+    page: Page, live_server, demo_portfolio, screenshot_dir
+):
+    log_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/portfolio/drill/nrr/")
+
+    changes = page.locator(".pf-table-drill tbody tr td:nth-child(8)").all_inner_texts()
+    sizes = [
+        abs(float(re.sub(r"[^0-9.\-]", "", text.replace("\u2212", "-")) or 0)) for text in changes
+    ]
+    assert sizes == sorted(sizes, reverse=True)  # the accounts that moved, biggest change first
+
+    page.get_by_role("link", name=re.compile(r"^MRR\W+sort descending", re.IGNORECASE)).focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"sort=-mrr"))
+    expect(page.locator('th[aria-sort="descending"]')).to_contain_text("MRR")
+    page.screenshot(path=screenshot_dir / "portfolio-drill.png", full_page=True)
