@@ -246,6 +246,25 @@ def account_survey_responses(
     return list(responses.order_by("-responded_at")[:limit])
 
 
+# The account's survey scores over 180 days (kpi-spec section 8) and the kind of answer each reads.
+SCORES_180D = {"nps_180d": "nps", "csat_180d": "csat", "ces_180d": "ces"}
+
+
+def survey_answers_180d(responses: list[SurveyResponse], snapshot) -> dict[str, int]:
+    """How many answers each 180-day score of the snapshot is computed from, counted from the
+    page's year of responses over the snapshot's window [D-179, D] (workspace dates), so a score
+    of +100 from one answer says "1 answer"."""
+    if snapshot is None:
+        return {}
+    first = snapshot.as_of - timedelta(days=179)
+    counts = dict.fromkeys(SCORES_180D, 0)
+    for response in responses:
+        if first <= timezone.localdate(response.responded_at) <= snapshot.as_of:
+            for key, kind in SCORES_180D.items():
+                counts[key] += response.kind == kind
+    return counts
+
+
 def is_detractor_response(response: SurveyResponse) -> bool:
     """A detractor answer, by the surveys app's one cut-off (surveys.models.score_group)."""
     return score_group(response.kind, response.score) == ScoreGroup.DETRACTOR

@@ -918,6 +918,34 @@ def test_champion_left_says_its_90_day_window_beside_a_champion_who_left_earlier
     assert ">Champion left<" not in content
 
 
+def at_noon(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=12))
+
+
+def test_a_survey_score_of_the_why_panel_says_how_many_answers_it_comes_from(client, alice, run):
+    account = AccountFactory(owner=alice)
+    SurveyResponseFactory(account=account, kind="nps", score=10, responded_at=at_noon(AS_OF))
+    SurveyResponseFactory(
+        account=account, kind="nps", score=2, responded_at=at_noon(AS_OF - timedelta(200))
+    )
+    version = latest_version(health_model([("nps_180d", 10, -100, 100)], active=False))
+    SnapshotFactory(
+        account=account,
+        nps_180d=100.0,
+        health_score=100.0,
+        health_model_version=version.pk,
+        health_component_scores=[100.0],
+    )
+    client.force_login(alice)
+
+    response = client.get(f"/accounts/{account.pk}/")
+
+    assert [c["answers"] for c in response.context["components"]] == [1]
+    assert '<span class="muted small" data-figure="answers">1 answer</span>' in (
+        response.content.decode()
+    )
+
+
 def test_every_figure_of_the_header_carries_its_definition(client, alice, acme):
     client.force_login(alice)
 

@@ -224,7 +224,7 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
             if snapshot and snapshot.days_to_renewal is not None
             else None
         ),
-        "components": _components(snapshot),
+        "components": _components(snapshot, selectors.survey_answers_180d(responses, snapshot)),
         "movement": _movement(request, account, freshness.as_of),
         "charts": _charts(history, events, tickets, responses, as_of),
         "comments": selectors.latest_comments(responses),
@@ -261,13 +261,18 @@ def _health_change(history, snapshot) -> float | None:
     return snapshot.health_score - before.health_score
 
 
-def _components(snapshot) -> list[dict]:
-    """The health components with their registry label and definition, largest weight first."""
+def _components(snapshot, answers: dict[str, int]) -> list[dict]:
+    """The health components with their registry label and definition, largest weight first;
+    a survey score with the number of answers behind it (`answers`)."""
     if snapshot is None:
         return []
     components = sorted(snapshot.health_components, key=lambda c: -(c.get("weight") or 0))
     return [
-        {**c, "label": ACCOUNT[c["metric"]].label if c["metric"] in ACCOUNT else c["metric"]}
+        {
+            **c,
+            "label": ACCOUNT[c["metric"]].label if c["metric"] in ACCOUNT else c["metric"],
+            "answers": answers.get(c["metric"]),
+        }
         for c in components
     ]
 
