@@ -226,6 +226,44 @@ class TaskForm(forms.Form):
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
 
 
+class DayFilterForm(forms.Form):
+    """My day's filters: which playbook made the task (or a person), and when it is due."""
+
+    playbook = forms.ChoiceField(required=False, label="From")
+    due = forms.ChoiceField(required=False, label="Due")
+
+    def __init__(self, *args, playbooks: list[tuple[str, str]] = (), **kwargs):
+        from playbooks.selectors import DUE_FILTERS
+
+        super().__init__(*args, **kwargs)
+        self.fields["playbook"].choices = [("", "Every playbook and person"), *playbooks]
+        self.fields["due"].choices = DUE_FILTERS
+
+    @staticmethod
+    def filters(data) -> dict[str, str]:
+        """The filters of a query string, read before the choices are known (they come from the
+        day's own tasks); a value that makes no sense is dropped."""
+        from playbooks.selectors import DUE_FILTERS, PERSON
+
+        due, playbook = data.get("due", ""), data.get("playbook", "")
+        return {
+            "due": due if due in dict(DUE_FILTERS) else "",
+            "playbook": playbook if playbook == PERSON or playbook.isdigit() else "",
+        }
+
+
+class TaskIdsForm(forms.Form):
+    """The tasks ticked on My day, for completing them at once."""
+
+    tasks = forms.TypedMultipleChoiceField(coerce=int, error_messages={
+        "required": "Tick the tasks to complete first."})  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any whole numbers: the view reaches tasks only through the access rule.
+        self.fields["tasks"].valid_value = lambda value: str(value).isdigit()
+
+
 SNOOZE_CHOICES = (("1", "Tomorrow"), ("7", "Next week"))
 
 
