@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def task(account, assignee, title: str, due_in: int = 0, **fields) -> Task:
+    fields.setdefault("source", "person")
     return Task.objects.create(account=account, assignee=assignee, title=title,
-                               due_on=TODAY + timedelta(days=due_in), source="person",
-                               **fields)  # fmt: skip
+                               due_on=TODAY + timedelta(days=due_in), **fields)  # fmt: skip
 
 
 @pytest.fixture
