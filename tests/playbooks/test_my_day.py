@@ -61,7 +61,7 @@ def test_tasks_are_grouped_by_account_with_the_most_arr_at_risk_first_then_the_s
 
 
 def test_a_csm_filters_her_day_by_playbook_and_due_day(client, alice, day):
-    big_green, _red, yellow, _other = day
+    yellow = day[2]
     usage = make_playbook("usage_below", threshold=-30, name="Usage fell")
     run = usage.runs.create(account=yellow, signal="usage:x", as_of=AS_OF, anchor_on=AS_OF)
     task(yellow, alice, "Check in: usage is down", due_in=-1, source="playbook", run=run)
