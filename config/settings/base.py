@@ -257,6 +257,14 @@ NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
     raise ImproperlyConfigured(f"NIGHTLY_AT must be HH:MM (24-hour), not {NIGHTLY_AT!r}")
 
+# A renewal is the end of a committed term: a contract of at least this many months. A shorter
+# one (month to month) rolls over; its end starts no renewal playbook and is no timeline event.
+RENEWAL_MIN_TERM_MONTHS = env_int("RENEWAL_MIN_TERM_MONTHS", default=3)
+if RENEWAL_MIN_TERM_MONTHS < 1:
+    raise ImproperlyConfigured(
+        f"RENEWAL_MIN_TERM_MONTHS must be 1 or more, not {RENEWAL_MIN_TERM_MONTHS}"
+    )
+
 # Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
 # retry's delay in seconds (doubling at each retry, at most an hour).
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
