@@ -204,3 +204,24 @@ def test_the_editor_keeps_only_the_parameters_of_the_chosen_trigger(client, admi
 
     playbook = Playbook.objects.get(name="Renewal check")
     assert (playbook.threshold, playbook.band, playbook.days) == (None, "", 60)
+
+
+def test_playbook_pages_state_the_trigger_with_the_playbooks_own_values(client, leader, renewals):
+    usage = Playbook.objects.get(name="Usage down 30 %")
+    make_playbook("health_fell", points=15.0, days=7, name="Fell")
+    make_playbook("band_entered", band="red", name="Red")
+    client.force_login(leader)
+
+    listing = client.get("/playbooks/").content.decode()
+    detail = client.get(f"/playbooks/{usage.pk}/").content.decode()
+    dry_run = client.get(f"/playbooks/{default_renewal_playbook().pk}/dry-run/").content.decode()
+
+    assert "<td>Renewal in 90 days</td>" in listing
+    assert "<td>Usage trend below -30 %</td>" in listing
+    assert "<td>Seat utilisation above 100 %</td>" in listing
+    assert "<td>Health fell by 15 points in 7 days</td>" in listing
+    assert "<td>Health entered the red band</td>" in listing
+    assert "<dd>Usage trend below -30 %</dd>" in detail
+    assert "<dd>Renewal in 90 days</dd>" in dry_run
+    for page in (listing, detail, dry_run):
+        assert "N days" not in page and "X %" not in page
