@@ -41,12 +41,40 @@ PARAMETER_LABELS = {
 }
 
 
+# The fields each kind of action uses, besides its position, kind and day.
+ACTION_FIELDS = {
+    ActionKind.CREATE_TASK: ("title", "body", "due_in_days", "business_days", "priority",
+                             "assignee_rule", "assignee"),
+    ActionKind.EMAIL_OWNER: ("title", "body"),
+    ActionKind.SEND_SURVEY: ("survey_kind",),
+    ActionKind.WEBHOOK: ("url",),
+    ActionKind.SET_STAGE: ("stage",),
+    ActionKind.ADD_NOTE: ("body",),
+}  # fmt: skip
+
+
+def _mark_types(form: forms.Form, select: str, uses: dict, choices) -> None:
+    """Say on each type-specific field which types use it (`applies_to`: (value, label)
+    pairs), for the editor: a script shows only the chosen type's fields, and without script
+    the labels say it. The select choosing the type is marked for the script."""
+    labels = dict(choices)
+    form.fields[select].widget.attrs["data-type-select"] = ""
+    for kind, names in uses.items():
+        for name in names:
+            field = form.fields[name]
+            field.applies_to = [*getattr(field, "applies_to", []), (str(kind), labels[kind])]
+
+
 class PlaybookForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ("name", "description", "trigger", "band", "points", "days", "threshold",
                   "saved_filter", "reenroll_after_days")  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _mark_types(self, "trigger", TRIGGER_PARAMETERS, Trigger.choices)
 
     def clean(self):
         cleaned = super().clean()
@@ -156,6 +184,7 @@ class ActionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True)
+        _mark_types(self, "kind", ACTION_FIELDS, ActionKind.choices)
 
     def clean(self):
         cleaned = super().clean()

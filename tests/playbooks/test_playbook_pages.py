@@ -225,3 +225,21 @@ def test_playbook_pages_state_the_trigger_with_the_playbooks_own_values(client, 
     assert "<dd>Renewal in 90 days</dd>" in dry_run
     for page in (listing, detail, dry_run):
         assert "N days" not in page and "X %" not in page
+
+
+def test_the_editor_labels_each_type_specific_field_with_its_types_for_readers_without_script(
+    client, admin, today_is
+):
+    client.force_login(admin)
+
+    page = client.get("/playbooks/new/").content.decode()
+
+    assert 'data-show-for="health_fell renewal_within"' in page  # the days
+    assert "(for “Health fell by N points in D days”, “Renewal in N days”)" in page
+    assert 'data-show-for="webhook"' in page and "(for “Call a webhook”)" in page
+    assert '<select name="trigger" data-type-select' in page
+    assert 'src="/static/js/playbook-editor.js" defer' in page
+    # Rows are added in place from the formsets' empty forms; the old advice only without script.
+    assert '<template id="actions-empty">' in page and "actions-__prefix__-kind" in page
+    assert '<template id="conditions-empty">' in page
+    assert page.index("<noscript>") < page.index("Need more rows?") < page.index("</noscript>")
