@@ -7,6 +7,7 @@ production. `.env.example` documents every variable.
 import re
 import zoneinfo
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -220,7 +221,25 @@ try:
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# Customers see these: survey invitations come from DEFAULT_FROM_EMAIL (shown as COMPANY_NAME
+# unless the value names itself, "Acme Success <success@acme.example>"), and the public survey
+# pages and emails carry the company's name and, when given, its logo (an http(s) URL or a path
+# on this site). Unset, they say "us" and a system check warns.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost").strip()
+_from_address = parseaddr(DEFAULT_FROM_EMAIL)[1]
+if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", _from_address or ""):
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL must be an email address, not {DEFAULT_FROM_EMAIL!r}"
+    )
+COMPANY_NAME = env.str("COMPANY_NAME", default="").strip()
+COMPANY_LOGO_URL = env.str("COMPANY_LOGO_URL", default="").strip()
+if COMPANY_LOGO_URL and not re.fullmatch(r"(https?://[^/\s]+)?/[^\s]*", COMPANY_LOGO_URL):
+    raise ImproperlyConfigured(
+        f"COMPANY_LOGO_URL must be an http(s) URL or a path such as /static/logo.png, "
+        f"not {COMPANY_LOGO_URL!r}"
+    )
+# The logo may live elsewhere: its origin (and only it) may serve images.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += re.findall(r"^https?://[^/]+", COMPANY_LOGO_URL)
 # The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
