@@ -327,13 +327,16 @@ def _run_entry(run: PlaybookRun) -> TimelineEntry:
 
 
 def playbook_rows() -> list[Playbook]:
-    """Every playbook with its runs of the last 30 days and its latest run: one query."""
+    """Every playbook with its saved filter, its runs of the last 30 days and its latest run:
+    one query."""
     since = timezone.now() - timedelta(days=30)
     return list(
-        Playbook.objects.annotate(
+        Playbook.objects.select_related("saved_filter")  # named in the trigger's summary
+        .annotate(
             runs_30d=Count("runs", filter=Q(runs__created_at__gte=since)),
             last_run_at=Max("runs__created_at"),
-        ).order_by("-is_active", "name")
+        )
+        .order_by("-is_active", "name")
     )
 
 

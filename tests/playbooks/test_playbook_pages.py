@@ -243,3 +243,20 @@ def test_the_editor_labels_each_type_specific_field_with_its_types_for_readers_w
     assert '<template id="actions-empty">' in page and "actions-__prefix__-kind" in page
     assert '<template id="conditions-empty">' in page
     assert page.index("<noscript>") < page.index("Need more rows?") < page.index("</noscript>")
+
+
+def test_the_playbook_list_costs_the_same_queries_for_few_or_many_playbooks(
+    client, leader, today_is, django_assert_num_queries
+):
+    from playbooks.models import SavedFilter
+
+    client.force_login(leader)
+    for size in (1, 6):
+        for n in range(size):
+            saved = SavedFilter.objects.create(name=f"Filter {size}-{n}")
+            make_playbook("filter_match", saved_filter=saved, name=f"Match {size}-{n}")
+        # session, user, permissions (2), the playbooks with their filters and run counts,
+        # the data freshness line (2)
+        with django_assert_num_queries(7):
+            page = client.get("/playbooks/").content.decode()
+        assert f"An account matches “Filter {size}-0” for the first time" in page
