@@ -105,6 +105,9 @@ class AccountSnapshot(models.Model):
     # the MRR lost in it (churn + contraction), for CLV's mean revenue churn rate.
     monthly_starting_mrr = ArrayField(_money(), size=12)
     monthly_lost_mrr = ArrayField(_money(), size=12)
+    # MRR on D12, the same day 12 months before D: the trailing-12-month cohort (kpi-spec
+    # section 3, nrr_12m and grr_12m) is the accounts for which it is above 0.
+    mrr_12m_ago = _money(default=0)
 
     computed_at = models.DateTimeField()
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import Enum
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 from metrics.choices import HealthBand, Movement
 
@@ -89,6 +89,12 @@ TOTALS = {
     "minutes_30d": (Kind.HOURS, Coalesce(Sum("minutes_30d"), 0.0)),
     "sessions_30d": (Kind.COUNT, _int_sum("sessions_30d")),
     "accounts": (Kind.COUNT, Count("pk")),
+    # The trailing-12-month cohort (accounts with MRR on D12): its MRR then, its MRR on D, and
+    # the part of it kept (each account's MRR on D capped at its MRR on D12). Accounts outside
+    # the cohort have mrr_12m_ago = 0, so they add nothing to the first and the last.
+    "cohort_12m_start_mrr": (Kind.MONEY, _money_sum("mrr_12m_ago")),
+    "cohort_12m_mrr": (Kind.MONEY, _money_sum("mrr", filter=Q(mrr_12m_ago__gt=0))),
+    "cohort_12m_kept_mrr": (Kind.MONEY, _money_sum(Least("mrr", "mrr_12m_ago"))),
     # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
     # index transform is 0-based).
     **{

@@ -15,7 +15,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
+from accounts.importer import hierarchy
 from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
@@ -86,6 +88,7 @@ def batch_items(body: Any) -> list[Any]:
 def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
     """Validate every item; raise BatchInvalid with every problem of every item, or return the
     parsed items."""
+    kind = custom_fields.record_kind(kind)
     problems: list[ItemProblem] = []
     cleaned: list[CleanItem] = []
     for index, item in enumerate(items):
@@ -103,14 +106,16 @@ def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
 
 # (kind, fields given) -> (fields to parse in column order, their columns): a request's items
 # mostly share one shape, so the plan is worked out once, not per item.
-_plans: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
+_plans: dict[tuple[int, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
 
 
 def _plan(kind: RecordKind, given: frozenset[str]) -> tuple[tuple[str, ...], list[Column]]:
-    plan = _plans.get((kind.name, given))
+    # By the kind object: a kind with custom fields is built once per set of definitions and
+    # kept (accounts.custom_fields), so its id is stable.
+    plan = _plans.get((id(kind), given))
     if plan is None:
         names = tuple(n for n in kind.column_names if n in given or n in kind.required_names)
-        plan = _plans[(kind.name, given)] = (names, [kind.column(name) for name in names])
+        plan = _plans[(id(kind), given)] = (names, [kind.column(name) for name in names])
     return plan
 
 
@@ -206,6 +211,7 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
     A field an item leaves out keeps its stored value, as a column a file leaves out does
     (null clears it). Items giving different sets of fields are upserted in groups of the same
     set, one staging pass each."""
+    kind = custom_fields.record_kind(kind)
     cleaned = batch_clean(kind, items)
     groups: dict[tuple[str, ...], list[CleanItem]] = defaultdict(list)
     for clean in cleaned:
@@ -219,8 +225,23 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
                     copy.write_row((clean.index, *clean.values))
             if kind.name == "accounts" and "owner_email" in names:
                 create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
+            with_parents = kind.name == "accounts" and "parent_external_id" in names
+            if with_parents:
+                _raise_lined(hierarchy.staged_parent_problems(cursor))
             accounts_sql.analyze_staging_table(cursor, kind)
             written += accounts_sql.upsert(cursor, kind, names)
+            if with_parents:
+                linked, problems = hierarchy.link_staged_parents(cursor)
+                _raise_lined(problems)
+                written += linked
         if kind.name in _LIFECYCLE_KINDS:
             accounts_sql.refresh_lifecycle_stages(cursor, timezone.localdate())
     return BatchResult(received=len(cleaned), written=written)
+
+
+def _raise_lined(problems: list[hierarchy.LinedProblem]) -> None:
+    """Problems found in the staging table (its line is the item's index): nothing is written."""
+    if problems:
+        raise BatchInvalid(
+            [ItemProblem(index, field, message) for index, (field, message) in problems]
+        )

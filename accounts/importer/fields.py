@@ -167,3 +167,16 @@ def email(raw: str) -> str:
     except ValidationError:
         raise ValueError(f"{raw!r} is not an email address") from None
     return raw.lower()
+
+
+_NUMBER_MAX = Decimal("1e15")
+
+
+def number(raw: str) -> Decimal:
+    """A signed number with at most 15 digits before the point (an admin's numeric field)."""
+    if not _NUMBER.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not a number")
+    value = Decimal(raw)
+    if abs(value) >= _NUMBER_MAX:
+        raise ValueError(f"{raw} is too large")
+    return value

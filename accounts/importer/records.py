@@ -24,6 +24,8 @@ class Column:
     required: bool = False
     # Value stored when the cell is empty and the database column does not take NULL.
     empty: Any = None
+    # An admin's own field (accounts.CustomField): stored under its key in the `custom` JSON.
+    custom: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ ACCOUNTS = RecordKind(
         Column("trial_started_on", f.parse_date, "date"),
         Column("converted_on", f.parse_date, "date"),
         Column("onboarded_on", f.parse_date, "date"),
+        # Linked after the file is upserted (accounts.importer.hierarchy): may name a later row.
+        Column("parent_external_id", f.text(128), "text"),
     ),
 )
 

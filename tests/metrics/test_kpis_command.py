@@ -28,6 +28,8 @@ PORTFOLIO_KEYS = {
     "net_new_mrr",
     "grr",
     "nrr",
+    "nrr_12m",
+    "grr_12m",
     "revenue_churn_rate",
     "customers_start",
     "new_customers",

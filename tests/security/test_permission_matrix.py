@@ -97,6 +97,9 @@ ACCESS: dict[str, Rule] = {
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "accounts_export": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "account_detail": Rule(LOGIN, 200, 404, 200, 200),
+    # The header's search finds only the accounts one may see (bob finds nothing of alice's).
+    "search": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
+    "search_suggest": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
     # Leaders read notes but do not write them (no accounts.add_note).
     "note_create": Rule(LOGIN, DONE, 404, 403, DONE, method="POST", data=NOTE),
     "alert_acknowledge": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST"),
