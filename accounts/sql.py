@@ -4,27 +4,59 @@ Statements are composed with psycopg.sql (identifiers quoted, values as paramete
 `execute_logged`, which logs each one's duration and row count.
 """
 
-import logging
-import time
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from psycopg import sql
 
 from accounts.importer.records import RecordKind
+from core.sql import execute_logged
 
-logger = logging.getLogger("northstar.sql")
+# A write that changes more than this share of a table's rows leaves its planner statistics
+# stale: autovacuum's own default (autovacuum_analyze_scale_factor), applied here because
+# autovacuum may be off (this project's own server runs without it) and would lag if on.
+ANALYZE_SHARE = 0.1
+_TABLE_STATISTICS = """
+SELECT c.reltuples, COALESCE(s.n_live_tup, 0), COALESCE(s.n_mod_since_analyze, 0)
+FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = %s::regclass
+"""
 
 
-def execute_logged(
-    cursor, statement: sql.Composable | str, params: Any = None, *, label: str
-) -> int:
-    """Run one statement, log how long it took and how many rows it touched; return that count."""
-    started = time.perf_counter()
-    cursor.execute(statement, params)
-    logger.debug("%s: %d rows in %.3f s", label, cursor.rowcount, time.perf_counter() - started)
-    return cursor.rowcount
+def analyze_if_changed(cursor, table: str, rows_written: int) -> bool:
+    """ANALYZE `table` when `analyze_wanted` says a write of `rows_written` rows (by the
+    caller's transaction, not yet counted by the statistics) calls for it; True when it ran.
+    The one place imports, backfills and the API decide it. Inside the caller's transaction,
+    ANALYZE sees the transaction's rows."""
+    if rows_written <= 0:
+        return False
+    cursor.execute(_TABLE_STATISTICS, [table])
+    reltuples, live, changed = cursor.fetchone()
+    if not analyze_wanted(reltuples=reltuples, live=live, changed=changed, written=rows_written):
+        return False
+    execute_logged(
+        cursor, sql.SQL("ANALYZE {}").format(sql.Identifier(table)), label=f"analyze {table}"
+    )
+    return True
+
+
+def analyze_wanted(*, reltuples: float, live: int, changed: int, written: int) -> bool:
+    """Whether `written` rows and the `changed` ones counted since the last ANALYZE exceed a
+    tenth of the table's rows, or the table was never analysed (reltuples -1: no statistics).
+
+    Its rows are the smaller of reltuples (counted by the last ANALYZE) and n_live_tup (kept
+    from committed writes): an ANALYZE inside a transaction that was then rolled back leaves
+    reltuples counting rows that never were, which must not hold back the next one."""
+    if written <= 0:
+        return False
+    if reltuples < 0:
+        return True
+    return changed + written > ANALYZE_SHARE * min(reltuples, live)
+
+
+def analyze_kind_if_changed(cursor, kind: RecordKind, rows_written: int) -> bool:
+    """`analyze_if_changed` on the table of a record kind."""
+    return analyze_if_changed(cursor, _TABLES[kind.name], rows_written)
 
 
 def staging_table(kind: RecordKind) -> sql.Identifier:

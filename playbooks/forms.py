@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from accounts.models import LifecycleStage
-from playbooks import wording
+from playbooks import webhooks, wording
 from playbooks.models import (
     TEXT_CONDITION_FIELDS,
     ActionKind,
@@ -57,11 +57,12 @@ def _mark_types(form: forms.Form, select: str, uses: dict, choices) -> None:
     """Say on each type-specific field which types use it (`applies_to`: (value, label)
     pairs), for the editor: a script shows only the chosen type's fields, and without script
     the labels say it. The select choosing the type is marked for the script."""
+    if select not in form.fields:  # a read-only admin page shows no fields to choose
+        return
     labels = dict(choices)
     form.fields[select].widget.attrs["data-type-select"] = ""
     for kind, names in uses.items():
-        for name in names:
-            field = form.fields[name]
+        for field in (form.fields[name] for name in names if name in form.fields):
             field.applies_to = [*getattr(field, "applies_to", []), (str(kind), labels[kind])]
 
 
@@ -212,6 +213,11 @@ class ActionForm(forms.ModelForm):
         url = cleaned.get("url") or ""
         if kind == ActionKind.WEBHOOK and url and not url.startswith(("http://", "https://")):
             self.add_error("url", "A webhook URL starts with http:// or https://.")
+        elif kind == ActionKind.WEBHOOK and url:
+            try:  # resolved now, and again at each call (playbooks.webhooks)
+                webhooks.target_addresses(url)
+            except webhooks.TargetRefused as refused:
+                self.add_error("url", str(refused))
         for name in ("title", "body"):
             unknown = wording.unknown_placeholders(cleaned.get(name) or "")
             if unknown and name not in self.errors:

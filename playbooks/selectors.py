@@ -17,7 +17,7 @@ from django.db.models import Case, Count, F, FilteredRelation, Max, Q, QuerySet,
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.access import accounts_visible_to
+from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
 from accounts.selectors import TimelineEntry
 from metrics.models import AccountSnapshot
@@ -33,6 +33,7 @@ from playbooks.models import (
     RunStatus,
     StepStatus,
     Task,
+    TaskSource,
     TaskStatus,
 )
 
@@ -45,14 +46,29 @@ DROP_DAYS = 7
 
 
 def task_account_ids(user: AbstractBaseUser) -> QuerySet:
-    """The accounts of the user's unfinished tasks: the access rule lets them open these (it is
-    registered with accounts.access, so it must not itself call accounts_visible_to)."""
-    return Task.objects.filter(assignee=user, status__in=UNFINISHED).values("account_id")
+    """The accounts of the unfinished tasks someone else (or a playbook) gave the user: the
+    access rule lets them read these, until the task is done. A task the user wrote for herself
+    grants nothing, or one task would renew itself for ever. (Registered with accounts.access,
+    so it must not itself call accounts_visible_to.)"""
+    return (
+        Task.objects.filter(assignee=user, status__in=UNFINISHED)
+        .exclude(source=TaskSource.PERSON, created_by=user)
+        .values("account_id")
+    )
 
 
 def tasks_visible_to(user: AbstractBaseUser) -> QuerySet[Task]:
     """Tasks of the accounts the user may see: the same rule as the accounts themselves."""
     return Task.objects.filter(account__in=accounts_visible_to(user).values("pk"))
+
+
+def tasks_workable_by(user: AbstractBaseUser) -> QuerySet[Task]:
+    """Tasks the user may complete or snooze: their own, and those of the accounts they may act
+    on (accounts.access.user_may_act_on: owners, leaders, admins), as the one-task views."""
+    tasks = tasks_visible_to(user)
+    if user_sees_all_accounts(user):
+        return tasks
+    return tasks.filter(Q(assignee=user) | Q(account__owner=user))
 
 
 def get_task_for_user(user: AbstractBaseUser, task_id: int) -> Task:
@@ -282,7 +298,7 @@ def team_view(*, today: date) -> list[TeamRow]:
     return sorted(rows, key=lambda r: (-r.overdue, -r.unfinished, r.user.get_username()))
 
 
-# The account timeline (registered with accounts.selectors.timeline_sources)
+# The account timeline (listed in settings.ACCOUNT_TIMELINE_SOURCES)
 
 
 def timeline_entries(account: Account, per_kind: int) -> list[TimelineEntry]:
@@ -405,7 +421,8 @@ def action_summary(action: PlaybookAction, account: Account | None, least_loaded
     if action.kind == ActionKind.SEND_SURVEY:
         return f"{offset}send the active {action.survey_kind.upper()} survey to the champions"
     if action.kind == ActionKind.WEBHOOK:
-        return f"{offset}POST a signed webhook to {action.url}"
+        # Not the URL: a dry run is read by leaders, and only admins see where webhooks go.
+        return f"{offset}POST a signed webhook to the playbook's receiver"
     if action.kind == ActionKind.SET_STAGE:
         return f"{offset}set the lifecycle stage to {action.get_stage_display()}"
     if action.kind == ActionKind.ADD_NOTE:

@@ -174,3 +174,17 @@ def test_completing_tasks_at_once_costs_the_same_queries_for_2_or_20(
         with django_assert_max_num_queries(11):
             client.post("/tasks/undo/")
         assert Task.objects.filter(pk__in=ids, status="open").count() == size
+
+
+def test_a_csm_reading_an_account_through_her_task_completes_only_her_own_at_once(
+    client, alice, bob, leader, day
+):
+    acme = day[0]
+    given = task(acme, bob, "Given to Bob", source="person", created_by=leader)
+    alices = Task.objects.get(title="Overdue on green")
+    client.force_login(bob)
+
+    client.post("/tasks/complete/", {"tasks": [given.pk, alices.pk]})
+
+    assert Task.objects.get(pk=given.pk).status == "done"
+    assert Task.objects.get(pk=alices.pk).status == "open"

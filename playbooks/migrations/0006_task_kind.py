@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_usage_features'),
-        ('playbooks', '0004_survey_action'),
+        ('playbooks', '0005_health_entered_red_playbook'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
