@@ -56,8 +56,12 @@ def test_the_editor_shows_only_the_chosen_types_fields_and_adds_steps_in_place(
     page.locator('[name="actions-1-kind"]').select_option("webhook")
     expect(field(page, "actions-1-url")).to_be_visible()
     expect(field(page, "actions-1-title")).to_be_hidden()
+    page.locator('[name="actions-1-kind"]').select_option("add_note")
+    expect(field(page, "actions-1-body")).to_be_visible()
+    expect(field(page, "actions-1-url")).to_be_hidden()
+    expect(field(page, "actions-1-title")).to_be_hidden()
     expect(field(page, "actions-0-title")).to_be_visible()  # the first step keeps its fields
-    page.locator('[name="actions-1-url"]').fill("https://hooks.example.com/renewal")
+    page.locator('[name="actions-1-body"]').fill("Renewal call planned for {account}.")
 
     page.get_by_role("button", name="Add a condition").click()
     expect(page.locator('[data-rows="conditions"] fieldset')).to_have_count(3)
@@ -72,8 +76,8 @@ def test_the_editor_shows_only_the_chosen_types_fields_and_adds_steps_in_place(
     assert (playbook.trigger, playbook.days, playbook.points) == ("renewal_within", 60, None)
     assert [(a.position, a.kind) for a in playbook.actions.all()] == [
         (1, "create_task"),
-        (2, "webhook"),
+        (2, "add_note"),
     ]
-    assert playbook.actions.get(kind="webhook").url == "https://hooks.example.com/renewal"
+    assert playbook.actions.get(kind="add_note").body == "Renewal call planned for {account}."
     assert [str(c) for c in playbook.conditions.all()] == ["Segment is one of Enterprise"]
     assert console_errors == []
