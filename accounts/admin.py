@@ -7,6 +7,7 @@ from accounts.models import (
     Contact,
     Contract,
     CostMonth,
+    CustomField,
     ImportLog,
     Note,
     Ticket,
@@ -28,13 +29,24 @@ class ContractInline(admin.TabularInline):
     fields = ("external_id", "plan", "start_date", "end_date", "mrr", "seats", "one_time_fee")
 
 
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "target", "field_type")
+    list_filter = ("target", "field_type")
+    search_fields = ("label", "key")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names an import column and the stored values: renaming it would orphan them.
+        return ("key", "target") if obj else ()
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ("name", "external_id", "segment", "region", "owner", "lifecycle_stage",
                     "created_on")  # fmt: skip
     list_filter = ("segment", "region", "lifecycle_stage", "industry")
     search_fields = ("name", "external_id")
-    autocomplete_fields = ("owner",)
+    autocomplete_fields = ("owner", "parent")
     date_hierarchy = "created_on"
     list_select_related = ("owner",)
     inlines = (ContactInline, ContractInline)

@@ -27,6 +27,53 @@ def execute_logged(
     return cursor.rowcount
 
 
+# A write that changes more than this share of a table's rows leaves its planner statistics
+# stale: autovacuum's own default (autovacuum_analyze_scale_factor), applied here because
+# autovacuum may be off (this project's own server runs without it) and would lag if on.
+ANALYZE_SHARE = 0.1
+_TABLE_STATISTICS = """
+SELECT c.reltuples, COALESCE(s.n_live_tup, 0), COALESCE(s.n_mod_since_analyze, 0)
+FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = %s::regclass
+"""
+
+
+def analyze_if_changed(cursor, table: str, rows_written: int) -> bool:
+    """ANALYZE `table` when `analyze_wanted` says a write of `rows_written` rows (by the
+    caller's transaction, not yet counted by the statistics) calls for it; True when it ran.
+    The one place imports, backfills and the API decide it. Inside the caller's transaction,
+    ANALYZE sees the transaction's rows."""
+    if rows_written <= 0:
+        return False
+    cursor.execute(_TABLE_STATISTICS, [table])
+    reltuples, live, changed = cursor.fetchone()
+    if not analyze_wanted(reltuples=reltuples, live=live, changed=changed, written=rows_written):
+        return False
+    execute_logged(
+        cursor, sql.SQL("ANALYZE {}").format(sql.Identifier(table)), label=f"analyze {table}"
+    )
+    return True
+
+
+def analyze_wanted(*, reltuples: float, live: int, changed: int, written: int) -> bool:
+    """Whether `written` rows and the `changed` ones counted since the last ANALYZE exceed a
+    tenth of the table's rows, or the table was never analysed (reltuples -1: no statistics).
+
+    Its rows are the smaller of reltuples (counted by the last ANALYZE) and n_live_tup (kept
+    from committed writes): an ANALYZE inside a transaction that was then rolled back leaves
+    reltuples counting rows that never were, which must not hold back the next one."""
+    if written <= 0:
+        return False
+    if reltuples < 0:
+        return True
+    return changed + written > ANALYZE_SHARE * min(reltuples, live)
+
+
+def analyze_kind_if_changed(cursor, kind: RecordKind, rows_written: int) -> bool:
+    """`analyze_if_changed` on the table of a record kind."""
+    return analyze_if_changed(cursor, _TABLES[kind.name], rows_written)
+
+
 def staging_table(kind: RecordKind) -> sql.Identifier:
     return sql.Identifier(f"import_{kind.name}")
 
@@ -143,6 +190,9 @@ _JOINS = {
         "LEFT JOIN accounts_contact contact ON contact.external_id = s.contact_external_id"
     ),
 }
+# Columns the upsert leaves alone: an account's parent may come later in the same file, so
+# parents are linked after every row of the file is in (`link_staged_parents`).
+_LINKED_AFTER = frozenset({"parent_external_id"})
 # Columns the table has that no file carries, with the value a new row gets.
 _INSERT_ONLY = {"accounts": {"lifecycle_stage": "'prospect'"}}
 
@@ -151,11 +201,27 @@ def _column_plan(kind: RecordKind) -> list[tuple[str, str, str]]:
     """(file column, table column, SQL expression over the staging row) for every column."""
     plan = []
     for column in kind.columns:
+        if column.name in _LINKED_AFTER or column.custom:
+            continue
         target, expression = _MAPPED.get(column.name, (column.name, f"s.{column.name}"))
         if column.empty is not None:  # an absent column still fills a NOT NULL field
             expression = f"COALESCE({expression}, {sql.Literal(column.empty).as_string()})"
         plan.append((column.name, target, expression))
     return plan
+
+
+def _custom_values(keys: Sequence[str]) -> str:
+    """The staged custom columns as one JSON object; empty cells leave their key out. Keys are
+    CustomField keys, which a check constraint keeps to [a-z][a-z0-9_]*."""
+    pairs = ", ".join(f"'{key}', s.{key}" for key in keys)
+    return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+
+
+def _custom_update(keys: Sequence[str]) -> str:
+    """A record's stored custom values with the file's keys replaced: other keys are kept, an
+    empty cell removes its key."""
+    listed = ", ".join(f"'{key}'" for key in keys)
+    return f"(t.custom - ARRAY[{listed}]::text[]) || {_custom_values(keys)}"
 
 
 def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
@@ -181,6 +247,9 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
     )
     changed = 0
     updated = [(t, e) for name, t, e in plan if name in present and name not in kind.key]
+    custom = [column.name for column in kind.columns if column.custom and column.name in present]
+    if custom:
+        updated.append(("custom", _custom_update(custom)))
     if updated:
         targets = sql.SQL(", ").join(sql.Identifier(t) for t, _e in updated)
         values = sql.SQL(", ").join(sql.SQL(e) for _t, e in updated)
@@ -202,6 +271,8 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
             label=f"update {kind.name}",
         )
     inserted = [(t, e) for _n, t, e in plan] + list(_INSERT_ONLY.get(kind.name, {}).items())
+    if custom:
+        inserted.append(("custom", _custom_values(custom)))
     changed += execute_logged(
         cursor,
         sql.SQL(
@@ -218,6 +289,125 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
         label=f"insert {kind.name}",
     )
     return changed
+
+
+# Staged accounts naming a parent that is neither in the database nor in the same file.
+_UNKNOWN_PARENTS = """
+SELECT s.line, s.parent_external_id FROM import_accounts s
+WHERE s.parent_external_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM accounts_account a WHERE a.external_id = s.parent_external_id)
+  AND NOT EXISTS (SELECT FROM import_accounts o WHERE o.external_id = s.parent_external_id)
+ORDER BY s.line LIMIT 1000
+"""
+
+_LINK_PARENTS = """
+UPDATE accounts_account t SET parent_id = p.id
+FROM import_accounts s LEFT JOIN accounts_account p ON p.external_id = s.parent_external_id
+WHERE t.external_id = s.external_id AND t.parent_id IS DISTINCT FROM p.id
+"""
+
+# Every account's chain of parents, walked up from each account that has a parent, at most
+# MAX_DEPTH + 1 steps: a chain that comes back to its start is a cycle, one that is still going
+# after MAX_DEPTH levels is too deep. Only the chains through a staged account are reported, at
+# the line of the staged account nearest the problem.
+_HIERARCHY_PROBLEMS = """
+WITH RECURSIVE up (start_id, id, parent_id, path, cycle) AS (
+    SELECT a.id, a.id, a.parent_id, ARRAY[a.external_id::text], false
+    FROM accounts_account a WHERE a.parent_id IS NOT NULL
+  UNION ALL
+    SELECT up.start_id, p.id, p.parent_id, up.path || p.external_id::text,
+           p.id = up.start_id
+    FROM up JOIN accounts_account p ON p.id = up.parent_id
+    WHERE NOT up.cycle AND cardinality(up.path) <= %(max_depth)s
+), bad AS (
+    SELECT DISTINCT ON (start_id) start_id, path, cycle FROM up
+    WHERE cycle OR cardinality(path) > %(max_depth)s
+    ORDER BY start_id, cycle DESC
+), reported AS (
+    SELECT DISTINCT ON (bad.start_id) s.line, s.parent_external_id, bad.path, bad.cycle
+    FROM bad JOIN import_accounts s ON s.external_id = ANY(bad.path)
+    ORDER BY bad.start_id, array_position(bad.path, s.external_id::text)
+)
+SELECT DISTINCT ON (line) line, parent_external_id, path, cycle FROM reported
+ORDER BY line, cycle DESC LIMIT 1000
+"""
+
+
+# An account and every account below it, at most Account.MAX_LEVELS deep (the trigger of
+# migration 0004 keeps the tree that shallow and free of cycles). Served by the parent_id index.
+GROUP_MEMBERS = """
+WITH RECURSIVE members (id, level) AS (
+    SELECT id, 1 FROM accounts_account WHERE id = %s
+  UNION ALL
+    SELECT c.id, members.level + 1
+    FROM accounts_account c JOIN members ON c.parent_id = members.id
+    WHERE members.level < 5
+)
+SELECT id FROM members
+"""
+
+
+# The header's search (accounts.search): accounts by name and external id, contacts by name and
+# email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
+# see ({visible} is `accounts_visible_to`'s SQL). Names match by prefix, by substring and by
+# trigram word similarity (typos), served by the trigram GIN indexes of migration 0005; notes by
+# full-text prefix search over the `simple` dictionary (names and product words, no stemming),
+# served by the note_body_search index.
+SEARCH = """
+(SELECT 'account' AS kind, a.id AS account_id, a.id AS object_id, a.name AS title,
+        a.external_id AS detail,
+        (CASE WHEN a.name ILIKE %(prefix)s OR a.external_id ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + CASE WHEN a.name ILIKE %(contains)s THEN 1 ELSE 0 END
+         + word_similarity(%(q)s, a.name))::float AS rank
+ FROM accounts_account a
+ WHERE (a.name ILIKE %(contains)s OR a.external_id ILIKE %(contains)s
+        OR %(q)s <%% a.name)
+   AND a.id IN ({visible})
+ ORDER BY rank DESC, a.name LIMIT %(limit)s)
+UNION ALL
+(SELECT 'contact', c.account_id, c.id, COALESCE(NULLIF(c.name, ''), c.email),
+        concat_ws(' · ', NULLIF(c.email, ''), a.name),
+        (CASE WHEN c.name ILIKE %(prefix)s OR c.email ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + word_similarity(%(q)s, c.name))::float
+ FROM accounts_contact c JOIN accounts_account a ON a.id = c.account_id
+ WHERE (c.name ILIKE %(contains)s OR c.email ILIKE %(contains)s
+        OR %(q)s <%% c.name)
+   AND c.account_id IN ({visible})
+ ORDER BY 6 DESC, 4 LIMIT %(limit)s)
+UNION ALL
+(SELECT 'note', n.account_id, n.id, a.name,
+        ts_headline('simple', n.body, to_tsquery('simple', %(words)s),
+                    'MaxWords=14, MinWords=6, StartSel=«, StopSel=»'),
+        ts_rank(to_tsvector('simple', n.body), to_tsquery('simple', %(words)s))::float
+ FROM accounts_note n JOIN accounts_account a ON a.id = n.account_id
+ WHERE %(words)s <> '' AND to_tsvector('simple', n.body) @@ to_tsquery('simple', %(words)s)
+   AND n.account_id IN ({visible})
+ ORDER BY 6 DESC, n.created_at DESC LIMIT %(limit)s)
+"""
+
+
+def unknown_parents(cursor) -> list[tuple[int, str]]:
+    """(line, parent external id) of staged accounts whose parent exists nowhere."""
+    cursor.execute(_UNKNOWN_PARENTS)
+    return cursor.fetchall()
+
+
+def link_parents(cursor) -> int:
+    """Point each staged account at its named parent (null clears it); returns rows changed.
+
+    The hierarchy trigger is deferred to the commit for the rest of the transaction, so that
+    `hierarchy_problems` can report a cycle at its line before the trigger refuses it."""
+    cursor.execute("SET CONSTRAINTS accounts_hierarchy DEFERRED")
+    return execute_logged(cursor, _LINK_PARENTS, label="link parents")
+
+
+def hierarchy_problems(cursor, *, max_depth: int) -> list[tuple[int, str, list[str], bool]]:
+    """(line, parent external id, chain of external ids, is a cycle) for each staged account
+    that closes a cycle of parents or makes a chain of more than `max_depth` levels."""
+    cursor.execute(_HIERARCHY_PROBLEMS, {"max_depth": max_depth})
+    return cursor.fetchall()
 
 
 LIFECYCLE_STAGES = """

@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
-from accounts.importer.batch import BatchResult, batch_clean, batch_upsert
-from accounts.importer.records import EVENTS, RecordKind
+from accounts.importer.batch import ANALYZE_MIN_ROWS, BatchResult, batch_clean, batch_upsert
+from accounts.importer.records import EVENTS, USAGE, RecordKind
 from accounts.services import import_log_touch
 from api import sql as api_sql
 from api.models import ApiKey, EventSession, IdempotencyKey
@@ -129,6 +129,8 @@ def usage_events_record(
                 for row in rows:
                     copy.write_row((row.index, *row.full_row(EVENTS)))
             written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+            if written >= ANALYZE_MIN_ROWS:
+                accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
             response = {"received": len(rows), "usage_rows": written}
             if idempotency_key and not _claim(api_key, idempotency_key, request_sha256, response):
                 raise _AlreadyApplied

@@ -37,7 +37,8 @@ class AccountSnapshot(models.Model):
     movement = models.CharField(  # noqa: DJ001
         max_length=12, choices=Movement.choices, null=True, blank=True
     )
-    movement_mrr = _money()
+    # NULL with `movement`: the amount belongs to a movement (kpi-spec section 7).
+    movement_mrr = _money(null=True)
     seats = models.IntegerField()
     days_to_renewal = models.IntegerField(null=True)
     customer_since = models.DateField(
@@ -105,6 +106,9 @@ class AccountSnapshot(models.Model):
     # the MRR lost in it (churn + contraction), for CLV's mean revenue churn rate.
     monthly_starting_mrr = ArrayField(_money(), size=12)
     monthly_lost_mrr = ArrayField(_money(), size=12)
+    # MRR on D12, the same day 12 months before D: the trailing-12-month cohort (kpi-spec
+    # section 3, nrr_12m and grr_12m) is the accounts for which it is above 0.
+    mrr_12m_ago = _money(default=0)
 
     computed_at = models.DateTimeField()
 

@@ -220,6 +220,25 @@ PORTFOLIO_KPIS: tuple[Kpi, ...] = (
         ),
     ),
     Kpi(
+        "nrr_12m",
+        "Net revenue retention, trailing 12 months",
+        Unit.PERCENT,
+        Group.RETENTION,
+        "The accounts paying 12 months before the as-of date (the same day, or that month's "
+        "last day): their MRR today / their MRR then x 100. Accounts that became customers "
+        "since are left out.",
+        compute=lambda t: ratio(t["cohort_12m_mrr"], t["cohort_12m_start_mrr"], 100),
+    ),
+    Kpi(
+        "grr_12m",
+        "Gross revenue retention, trailing 12 months",
+        Unit.PERCENT,
+        Group.RETENTION,
+        "The same cohort as trailing-12-month NRR, counting each account's MRR today at most "
+        "at its MRR then (expansion left out): kept MRR / their MRR then x 100.",
+        compute=lambda t: ratio(t["cohort_12m_kept_mrr"], t["cohort_12m_start_mrr"], 100),
+    ),
+    Kpi(
         "revenue_churn_rate",
         "Revenue churn rate",
         Unit.PERCENT,
@@ -512,7 +531,7 @@ ACCOUNT_KPIS: tuple[Kpi, ...] = (
         "Movement amount",
         Unit.MONEY,
         Group.REVENUE,
-        "The movement's amount (always >= 0; 0 when there is no movement).",
+        "The movement's amount (always >= 0; empty, like movement, when there is no movement).",
         higher_is_better=None,
     ),
     Kpi("seats", "Seats", Unit.COUNT, Group.USAGE, "Sum of seats of the contracts active on D."),

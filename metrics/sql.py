@@ -8,6 +8,7 @@ passed as parameters; timestamp windows are passed as the workspace-local midnig
 date of a timestamp is its local date" holds and the timestamp indexes can be used.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -41,6 +42,7 @@ class Period:
             "d": d,
             "p0": p0,
             "pm1": p0 - timedelta(days=1),
+            "d12": same_day_months_before(d, 12),
             "d6": d - timedelta(days=6),
             "d29": d - timedelta(days=29),
             "d30": d - timedelta(days=30),
@@ -54,6 +56,14 @@ class Period:
             **{f"before_{k}": before for k, (before, _last) in enumerate(months)},
             **{f"last_{k}": last for k, (_before, last) in enumerate(months)},
         }
+
+
+def same_day_months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months before `day`, or that month's last day when it has
+    no such day (kpi-spec section 3, D12 of nrr_12m: 29 Feb 2024 -> 28 Feb 2023)."""
+    year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last_day = calendar.monthrange(year, month_index + 1)[1]
+    return date(year, month_index + 1, min(day.day, last_day))
 
 
 def local_midnight(day: date) -> datetime:
@@ -80,6 +90,8 @@ contract_sums AS (
                            AND (end_date IS NULL OR end_date >= %(d)s)) AS m1,
         SUM(seats) FILTER (WHERE start_date <= %(d)s
                              AND (end_date IS NULL OR end_date >= %(d)s)) AS seats,
+        SUM(mrr) FILTER (WHERE start_date <= %(d12)s
+                           AND (end_date IS NULL OR end_date >= %(d12)s)) AS m12,
         MIN(end_date) FILTER (WHERE start_date <= %(d)s AND end_date >= %(d)s) AS next_end,
         bool_or(mrr > 0 AND start_date < %(p0)s) AS paid_before_period,
         MIN(start_date) FILTER (WHERE mrr > 0) AS customer_since,
@@ -189,6 +201,7 @@ account_rows AS (
     SELECT a.id AS account_id,
         COALESCE(cs.m0, 0) AS m0,
         COALESCE(cs.m1, 0) AS m1,
+        COALESCE(cs.m12, 0) AS m12,
         COALESCE(cs.paid_before_period, false) AS paid_before_period,
         cs.seats, cs.next_end, cs.customer_since, cs.contracts_started, cs.started_arr,
         cs.started_tcv, r.eligible, r.renewed, mo.starting, mo.lost,
@@ -226,8 +239,7 @@ SELECT
         WHEN m0 > 0 AND m1 > m0 THEN m1 - m0
         WHEN m0 > 0 AND m1 > 0 AND m1 < m0 THEN m0 - m1
         WHEN m0 > 0 AND m1 = 0 THEN m0
-        ELSE 0
-    END,
+    END,  -- NULL without a movement (kpi-spec section 7: the amount belongs to a movement)
     COALESCE(seats, 0),
     next_end - %(d)s,
     customer_since,
@@ -255,6 +267,7 @@ SELECT
     COALESCE(ces_responses, 0),
     COALESCE(starting, array_fill(0::numeric, ARRAY[12])),
     COALESCE(lost, array_fill(0::numeric, ARRAY[12])),
+    m12,
     segment
 FROM account_rows
 )
@@ -286,7 +299,7 @@ SNAPSHOT_COLUMNS = (
     "onboarded", "days_to_onboard", "tickets_opened", "first_responses", "first_response_hours",
     "tickets_resolved", "resolution_hours", "resolved_first_contact", "nps_promoters",
     "nps_detractors", "nps_responses", "csat_satisfied", "csat_responses", "ces_score_sum",
-    "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr",
+    "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr", "mrr_12m_ago",
 )  # fmt: skip
 
 

@@ -9,11 +9,17 @@ from decimal import Decimal
 from enum import Enum
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 from metrics.choices import HealthBand, Movement
 
 BANDS = (HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.UNKNOWN)
+
+# A customer on D: MRR_a(D) > 0 (kpi-spec section 3's active customer; the lifecycle stage's
+# "paid contract active"). Every account keeps its spec'd score and band (section 8), but only
+# customers are counted in bands, listed under a band, alerted and enrolled in playbooks: red
+# means "at risk", not "already gone". The SQL of alerts and playbooks says `mrr > 0` for it.
+CUSTOMER = Q(mrr__gt=0)
 
 
 class Kind(Enum):
@@ -89,6 +95,12 @@ TOTALS = {
     "minutes_30d": (Kind.HOURS, Coalesce(Sum("minutes_30d"), 0.0)),
     "sessions_30d": (Kind.COUNT, _int_sum("sessions_30d")),
     "accounts": (Kind.COUNT, Count("pk")),
+    # The trailing-12-month cohort (accounts with MRR on D12): its MRR then, its MRR on D, and
+    # the part of it kept (each account's MRR on D capped at its MRR on D12). Accounts outside
+    # the cohort have mrr_12m_ago = 0, so they add nothing to the first and the last.
+    "cohort_12m_start_mrr": (Kind.MONEY, _money_sum("mrr_12m_ago")),
+    "cohort_12m_mrr": (Kind.MONEY, _money_sum("mrr", filter=Q(mrr_12m_ago__gt=0))),
+    "cohort_12m_kept_mrr": (Kind.MONEY, _money_sum(Least("mrr", "mrr_12m_ago"))),
     # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
     # index transform is 0-based).
     **{
@@ -98,11 +110,11 @@ TOTALS = {
     **{f"month_lost_{k}": (Kind.MONEY, _money_sum(F(f"monthly_lost_mrr__{k}"))) for k in range(12)},
     # Paying customers (MRR > 0) per health band, and their MRR: the dashboard's band charts.
     **{
-        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & Q(mrr__gt=0)))
+        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & CUSTOMER))
         for band in BANDS
     },
     **{
-        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & Q(mrr__gt=0)))
+        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & CUSTOMER))
         for band in BANDS
     },
 }

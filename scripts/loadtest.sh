@@ -35,7 +35,7 @@ export DJANGO_SETTINGS_MODULE=config.settings.production DEBUG=false SECURE_HTTP
 export SECRET_KEY=${SECRET_KEY:-$($PY -c "import secrets; print(secrets.token_urlsafe(50))")}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export CONN_MAX_AGE=${CONN_MAX_AGE:-60}
-export AXES_FAILURE_LIMIT=1000  # 20 users log in from one address at once
+export AXES_FAILURE_LIMIT=1000 AXES_ADDRESS_FAILURE_LIMIT=1000  # 20 users log in from one address
 $PY manage.py collectstatic --noinput -v0
 
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \

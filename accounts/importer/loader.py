@@ -19,7 +19,10 @@ import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
+from accounts.importer import hierarchy
+from accounts.importer.fields import cut
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 from accounts.models import Account, ImportLog
@@ -58,14 +61,20 @@ class _Context:
     problems: list[str] = field(default_factory=list)
 
     def add(self, filename: str, line: int, column: str, message: str) -> None:
-        self.problems.append(f"{filename}:{line}: {column}: {message}")
+        # A header cell is the file's text: named, cut like every value a message quotes.
+        self.problems.append(f"{filename}:{line}: {cut(column)}: {message}")
+
+    def add_lined(self, filename: str, problems: list[hierarchy.LinedProblem]) -> None:
+        for line, (column, message) in problems:
+            self.add(filename, line, column, message)
 
 
 def import_directory(directory: Path, *, progress: ProgressCallback | None = None) -> ImportResult:
     """Import every known file present in `directory`; raise ImportFailed and write nothing on
     any problem."""
     started = time.perf_counter()
-    files = [(kind, directory / kind.filename) for kind in KINDS]
+    # Accounts and contacts also take a column per custom field an admin defined.
+    files = [(custom_fields.record_kind(kind), directory / kind.filename) for kind in KINDS]
     files = [(kind, path) for kind, path in files if path.is_file()]
     known = {kind.filename for kind in KINDS}
     unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)
@@ -82,6 +91,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
             if loaded is None:
                 loaded = _load_through_staging(cursor, kind, path, context, progress)
             result.rows[kind.name], result.written[kind.name] = loaded
+            if not context.problems:  # the later files' joins plan with the new rows counted
+                accounts_sql.analyze_kind_if_changed(cursor, kind, loaded[1])
         if context.problems:
             raise ImportFailed(context.problems)
         ImportLog.objects.bulk_create(
@@ -99,12 +110,20 @@ def _load_through_staging(cursor, kind, path, context, progress) -> tuple[int, i
     names, rows = _stage_file(cursor, kind, path, context, progress, sink)
     # Checked even when other problems were found: every problem is reported in one run.
     _check_duplicates(cursor, kind, path, context)
+    with_parents = kind.name == "accounts" and "parent_external_id" in names
+    if with_parents:
+        context.add_lined(path.name, hierarchy.staged_parent_problems(cursor))
     if context.problems:
         return rows, 0
     if kind.name == "accounts" and "owner_email" in names:
         create_missing_owners(accounts_sql.distinct_owner_emails(cursor))
     accounts_sql.analyze_staging_table(cursor, kind)
-    return rows, accounts_sql.upsert(cursor, kind, names)
+    written = accounts_sql.upsert(cursor, kind, names)
+    if with_parents:
+        linked, problems = hierarchy.link_staged_parents(cursor)
+        context.add_lined(path.name, problems)
+        written += linked
+    return rows, written
 
 
 def _load_directly(cursor, kind, path, context, progress) -> tuple[int, int] | None:

@@ -151,7 +151,7 @@ def test_a_key_given_twice_in_one_request_is_refused_like_a_duplicate_line(clien
     [
         ({"external_id": "X", "name": "X", "segmnt": "SMB"}, "segmnt",
          "unknown field (expected: external_id, name, segment, industry, region, owner_email, "
-         "created_on, trial_started_on, converted_on, onboarded_on)"),
+         "created_on, trial_started_on, converted_on, onboarded_on, parent_external_id)"),
         ({"external_id": "X", "name": ["A", "B"]}, "name", "must be a single value, not a list"),
         ({"external_id": {"id": 1}, "name": "X"}, "external_id",
          "must be a single value, not an object"),

@@ -134,6 +134,8 @@ NOTHING = {
     "net_new_mrr": 0,
     "grr": None,
     "nrr": None,
+    "nrr_12m": None,
+    "grr_12m": None,
     "revenue_churn_rate": None,
     "customers_start": 0,
     "new_customers": 0,

@@ -6,7 +6,8 @@ from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Unit
 SPEC_PORTFOLIO_KEYS = {
     # section 3
     "mrr", "arr", "active_customers", "arpa", "starting_mrr", "new_mrr", "reactivation_mrr",
-    "expansion_mrr", "contraction_mrr", "churned_mrr", "net_new_mrr", "grr", "nrr",
+    "expansion_mrr", "contraction_mrr", "churned_mrr", "net_new_mrr", "grr", "nrr", "nrr_12m",
+    "grr_12m",
     "revenue_churn_rate", "customers_start", "new_customers", "churned_customers",
     "logo_churn_rate", "crr", "renewal_rate", "acv", "tcv", "clv", "cac", "clv_cac_ratio", "crc",
     "trial_conversion_rate", "avg_days_to_onboard",
