@@ -335,9 +335,9 @@ SELECT id FROM members
 # The header's search (accounts.search): accounts by name and external id, contacts by name and
 # email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
 # see ({visible_a}: a condition on the account `a`, true for those who see every account).
-# Names match by prefix, by substring and by trigram word similarity (typos), served by the trigram GIN indexes of migration 0005; notes by
-# full-text prefix search over the `simple` dictionary (names and product words, no stemming),
-# served by the note_body_search index.
+# Names match by prefix, by substring and by trigram word similarity (typos), served by the
+# trigram GIN indexes of migration 0005; notes by full-text prefix search over the `simple`
+# dictionary (names and product words, no stemming), served by the note_body_search index.
 SEARCH = """
 WITH
 -- Candidates, one index-served branch per condition: ORed in one WHERE, the planner scans the
