@@ -163,10 +163,10 @@ def test_the_nrr_drill_down_sorts_by_a_column_from_the_keyboard(
         abs(float(re.sub(r"[^0-9.\-]", "", text.replace("\u2212", "-")) or 0)) for text in changes
     ]
     assert sizes == sorted(sizes, reverse=True)  # the accounts that moved, biggest change first
+    page.screenshot(path=screenshot_dir / "portfolio-drill.png", full_page=True)
 
     page.get_by_role("link", name=re.compile(r"^MRR\W+sort descending", re.IGNORECASE)).focus()
     page.keyboard.press("Enter")
 
     expect(page).to_have_url(re.compile(r"sort=-mrr"))
     expect(page.locator('th[aria-sort="descending"]')).to_contain_text("MRR")
-    page.screenshot(path=screenshot_dir / "portfolio-drill.png", full_page=True)
