@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
     path("health/lab/", include("healthscores.lab_urls")),
     path("health/", include("healthscores.urls")),
     path("portfolio/", include("metrics.urls")),

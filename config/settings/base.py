@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from connectors.crypto import valid_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
     "api",
     "playbooks",
+    "connectors",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +265,17 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
 PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
 PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
+
+# Connector secrets (Stripe signing secrets, API keys) are encrypted with these Fernet keys,
+# comma separated: the first encrypts, all decrypt (rotation: docs/connectors.md). Production
+# refuses to start without one.
+CONNECTOR_SECRET_KEYS = valid_keys(
+    env.list("CONNECTOR_SECRET_KEYS", default=[]), "CONNECTOR_SECRET_KEYS"
+)
+# Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
+SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# Pulled syncs (Stripe): minutes between scheduled runs of each connector.
+CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
 
 LOGGING = {
     "version": 1,

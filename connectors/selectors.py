@@ -1,0 +1,19 @@
+"""Reads of the connectors app."""
+
+from django.db.models import QuerySet
+
+from connectors.models import Connector, ConnectorKind, InboxItem
+from connectors.services import write_key_sha256
+
+
+def segment_connector_for_key(text: str) -> Connector | None:
+    """The active Segment connector of a write key (one indexed lookup by its SHA-256)."""
+    if not text:
+        return None
+    return Connector.objects.filter(
+        kind=ConnectorKind.SEGMENT, is_active=True, write_key_sha256=write_key_sha256(text)
+    ).first()
+
+
+def inbox_open() -> QuerySet[InboxItem]:
+    return InboxItem.objects.filter(resolved_at__isnull=True).select_related("connector")

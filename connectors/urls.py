@@ -1,0 +1,15 @@
+"""/ingest/: Segment (any path the SDKs post to under /ingest/segment/v1/) and Stripe."""
+
+from django.urls import path, re_path
+
+from connectors import views
+
+urlpatterns = [
+    path("segment/v1/", views.segment_ingest, name="segment_ingest"),
+    re_path(
+        r"^segment/v1/(?P<call>batch|track|identify|group|page|screen)/?$",
+        views.segment_ingest,
+        name="segment_ingest_call",
+    ),
+    path("stripe/<int:connector_id>/", views.stripe_webhook, name="stripe_webhook"),
+]
