@@ -292,6 +292,7 @@ def stripe_sync(
     dry_run: bool = False,
     progress: Callable[[int], None] = lambda n: None,
     sleep: Callable[[float], None] = time.sleep,
+    page_size: int = PAGE,
 ) -> SyncSummary:
     """Every subscription (status all) through the client's auto-pagination, a page at a time.
 
@@ -306,12 +307,13 @@ def stripe_sync(
         Account.objects.filter(contracts__isnull=False).values_list("external_id", flat=True)
     )
     with transaction.atomic() if dry_run else nullcontext():
+        connector.refresh_from_db(fields=["state"])  # another process may have moved it
         cursor = connector.state.get("cursor")
         while True:
             try:
                 params: dict[str, Any] = {
                     "status": "all",
-                    "limit": PAGE,
+                    "limit": page_size,
                     "expand": ["data.customer"],
                 }
                 if cursor:
@@ -319,7 +321,7 @@ def stripe_sync(
                 page: list[dict] = []
                 for subscription in client.v1.subscriptions.list(params).auto_paging_iter():
                     page.append(subscription.to_dict())
-                    if len(page) == PAGE:
+                    if len(page) == page_size:
                         cursor = _sync_page(connector, page, summary, progress)
                         page = []
                 if page:
@@ -335,7 +337,8 @@ def stripe_sync(
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run:
-        Connector.objects.filter(pk=connector.pk).update(state={}, last_success_at=timezone.now())
+        connector.state, connector.last_success_at = {}, timezone.now()
+        connector.save(update_fields=["state", "last_success_at"])
     return summary
 
 
