@@ -72,7 +72,7 @@ def test_a_sync_is_skipped_while_another_of_the_same_connector_runs():
 
 @pytest.mark.django_db
 def test_a_failing_sync_is_kept_on_the_connector(settings):
-    with FakeStripe(SUBSCRIPTIONS, fail={n: 401 for n in range(1, 5)}) as fake:
+    with FakeStripe(SUBSCRIPTIONS, fail=dict.fromkeys(range(1, 5), 401)) as fake:
         connector = stripe_connector_for(fake)
         result = connector_sync.apply(args=[connector.pk])
 
