@@ -16,4 +16,8 @@ def segment_connector_for_key(text: str) -> Connector | None:
 
 
 def inbox_open() -> QuerySet[InboxItem]:
-    return InboxItem.objects.filter(resolved_at__isnull=True).select_related("connector")
+    return (
+        InboxItem.objects.filter(resolved_at__isnull=True)
+        .select_related("connector")
+        .order_by("-created_at", "-pk")
+    )

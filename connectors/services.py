@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.importer.batch import BatchInvalid
+from accounts.importer.batch import BatchInvalid, batch_upsert
+from accounts.importer.records import ACCOUNTS
 from accounts.models import Account
 from connectors import crypto
 from connectors.models import (
@@ -241,3 +242,15 @@ def identity_account_set(*, connector: Connector, external_id: str, account: Acc
         connector=connector, kind=IdentityKind.ACCOUNT, external_id=external_id,
         defaults={"object_id": account.pk},
     )  # fmt: skip
+
+
+def inbox_item_create_account(*, item: InboxItem, name: str) -> Account:
+    """Create the account an unmatched id stands for (external_id = that id) through the
+    import's validator, then map the id to it."""
+    if not item.match_kind:
+        raise ConnectorInvalid("this record was refused by a validator; mapping cannot fix it")
+    with transaction.atomic():
+        batch_upsert(ACCOUNTS, [{"external_id": item.match_id, "name": name}])
+        account = Account.objects.get(external_id=item.match_id)
+        inbox_item_map(item=item, account=account)
+    return account

@@ -11,19 +11,29 @@ import zlib
 
 import stripe
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
+from accounts.importer.batch import BatchInvalid
 from connectors import segment
-from connectors.models import Connector, ConnectorKind
+from connectors.forms import InboxMapForm
+from connectors.models import Connector, ConnectorKind, InboxItem
 from connectors.segment_services import segment_messages_record
-from connectors.selectors import segment_connector_for_key
-from connectors.services import connector_secrets
+from connectors.selectors import inbox_open, segment_connector_for_key
+from connectors.services import (
+    ConnectorInvalid,
+    connector_secrets,
+    inbox_item_create_account,
+    inbox_item_map,
+)
 from connectors.stripe_services import stripe_event_apply
 
 UNKNOWN_KEY = "Unknown write key: send it as the HTTP Basic user."
@@ -135,3 +145,54 @@ def stripe_webhook(request: HttpRequest, connector_id: int) -> JsonResponse:
         return _answer(400, {"error": f"Refused: {exc}"})
     delivery = stripe_event_apply(connector=connector, event=event.to_dict())
     return _answer(200, {"received": True, **delivery.as_dict()})
+
+
+# --- The inbox (admins) -----------------------------------------------------------------------
+
+INBOX_PAGE = 50
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("The connectors' inbox is for admins.")
+
+
+@require_GET
+def connector_inbox(request: HttpRequest) -> HttpResponse:
+    """Every record a connector could not apply, newest first, with its reason and payload."""
+    _require_admin(request)
+    page = Paginator(inbox_open(), INBOX_PAGE).get_page(request.GET.get("page"))
+    return render(request, "connectors/inbox.html", {"page": page, "form": InboxMapForm()})
+
+
+@require_POST
+def inbox_map(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Map the item's id to an account (or create it) once: later records of that id follow."""
+    _require_admin(request)
+    item = get_object_or_404(InboxItem, pk=item_id)
+    form = InboxMapForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("connector_inbox")
+    try:
+        if form.cleaned_data.get("account"):
+            account = form.cleaned_data["account"]
+            resolved = inbox_item_map(item=item, account=account)
+        else:
+            account = inbox_item_create_account(
+                item=item, name=form.cleaned_data["new_account_name"]
+            )
+            resolved = 1
+    except (ConnectorInvalid, BatchInvalid) as exc:
+        problems = getattr(exc, "problems", None)
+        messages.error(
+            request,
+            "; ".join(f"{p.field}: {p.message}" for p in problems) if problems else str(exc),
+        )
+        return redirect("connector_inbox")
+    messages.success(
+        request, f"{item.match_id} now maps to {account.name} ({account.external_id}); "
+        f"{resolved} waiting record(s) resolved, later ones follow."
+    )  # fmt: skip
+    return redirect("connector_inbox")

@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import CostMonth, ImportLog, Note
+from connectors.models import InboxItem
 from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
@@ -144,6 +145,11 @@ ACCESS: dict[str, Rule] = {
     "segment_ingest": every(401, method="POST"),
     "segment_ingest_call": every(401, method="POST"),
     "stripe_webhook": every(400, method="POST"),
+    # The connectors' inbox: admins only (it shows what sources sent, and creates accounts).
+    "connector_inbox": Rule(LOGIN, 403, 403, 403, 200),
+    "connector_inbox_map": Rule(
+        LOGIN, 403, 403, 403, DONE, method="POST", data={"new_account_name": "From the inbox"}
+    ),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
@@ -301,8 +307,18 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "token": lambda: world["invitation"].token,
         "external_id": lambda: account.external_id,
         "call": lambda: "batch",
+        "item_id": lambda: str(unmatched_item(world["stripe_connector"]).pk),
         "connector_id": lambda: str(world["stripe_connector"].pk),
     }
+
+
+def unmatched_item(connector) -> InboxItem:
+    """A fresh unmatched record (each mapping request resolves one)."""
+    number = InboxItem.objects.count() + 1
+    return InboxItem.objects.create(
+        connector=connector, status="unmatched", record_kind="contracts", reason="customer: ?",
+        match_kind="account", match_id=f"cus_{number}", payload={},
+    )  # fmt: skip
 
 
 MISSING_OBJECT = "0"
