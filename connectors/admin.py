@@ -27,6 +27,11 @@ class ConnectorForm(forms.ModelForm):
         required=False, widget=forms.PasswordInput(render_value=False),
         help_text="Stripe restricted key with read access to subscriptions and customers.",
     )  # fmt: skip
+    access_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="HubSpot private app access token (scopes: crm.objects.companies.read, "
+        "crm.objects.contacts.read, crm.objects.owners.read).",
+    )  # fmt: skip
 
     class Meta:
         model = Connector
@@ -55,7 +60,9 @@ class ConnectorAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "kind") if obj else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Connector, form, change: bool) -> None:
-        given = {n: form.cleaned_data.get(n, "") for n in ("signing_secret", "api_key")}
+        given = {
+            n: form.cleaned_data.get(n, "") for n in ("signing_secret", "api_key", "access_token")
+        }
         given = {n: v for n, v in given.items() if v}
         try:
             services.connector_secrets_set(connector=obj, secrets_given=given, save=False)

@@ -11,6 +11,7 @@ from django.db import models
 class ConnectorKind(models.TextChoices):
     SEGMENT = "segment", "Segment (HTTP Tracking API)"
     STRIPE = "stripe", "Stripe"
+    HUBSPOT = "hubspot", "HubSpot"
 
 
 # The secrets each kind keeps, encrypted at rest (connectors.crypto); the admin shows only
@@ -18,7 +19,10 @@ class ConnectorKind(models.TextChoices):
 SECRET_NAMES = {
     ConnectorKind.SEGMENT: (),
     ConnectorKind.STRIPE: ("signing_secret", "api_key"),
+    ConnectorKind.HUBSPOT: ("access_token",),
 }
+# Kinds Northstar pulls from (`connectors sync`, the beat schedule); the others push.
+PULLED_KINDS = (ConnectorKind.STRIPE, ConnectorKind.HUBSPOT)
 
 
 class Connector(models.Model):
@@ -50,11 +54,15 @@ class Connector(models.Model):
         """The path a source posts to (scripts read it from `connectors add`)."""
         if self.kind == ConnectorKind.SEGMENT:
             return "/ingest/segment"
-        return f"/ingest/{self.kind}/{self.pk}/"
+        if self.kind == ConnectorKind.STRIPE:
+            return f"/ingest/stripe/{self.pk}/"
+        return "none (pulled by `connectors sync`)"
 
 
 class IdentityKind(models.TextChoices):
-    ACCOUNT = "account", "Account"  # a source's company/customer id -> accounts.Account
+    # A source's company or customer id (Segment groupId, Stripe customer, HubSpot company)
+    # -> accounts.Account.
+    ACCOUNT = "account", "Account"
     USER = "user", "End user's last group"  # a Segment userId -> the Account of its last group
 
 

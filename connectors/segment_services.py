@@ -112,9 +112,10 @@ def _apply_groups(connector, plan, resolver, messages, delivery) -> None:
     result, refused = lenient(lambda batch: batch_upsert(ACCOUNTS, batch), items)
     delivery.applied += result.received if result else 0
     delivery.refusals += [_refusal(messages[i], "accounts", f, m) for i, f, m in refused]
-    connectors_sql.users_groups_remember(
-        connector.pk, {user: targets[group] for user, group in plan.memberships.items()}
-    )
+    connectors_sql.identities_remember(
+        connector.pk, IdentityKind.USER,
+        {user: targets[group] for user, group in plan.memberships.items()},
+    )  # fmt: skip
 
 
 def _apply_contacts(plan, resolver, messages, delivery) -> None:

@@ -218,6 +218,33 @@ def lenient(
     return None, refused
 
 
+@dataclass
+class Changes:
+    """What a sync did (or, in a dry run, would do), record by record."""
+
+    items: list[tuple[str, dict]] = field(default_factory=list)  # (source id, item)
+    ended: int = 0
+    accounts: set[str] = field(default_factory=set)
+    diffs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncSummary:
+    delivery: Delivery
+    changes: Changes
+    new_accounts: int = 0
+    rate_limited: int = 0
+
+    def line(self, *, dry_run: bool) -> str:
+        verb = "would change" if dry_run else "changed"
+        end = "would end" if dry_run else "ended"
+        return (
+            f"{len(self.changes.accounts)} accounts {verb} ({self.new_accounts} new), "
+            f"{self.changes.ended} contracts {end}, "
+            f"{self.delivery.unmatched + self.delivery.refused} records cannot be matched"
+        )
+
+
 # --- The inbox --------------------------------------------------------------------------------
 
 

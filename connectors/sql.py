@@ -3,8 +3,6 @@ last groups kept, one statement each per delivery whatever its size."""
 
 from django.db import connection
 
-from connectors.models import IdentityKind
-
 # Sorted, so that two requests sharing ids lock them in the same order and never deadlock. A
 # concurrent request holding the same id makes this insert wait for its transaction, then skip.
 CLAIM = """
@@ -41,7 +39,7 @@ def identities_resolve(connector_id: int, kind: str, external_ids: list[str]) ->
         return dict(cursor.fetchall())
 
 
-REMEMBER_GROUPS = """
+REMEMBER = """
 INSERT INTO connectors_externalidentity (connector_id, kind, external_id, object_id, updated_at)
 SELECT %s, %s, m.user_id, a.id, now()
 FROM unnest(%s::text[], %s::text[]) AS m (user_id, account)
@@ -53,13 +51,11 @@ WHERE connectors_externalidentity.object_id <> EXCLUDED.object_id
 """
 
 
-def users_groups_remember(connector_id: int, memberships: dict[str, str]) -> None:
-    """Keep each user's last group (account external ids); unknown accounts are skipped."""
-    if not memberships:
+def identities_remember(connector_id: int, kind: str, accounts: dict[str, str]) -> None:
+    """Map each source id to an account external id (a user's last group, a HubSpot company's
+    account); ids of unknown accounts are skipped."""
+    if not accounts:
         return
-    users = sorted(memberships)
+    ids = sorted(accounts)
     with connection.cursor() as cursor:
-        cursor.execute(
-            REMEMBER_GROUPS,
-            [connector_id, IdentityKind.USER, users, [memberships[user] for user in users]],
-        )
+        cursor.execute(REMEMBER, [connector_id, kind, ids, [accounts[i] for i in ids]])

@@ -9,7 +9,6 @@ unchanged. Rows are written through the import's CONTRACTS validator (batch_upse
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,9 +26,11 @@ from accounts.services import import_log_touch
 from connectors import sql as connectors_sql
 from connectors.models import Connector, IdentityKind
 from connectors.services import (
+    Changes,
     ConnectorInvalid,
     Delivery,
     Refusal,
+    SyncSummary,
     connector_secrets,
     identity_account_set,
     lenient,
@@ -45,16 +46,6 @@ def _local_date(timestamp: int | None) -> date | None:
     if timestamp is None:
         return None
     return timezone.localdate(datetime.fromtimestamp(int(timestamp), tz=UTC))
-
-
-@dataclass
-class Changes:
-    """What applying subscriptions did (or, in a dry run, would do)."""
-
-    items: list[tuple[str, dict]] = field(default_factory=list)  # (subscription id, contract)
-    ended: int = 0
-    accounts: set[str] = field(default_factory=set)
-    diffs: list[str] = field(default_factory=list)
 
 
 def stripe_event_apply(*, connector: Connector, event: Mapping[str, Any]) -> Delivery:
@@ -249,23 +240,6 @@ def _paid_from(subscription: Mapping[str, Any]) -> date:
 
 
 # --- The backfill -----------------------------------------------------------------------------
-
-
-@dataclass
-class SyncSummary:
-    delivery: Delivery
-    changes: Changes
-    new_accounts: int = 0
-    rate_limited: int = 0
-
-    def line(self, *, dry_run: bool) -> str:
-        verb = "would change" if dry_run else "changed"
-        end = "would end" if dry_run else "ended"
-        return (
-            f"{len(self.changes.accounts)} accounts {verb} ({self.new_accounts} new), "
-            f"{self.changes.ended} contracts {end}, "
-            f"{self.delivery.unmatched + self.delivery.refused} records cannot be matched"
-        )
 
 
 def stripe_client(connector: Connector) -> stripe.StripeClient:

@@ -7,14 +7,18 @@ from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from hubspot.crm.companies.exceptions import ApiException as HubSpotApiException
 
 from connectors.locks import connector_sync_lock
-from connectors.models import Connector, ConnectorKind
+from connectors.models import PULLED_KINDS, Connector
 from connectors.services import connector_failed
-from connectors.stripe_services import stripe_sync
+from connectors.syncs import connector_sync_run
 
 # A 429 beyond the sync's own waits, a 5xx beyond the client's retries, a lost connection.
-RETRYABLE = (stripe.RateLimitError, stripe.APIError, stripe.APIConnectionError)
+RETRYABLE = (
+    stripe.RateLimitError, stripe.APIError, stripe.APIConnectionError, HubSpotApiException,
+    ConnectionError,
+)  # fmt: skip
 
 
 @shared_task(
@@ -29,7 +33,7 @@ def connector_sync(self, connector_id: int) -> str:
         if not held:
             return "busy"
         try:
-            summary = stripe_sync(connector=connector)
+            summary = connector_sync_run(connector=connector)
         except Exception as exc:
             connector_failed(connector=connector, error=f"{type(exc).__name__}: {exc}")
             raise
@@ -40,7 +44,7 @@ def connector_sync(self, connector_id: int) -> str:
 def connectors_sync_due() -> int:
     """Queue a sync of every active pulled connector not synced for CONNECTOR_SYNC_EVERY_MINUTES."""
     due = timezone.now() - timedelta(minutes=settings.CONNECTOR_SYNC_EVERY_MINUTES)
-    connectors = Connector.objects.filter(kind=ConnectorKind.STRIPE, is_active=True).filter(
+    connectors = Connector.objects.filter(kind__in=PULLED_KINDS, is_active=True).filter(
         Q(last_success_at__isnull=True) | Q(last_success_at__lt=due)
     )
     ids = list(connectors.values_list("pk", flat=True))

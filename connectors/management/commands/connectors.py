@@ -5,9 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from connectors.locks import connector_sync_lock
-from connectors.models import Connector, ConnectorKind
+from connectors.models import PULLED_KINDS, Connector, ConnectorKind
 from connectors.services import ConnectorInvalid, connector_create, connector_secrets_rotate
-from connectors.stripe_services import stripe_sync
+from connectors.syncs import connector_sync_run
 
 
 class Command(BaseCommand):
@@ -20,7 +20,8 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--signing-secret", help="Stripe webhook signing secret (whsec_...)")
         add.add_argument("--api-key", help="Stripe API key, for `sync`")
-        add.add_argument("--api-base", help="Stripe API address (tests, proxies)")
+        add.add_argument("--token", help="HubSpot private app access token")
+        add.add_argument("--api-base", help="the source's API address (tests, proxies)")
         commands.add_parser("list", help="list connectors")
         sync = commands.add_parser("sync", help="backfill a pulled connector (Stripe)")
         sync.add_argument("name")
@@ -33,12 +34,18 @@ class Command(BaseCommand):
         except ConnectorInvalid as exc:
             raise CommandError(str(exc)) from None
 
-    def _add(self, *, kind, name, signing_secret, api_key, api_base, **_):
+    def _add(self, *, kind, name, signing_secret, api_key, token, api_base, **_):
         if kind == ConnectorKind.STRIPE and not signing_secret:
             raise CommandError("a Stripe connector needs --signing-secret (whsec_...)")
-        if kind != ConnectorKind.STRIPE and (signing_secret or api_key or api_base):
-            raise CommandError("--signing-secret, --api-key and --api-base are for Stripe")
-        secrets = {"signing_secret": signing_secret, "api_key": api_key}
+        if kind == ConnectorKind.HUBSPOT and not token:
+            raise CommandError("a HubSpot connector needs --token (a private app's token)")
+        if kind != ConnectorKind.STRIPE and (signing_secret or api_key):
+            raise CommandError("--signing-secret and --api-key are for Stripe")
+        if kind != ConnectorKind.HUBSPOT and token:
+            raise CommandError("--token is for HubSpot")
+        if kind == ConnectorKind.SEGMENT and api_base:
+            raise CommandError("--api-base is for pulled connectors (Stripe, HubSpot)")
+        secrets = {"signing_secret": signing_secret, "api_key": api_key, "access_token": token}
         connector, write_key = connector_create(
             kind=kind,
             name=name,
@@ -65,13 +72,15 @@ class Command(BaseCommand):
         connector = Connector.objects.filter(name=name).first()
         if connector is None:
             raise CommandError(f"no connector named {name!r} (see `connectors list`)")
-        if connector.kind != ConnectorKind.STRIPE:
+        if connector.kind not in PULLED_KINDS:
             raise CommandError(f"{name} is a {connector.kind} connector: it is pushed, not synced")
         with connector_sync_lock(connector.pk) as held:
             if not held:
                 raise CommandError(f"{name} is being synced by another process; try later")
-            with tqdm(unit=" subscriptions", desc=name) as bar:
-                summary = stripe_sync(connector=connector, dry_run=dry_run, progress=bar.update)
+            with tqdm(unit=" records", desc=name) as bar:
+                summary = connector_sync_run(
+                    connector=connector, dry_run=dry_run, progress=bar.update
+                )
         if dry_run:  # the diff per record, then the summary line
             for diff in summary.changes.diffs:
                 self.stdout.write(f"  {diff}")
