@@ -74,8 +74,11 @@ class _Resolver:
         self.connector = connector
         groups = set(plan.accounts) | {group for _, group, _ in plan.events if group}
         groups |= {item.get("account_external_id") for *_, item in plan.contacts} - {None}
-        self.mapped = connectors_sql.identities_resolve(
-            connector.pk, IdentityKind.ACCOUNT, sorted(groups)
+        # A connector read without `has_mappings` (not by its write key) looks them up.
+        self.mapped = (
+            connectors_sql.identities_resolve(connector.pk, IdentityKind.ACCOUNT, sorted(groups))
+            if getattr(connector, "has_mappings", True)
+            else {}
         )
         self.memberships = plan.memberships
         users = {user for _, user, _ in plan.contacts} | {

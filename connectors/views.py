@@ -6,9 +6,9 @@ import base64
 import binascii
 import gzip
 import io
-import json
 import zlib
 
+import orjson
 import stripe
 from django.conf import settings
 from django.contrib import messages
@@ -63,8 +63,8 @@ def _json_body(request: HttpRequest) -> object:
     if len(raw) > MAX_BODY:
         raise Refused(413, f"The body exceeds {MAX_BODY // 1024 // 1024} MB; send smaller batches.")
     try:
-        return json.loads(raw)
-    except ValueError as exc:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise Refused(400, f"The body is not valid JSON: {exc}") from None
 
 
