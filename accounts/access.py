@@ -1,8 +1,15 @@
-"""The one rule of who may see which account; every view, export and API endpoint uses it."""
+"""The two rules of who may do what with an account; every view, export and API endpoint uses them.
+
+`accounts_visible_to` answers "may see" (read the account, its pages, exports and API rows);
+`user_may_act_on` answers "may act" (write anything about it: notes, sentiment, alerts, surveys,
+tasks). Seeing can be wider than acting: another app may let a user read an account they do not
+own (a task given to them), never change it.
+"""
 
 from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -10,10 +17,15 @@ from accounts.models import Account
 
 VIEW_ALL_PERMISSION = "accounts.view_all_accounts"
 
-# Other apps may show a user more accounts than they own, without accounts importing them: each
-# callable returns a queryset of account ids (playbooks: the accounts of the unfinished tasks
-# assigned to the user, so whoever is given a task can open its account).
+# Other apps may let a user read more accounts than they own, without accounts importing them:
+# each callable returns a queryset of account ids (playbooks: the accounts of the unfinished
+# tasks someone else or a playbook gave the user). These grant reading only.
 extra_visible_account_ids: list[Callable[[AbstractBaseUser], QuerySet]] = []
+
+READ_ONLY_MESSAGE = (
+    "You may read this account because of a task given to you; changes are for its owner, "
+    "leaders and admins."
+)
 
 
 def user_sees_all_accounts(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -21,8 +33,8 @@ def user_sees_all_accounts(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
-    """Leaders and admins see every account; a CSM sees the accounts they own (and those the
-    extra rules above grant); others none."""
+    """May see: leaders and admins see every account; a CSM sees the accounts they own (and
+    those the extra rules above grant); others none."""
     if not user.is_authenticated:
         return Account.objects.none()
     if user_sees_all_accounts(user):
@@ -33,6 +45,28 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     return Account.objects.filter(rule)
 
 
+def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
+    """May act: the account's owner, and users who see every account (leaders, admins). What a
+    role may write at all (notes, surveys, tasks) is its permissions' business on top of this."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user_sees_all_accounts(user) or account.owner_id == user.pk
+
+
 def get_account_for_user(user: AbstractBaseUser, account_id: int) -> Account:
-    """The account, or 404 when it is missing or hidden from the user (no leak either way)."""
+    """The account to read, or 404 when it is missing or hidden from the user (no leak either
+    way)."""
     return get_object_or_404(accounts_visible_to(user), pk=account_id)
+
+
+def require_may_act(user: AbstractBaseUser, account: Account) -> None:
+    """403 for a user who may see `account` but not change it."""
+    if not user_may_act_on(user, account):
+        raise PermissionDenied(READ_ONLY_MESSAGE)
+
+
+def get_account_for_action(user: AbstractBaseUser, account_id: int) -> Account:
+    """The account to change: 404 when the user may not see it, 403 when they may only read it."""
+    account = get_account_for_user(user, account_id)
+    require_may_act(user, account)
+    return account

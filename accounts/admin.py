@@ -7,6 +7,7 @@ from accounts.models import (
     Contact,
     Contract,
     CostMonth,
+    CustomField,
     ImportLog,
     Note,
     Ticket,
@@ -26,6 +27,17 @@ class ContractInline(admin.TabularInline):
     model = Contract
     extra = 0
     fields = ("external_id", "plan", "start_date", "end_date", "mrr", "seats", "one_time_fee")
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "target", "field_type")
+    list_filter = ("target", "field_type")
+    search_fields = ("label", "key")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names an import column and the stored values: renaming it would orphan them.
+        return ("key", "target") if obj else ()
 
 
 @admin.register(Account)

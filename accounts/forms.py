@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django import forms
 
 from accounts.models import LifecycleStage, Note
-from accounts.selectors import SORT_FIELDS, AccountListParams, ListChoices
+from accounts.selectors import NOT_CUSTOMER, SORT_FIELDS, AccountListParams, ListChoices
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
 
@@ -25,7 +25,9 @@ class AccountListForm(forms.Form):
         required=False, choices=[("", "Any stage"), *LifecycleStage.choices], label="Stage"
     )
     band = forms.ChoiceField(
-        required=False, choices=[("", "Any health"), *HealthBand.choices], label="Health"
+        required=False,
+        choices=[("", "Any health"), *HealthBand.choices, (NOT_CUSTOMER, "Not a customer")],
+        label="Health",
     )
     renewal_within = forms.IntegerField(
         required=False, min_value=0, max_value=3650, label="Renews within (days)"

@@ -5,9 +5,12 @@ database can hold is a constraint here, so no writer can bypass it.
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 
 
 class LifecycleStage(models.TextChoices):
@@ -16,6 +19,18 @@ class LifecycleStage(models.TextChoices):
     ONBOARDING = "onboarding", "Onboarding"
     ACTIVE = "active", "Active"
     CHURNED = "churned", "Churned"
+
+
+class AccountQuerySet(models.QuerySet):
+    def in_group(self, group: "Account | int") -> "AccountQuerySet":
+        """The group's accounts: the account itself and every account below it, as its members
+        are today (a backfill describes past dates with today's accounts, kpi-spec section 7, so
+        moving a subsidiary moves its whole history and is never churn or new business)."""
+        from accounts.sql import GROUP_MEMBERS  # accounts.sql imports models (via the importer)
+
+        group_id = group.pk if isinstance(group, Account) else group
+        # A constant statement with the id as a parameter.
+        return self.filter(pk__in=RawSQL(GROUP_MEMBERS, [group_id]))  # noqa: S611
 
 
 class Account(models.Model):
@@ -43,6 +58,12 @@ class Account(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    # The admins' own fields (CustomField), by key: numbers, ISO dates, booleans and texts.
+    custom = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
+
+    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +72,13 @@ class Account(models.Model):
             # The accounts list filters by owner and sorts by name.
             models.Index(fields=["owner", "name"], name="account_owner_name_idx"),
             models.Index(fields=["segment"], name="account_segment_idx"),
+            # The header's search (accounts.sql.SEARCH): substring and typo-tolerant matches.
+            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="account_name_trgm"),
+            GinIndex(
+                OpClass(F("external_id"), name="gin_trgm_ops"), name="account_external_id_trgm"
+            ),
+            # Filters on custom fields (`custom @> {"tier": "gold"}`) by containment.
+            GinIndex(OpClass(F("custom"), name="jsonb_path_ops"), name="account_custom_idx"),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +112,63 @@ class Account(models.Model):
         return level
 
 
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    BOOLEAN = "boolean", "Yes/no"
+    CHOICE = "choice", "One of a list"
+
+
+class CustomFieldTarget(models.TextChoices):
+    ACCOUNT = "accounts", "Accounts"
+    CONTACT = "contacts", "Contacts"
+
+
+class CustomField(models.Model):
+    """A field an admin adds to accounts or contacts. Its values come in by the import (a
+    column named after the key), the API and the 360 page, and are kept in the record's
+    `custom` JSON under the key; a column matching no field is still refused."""
+
+    target = models.CharField(max_length=10, choices=CustomFieldTarget.choices)
+    key = models.SlugField(
+        max_length=40,
+        help_text="The import column and API field: lower case, digits and _, starting with "
+        "a letter. Cannot be changed once values exist.",
+    )
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=10, choices=CustomFieldType.choices)
+    choices = ArrayField(
+        models.CharField(max_length=100), default=list, blank=True,
+        help_text="For 'One of a list': the allowed values, one per line.",
+    )  # fmt: skip
+    help_text = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["target", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "key"], name="custom_field_one_key"),
+            models.CheckConstraint(
+                condition=Q(key__regex=r"^[a-z][a-z0-9_]*$"), name="custom_field_key_shape"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_target_display().lower()})"
+
+    def clean(self) -> None:
+        from accounts.importer.records import KINDS  # the built-in columns of each file
+
+        super().clean()
+        builtin = next(kind for kind in KINDS if kind.name == self.target).column_names
+        if self.key in builtin:
+            raise ValidationError({"key": f"{self.key!r} is already a column of {self.target}."})
+        if self.field_type == CustomFieldType.CHOICE and not self.choices:
+            raise ValidationError({"choices": "List the allowed values."})
+        if self.field_type != CustomFieldType.CHOICE and self.choices:
+            raise ValidationError({"choices": "Only 'One of a list' fields have choices."})
+
+
 class Contact(models.Model):
     external_id = models.CharField(max_length=128, unique=True)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
@@ -92,9 +177,17 @@ class Contact(models.Model):
     title = models.CharField(max_length=255, blank=True, default="")
     is_champion = models.BooleanField(default=False)
     left_on = models.DateField(null=True, blank=True)
+    custom = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The header's search (accounts.sql.SEARCH) finds contacts by name and email.
+            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="contact_name_trgm"),
+            GinIndex(OpClass(F("email"), name="gin_trgm_ops"), name="contact_email_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.external_id

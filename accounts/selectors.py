@@ -14,13 +14,16 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
+    Case,
     DateField,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    FloatField,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
@@ -85,6 +88,9 @@ def data_freshness() -> DataFreshness:
 
 # The accounts list.
 
+# The list's "band" for accounts that are not customers on D (MRR 0): churned, trials, prospects.
+NOT_CUSTOMER = "not_customer"
+
 
 @dataclass(frozen=True)
 class AccountListParams:
@@ -145,7 +151,20 @@ def account_rows(
             health_score=F("latest__health__score"),
             health_band=Coalesce("latest__health__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
-            health_change=F("latest__health__score") - F("earlier__score"),
+            # Only between scores of one model version: a new model is not a change in health
+            # (after a model change the rescore brings the year onto the new version).
+            health_change=Case(
+                When(
+                    Q(latest__health__model_version_id=F("earlier__model_version_id"))
+                    | Q(
+                        latest__health__model_version_id__isnull=True,
+                        earlier__model_version_id__isnull=True,
+                    ),
+                    then=F("latest__health__score") - F("earlier__score"),
+                ),
+                default=None,
+                output_field=FloatField(),
+            ),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
                 Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),
@@ -169,8 +188,13 @@ def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListP
         rows = rows.filter(owner_id=params.owner)
     exact = {"segment": params.segment, "region": params.region, "lifecycle_stage": params.stage}
     rows = rows.filter(**{key: value for key, value in exact.items() if value})
-    if params.band:
-        rows = rows.filter(health_band=params.band)
+    if params.band == NOT_CUSTOMER:
+        rows = rows.filter(mrr=0)
+    elif params.band:
+        # A band lists customers only (MRR > 0 on D, metrics.totals.CUSTOMER): a churned account
+        # keeps its spec'd score and band, but red means at risk, not gone. An account without
+        # a snapshot yet is unknown, not gone.
+        rows = rows.filter(Q(mrr__gt=0) | Q(mrr__isnull=True), health_band=params.band)
     if params.renewal_within is not None:
         rows = rows.filter(days_to_renewal__gte=0, days_to_renewal__lte=params.renewal_within)
     return rows

@@ -27,6 +27,53 @@ def execute_logged(
     return cursor.rowcount
 
 
+# A write that changes more than this share of a table's rows leaves its planner statistics
+# stale: autovacuum's own default (autovacuum_analyze_scale_factor), applied here because
+# autovacuum may be off (this project's own server runs without it) and would lag if on.
+ANALYZE_SHARE = 0.1
+_TABLE_STATISTICS = """
+SELECT c.reltuples, COALESCE(s.n_live_tup, 0), COALESCE(s.n_mod_since_analyze, 0)
+FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.oid = %s::regclass
+"""
+
+
+def analyze_if_changed(cursor, table: str, rows_written: int) -> bool:
+    """ANALYZE `table` when `analyze_wanted` says a write of `rows_written` rows (by the
+    caller's transaction, not yet counted by the statistics) calls for it; True when it ran.
+    The one place imports, backfills and the API decide it. Inside the caller's transaction,
+    ANALYZE sees the transaction's rows."""
+    if rows_written <= 0:
+        return False
+    cursor.execute(_TABLE_STATISTICS, [table])
+    reltuples, live, changed = cursor.fetchone()
+    if not analyze_wanted(reltuples=reltuples, live=live, changed=changed, written=rows_written):
+        return False
+    execute_logged(
+        cursor, sql.SQL("ANALYZE {}").format(sql.Identifier(table)), label=f"analyze {table}"
+    )
+    return True
+
+
+def analyze_wanted(*, reltuples: float, live: int, changed: int, written: int) -> bool:
+    """Whether `written` rows and the `changed` ones counted since the last ANALYZE exceed a
+    tenth of the table's rows, or the table was never analysed (reltuples -1: no statistics).
+
+    Its rows are the smaller of reltuples (counted by the last ANALYZE) and n_live_tup (kept
+    from committed writes): an ANALYZE inside a transaction that was then rolled back leaves
+    reltuples counting rows that never were, which must not hold back the next one."""
+    if written <= 0:
+        return False
+    if reltuples < 0:
+        return True
+    return changed + written > ANALYZE_SHARE * min(reltuples, live)
+
+
+def analyze_kind_if_changed(cursor, kind: RecordKind, rows_written: int) -> bool:
+    """`analyze_if_changed` on the table of a record kind."""
+    return analyze_if_changed(cursor, _TABLES[kind.name], rows_written)
+
+
 def staging_table(kind: RecordKind) -> sql.Identifier:
     return sql.Identifier(f"import_{kind.name}")
 
@@ -154,13 +201,27 @@ def _column_plan(kind: RecordKind) -> list[tuple[str, str, str]]:
     """(file column, table column, SQL expression over the staging row) for every column."""
     plan = []
     for column in kind.columns:
-        if column.name in _LINKED_AFTER:
+        if column.name in _LINKED_AFTER or column.custom:
             continue
         target, expression = _MAPPED.get(column.name, (column.name, f"s.{column.name}"))
         if column.empty is not None:  # an absent column still fills a NOT NULL field
             expression = f"COALESCE({expression}, {sql.Literal(column.empty).as_string()})"
         plan.append((column.name, target, expression))
     return plan
+
+
+def _custom_values(keys: Sequence[str]) -> str:
+    """The staged custom columns as one JSON object; empty cells leave their key out. Keys are
+    CustomField keys, which a check constraint keeps to [a-z][a-z0-9_]*."""
+    pairs = ", ".join(f"'{key}', s.{key}" for key in keys)
+    return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+
+
+def _custom_update(keys: Sequence[str]) -> str:
+    """A record's stored custom values with the file's keys replaced: other keys are kept, an
+    empty cell removes its key."""
+    listed = ", ".join(f"'{key}'" for key in keys)
+    return f"(t.custom - ARRAY[{listed}]::text[]) || {_custom_values(keys)}"
 
 
 def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
@@ -186,6 +247,9 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
     )
     changed = 0
     updated = [(t, e) for name, t, e in plan if name in present and name not in kind.key]
+    custom = [column.name for column in kind.columns if column.custom and column.name in present]
+    if custom:
+        updated.append(("custom", _custom_update(custom)))
     if updated:
         targets = sql.SQL(", ").join(sql.Identifier(t) for t, _e in updated)
         values = sql.SQL(", ").join(sql.SQL(e) for _t, e in updated)
@@ -207,6 +271,8 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
             label=f"update {kind.name}",
         )
     inserted = [(t, e) for _n, t, e in plan] + list(_INSERT_ONLY.get(kind.name, {}).items())
+    if custom:
+        inserted.append(("custom", _custom_values(custom)))
     changed += execute_logged(
         cursor,
         sql.SQL(
@@ -264,6 +330,61 @@ WITH RECURSIVE up (start_id, id, parent_id, path, cycle) AS (
 )
 SELECT DISTINCT ON (line) line, parent_external_id, path, cycle FROM reported
 ORDER BY line, cycle DESC LIMIT 1000
+"""
+
+
+# An account and every account below it, at most Account.MAX_LEVELS deep (the trigger of
+# migration 0004 keeps the tree that shallow and free of cycles). Served by the parent_id index.
+GROUP_MEMBERS = """
+WITH RECURSIVE members (id, level) AS (
+    SELECT id, 1 FROM accounts_account WHERE id = %s
+  UNION ALL
+    SELECT c.id, members.level + 1
+    FROM accounts_account c JOIN members ON c.parent_id = members.id
+    WHERE members.level < 5
+)
+SELECT id FROM members
+"""
+
+
+# The header's search (accounts.search): accounts by name and external id, contacts by name and
+# email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
+# see ({visible} is `accounts_visible_to`'s SQL). Names match by prefix, by substring and by
+# trigram word similarity (typos), served by the trigram GIN indexes of migration 0005; notes by
+# full-text prefix search over the `simple` dictionary (names and product words, no stemming),
+# served by the note_body_search index.
+SEARCH = """
+(SELECT 'account' AS kind, a.id AS account_id, a.id AS object_id, a.name AS title,
+        a.external_id AS detail,
+        (CASE WHEN a.name ILIKE %(prefix)s OR a.external_id ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + CASE WHEN a.name ILIKE %(contains)s THEN 1 ELSE 0 END
+         + word_similarity(%(q)s, a.name))::float AS rank
+ FROM accounts_account a
+ WHERE (a.name ILIKE %(contains)s OR a.external_id ILIKE %(contains)s
+        OR %(q)s <%% a.name)
+   AND a.id IN ({visible})
+ ORDER BY rank DESC, a.name LIMIT %(limit)s)
+UNION ALL
+(SELECT 'contact', c.account_id, c.id, COALESCE(NULLIF(c.name, ''), c.email),
+        concat_ws(' · ', NULLIF(c.email, ''), a.name),
+        (CASE WHEN c.name ILIKE %(prefix)s OR c.email ILIKE %(prefix)s
+              THEN 2 ELSE 0 END
+         + word_similarity(%(q)s, c.name))::float
+ FROM accounts_contact c JOIN accounts_account a ON a.id = c.account_id
+ WHERE (c.name ILIKE %(contains)s OR c.email ILIKE %(contains)s
+        OR %(q)s <%% c.name)
+   AND c.account_id IN ({visible})
+ ORDER BY 6 DESC, 4 LIMIT %(limit)s)
+UNION ALL
+(SELECT 'note', n.account_id, n.id, a.name,
+        ts_headline('simple', n.body, to_tsquery('simple', %(words)s),
+                    'MaxWords=14, MinWords=6, StartSel=«, StopSel=»'),
+        ts_rank(to_tsvector('simple', n.body), to_tsquery('simple', %(words)s))::float
+ FROM accounts_note n JOIN accounts_account a ON a.id = n.account_id
+ WHERE %(words)s <> '' AND to_tsvector('simple', n.body) @@ to_tsquery('simple', %(words)s)
+   AND n.account_id IN ({visible})
+ ORDER BY 6 DESC, n.created_at DESC LIMIT %(limit)s)
 """
 
 

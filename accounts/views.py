@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import charts, selectors
-from accounts.access import get_account_for_user, user_sees_all_accounts
+from accounts.access import get_account_for_action, get_account_for_user, user_sees_all_accounts
 from accounts.exports import csv_lines
 from accounts.forms import (
     RENEWAL_WINDOWS,
@@ -149,7 +149,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def note_create(request: HttpRequest, account_id: int) -> HttpResponse:
     """Add a note to the account's log: CSMs and admins may (accounts.add_note); leaders read."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     if not request.user.has_perm(NOTE_PERMISSION):
         raise PermissionDenied("Your role may read notes but not add them.")
     form = NoteForm(request.POST)
@@ -235,6 +235,8 @@ def _health_change(history, snapshot) -> float | None:
     before = next((p for p in history if p.as_of == earlier), None)
     if before is None or before.health_score is None:
         return None
+    if before.health_model_version != snapshot.health_model_version:
+        return None  # another model's score: not a change in health
     return snapshot.health_score - before.health_score
 
 

@@ -1,8 +1,14 @@
-"""API keys in the admin: created with their text shown once, revoked with an action."""
+"""API keys in the admin: created with their text shown once, revoked with an action.
+
+The new key's text is shown on a page of its own, the response to the save itself (no-store):
+never in a message, which the default storage writes into a readable cookie, and never logged.
+"""
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from api import services
 from api.models import ApiKey, Scope
@@ -47,12 +53,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        text = services.api_key_issue(api_key=obj, created_by=request.user)
-        messages.warning(
-            request,
-            f"The key of “{obj.name}” is {text} — copy it now: it is stored hashed and will "
-            f"not be shown again.",
-        )
+        # Kept on the instance of this request only, for response_add below.
+        obj.issued_text = services.api_key_issue(api_key=obj, created_by=request.user)
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
+        """The key's text, once, on the page answering the save (not a redirect to a page that
+        would need it carried in the session or a cookie)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "api_key": obj,
+            "text": obj.issued_text,
+            "title": "Copy the new API key",
+        }
+        response: HttpResponse = TemplateResponse(
+            request, "admin/api/apikey/created.html", context
+        ).render()
+        add_never_cache_headers(response)  # Cache-Control: no-store: no copy in any cache
+        return response
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request: HttpRequest, queryset) -> None:

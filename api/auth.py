@@ -1,6 +1,8 @@
 """Who may call the API: a bearer API key with the operation's scope, within its rate limit.
 
-All three are checked in the authentication step, so each refusal is one clear answer.
+All three are checked in the authentication step, so each refusal is one clear answer. What the
+key's user may do is checked on every request, not only when the key was made: a user who is
+deactivated, or who no longer sees every account, stops a write key at once (403).
 
 The rate limit is a per-key counter in Redis (django-ratelimit's fixed windows over the "api"
 cache), so it holds across every gunicorn worker and process.
@@ -11,7 +13,8 @@ from django_ratelimit.core import get_usage
 from ninja.security import HttpBearer
 from redis.exceptions import RedisError
 
-from api.models import ApiKey, Scope
+from accounts.access import user_sees_all_accounts
+from api.models import WRITE_SCOPES, ApiKey, Scope
 from api.selectors import api_key_for_text
 from api.services import api_key_mark_used
 
@@ -49,8 +52,21 @@ def api_key_for_request(request: HttpRequest) -> ApiKey:
     if api_key.is_revoked:
         raise _unauthorized(f"This API key was revoked on {api_key.revoked_at:%Y-%m-%d}.")
     if not api_key.user.is_active:
-        raise _unauthorized("This API key's user is inactive.")
+        raise ApiError(
+            403, "This API key's user is deactivated: ask an admin for a key of an active user."
+        )
     return api_key
+
+
+def user_may_hold_check(api_key: ApiKey, scope: Scope) -> None:
+    """A write scope can change any account, so its key's user must see every account now, not
+    only on the day the key was made (api.models.ApiKey.clean checks that day); ApiError 403."""
+    if scope in WRITE_SCOPES and not user_sees_all_accounts(api_key.user):
+        raise ApiError(
+            403,
+            f"This key's user ({api_key.user.get_username()}) may no longer see every account, "
+            f"which {scope.value} needs: ask an admin for a key of a leader or an admin.",
+        )
 
 
 class ApiKeyAuth(HttpBearer):
@@ -65,6 +81,7 @@ class ApiKeyAuth(HttpBearer):
         if self.scope not in api_key.scopes:
             held = ", ".join(api_key.scopes) or "none"
             raise ApiError(403, f"This key lacks the scope {self.scope.value} (it has: {held}).")
+        user_may_hold_check(api_key, self.scope)
         rate_limit_check(request, api_key)
         api_key_mark_used(api_key=api_key)
         return api_key

@@ -14,8 +14,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
-from accounts.importer.batch import BatchResult, CleanItem, batch_clean, batch_upsert
-from accounts.importer.records import EVENTS, RecordKind
+from accounts.importer.batch import (
+    ANALYZE_MIN_ROWS,
+    BatchResult,
+    CleanItem,
+    batch_clean,
+    batch_upsert,
+)
+from accounts.importer.records import EVENTS, USAGE, RecordKind
 from accounts.services import import_log_touch
 from api import sql as api_sql
 from api.models import ApiKey, EventSession, IdempotencyKey
@@ -146,7 +152,10 @@ def usage_events_roll_up(*, rows: Sequence[CleanItem]) -> int:
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row((row.index, *row.full_row(EVENTS)))
-        return api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+        written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+        if written >= ANALYZE_MIN_ROWS:
+            accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
+        return written
 
 
 def _previous_answer(api_key: ApiKey, key: str, request_sha256: str) -> EventsResult | None:

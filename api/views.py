@@ -28,6 +28,7 @@ from ninja.errors import ValidationError
 
 from accounts.access import accounts_visible_to
 from accounts.importer.batch import BatchInvalid, batch_items
+from accounts.importer.fields import cut
 from accounts.importer.records import ACCOUNTS, CONTACTS, CONTRACTS, EVENTS, SURVEYS, TICKETS
 from accounts.models import LifecycleStage
 from api import schemas, services
@@ -138,7 +139,7 @@ def _too_big(request: HttpRequest, error: RequestDataTooBig) -> JsonResponse:
 @api.exception_handler(DataError)
 def _refused_value(request: HttpRequest, error: DataError) -> JsonResponse:
     # The validators refuse what PostgreSQL would; this is the net under them, never a 500.
-    message = str(error).splitlines()[0]
+    message = cut(str(error).splitlines()[0])
     return _problems_response(
         "The database refused a value; nothing was written.",
         [{"item": None, "field": "(request)", "message": message}],

@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# The same default as the web server's (config/wsgi.py): a worker started without
+# DJANGO_SETTINGS_MODULE runs the production settings, never the development ones (DEBUG on, a
+# throwaway secret key). `make demo` names the local settings itself.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("northstar")
 app.config_from_object("django.conf:settings", namespace="CELERY")

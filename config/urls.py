@@ -23,6 +23,7 @@ urlpatterns = [
     path("health/lab/", include("healthscores.lab_urls")),
     path("health/", include("healthscores.urls")),
     path("portfolio/", include("metrics.urls")),
+    path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),
     path("s/", include(survey_public_urls)),  # public survey pages (no login)
     path("", include("playbooks.urls")),

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from healthscores.models import METRIC_CHOICES, HealthComponent, HealthModel
 from healthscores.scoring import Component, Definition
+from healthscores.selectors import definition_changes
 
 
 def check_thresholds(green, yellow) -> None:
@@ -30,7 +31,23 @@ def check_components(components: list[dict]) -> None:
         raise ValidationError("At least one component needs a weight above 0.")
 
 
+REASON_REQUIRED = (
+    "Give a reason for the change (the field above the components): it is kept with the new "
+    "version, so whoever reads a score later knows why the model changed."
+)
+
+
 class HealthModelForm(forms.ModelForm):
+    # Required (by HealthComponentFormSet, which sees the components) when the save publishes
+    # a new version of an existing model; kept on the version.
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the change",
+        help_text="Required when weights, bad/good values or thresholds change.",
+    )
+
     class Meta:
         model = HealthModel
         fields = ("name", "segment", "is_active", "green_threshold", "yellow_threshold")
@@ -77,7 +94,20 @@ def _kept(formset) -> list[dict]:
 class HealthComponentFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        check_components(_kept(self))
+        kept = _kept(self)
+        check_components(kept)
+        model = self.instance  # with the posted thresholds (the admin builds it before this)
+        if (
+            model.pk
+            and model.green_threshold is not None
+            and model.yellow_threshold is not None
+            and not (self.data.get("reason") or "").strip()
+            and definition_changes(
+                model, green=model.green_threshold, yellow=model.yellow_threshold,
+                components=kept,
+            )
+        ):  # fmt: skip
+            raise ValidationError(REASON_REQUIRED)
 
 
 # The health lab: a proposal that is previewed, not saved (unless asked, with permission).
@@ -86,6 +116,12 @@ class HealthComponentFormSet(forms.BaseInlineFormSet):
 class LabThresholdsForm(forms.Form):
     green = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Green from")
     yellow = forms.DecimalField(min_value=0, max_value=100, decimal_places=2, label="Yellow from")
+    confirm_concentration = forms.BooleanField(
+        required=False,
+        label="I accept weights that move most of the book into one band",
+        help_text="Without it, a suggestion or a save that moves more than half of the "
+        "customers into one band is refused.",
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -27,13 +27,15 @@ CHANGE_PERMISSION = "healthscores.change_healthmodel"
 
 
 def _require_lab_access(request: HttpRequest) -> None:
-    if not (request.user.is_staff or user_sees_all_accounts(request.user)):
+    """The lab names every account (backtest, disagreements): it needs the permission to see
+    every account; staff status alone (the admin site) is not enough."""
+    if not user_sees_all_accounts(request.user):
         raise PermissionDenied("The health lab is for admins and leaders.")
 
 
 def _cached_sample(run: SnapshotRun) -> lab.Sample:
     """The backtest reads a year of snapshots; reuse it until the next snapshot run."""
-    key = f"health-lab-sample:{run.as_of}:{run.finished_at.timestamp()}"
+    key = f"health-lab-sample-v2:{run.as_of}:{run.finished_at.timestamp()}"
     sample = cache.get(key)
     if sample is None:
         sample = lab.load_sample(run.as_of)
@@ -60,7 +62,7 @@ def health_lab(request: HttpRequest) -> HttpResponse:
     if model is None or current is None or run is None:
         return render(request, "healthscores/lab.html", {"empty": True, "model": model})
     sample = _cached_sample(run)
-    proposal, suggestion_note = current, None
+    proposal, suggestion, notes = current, None, []
     initial_thresholds, initial_components = lab_initial(current)
     thresholds = LabThresholdsForm(initial=initial_thresholds)
     components = LabComponentFormSet(initial=initial_components, prefix="c")
@@ -69,15 +71,28 @@ def health_lab(request: HttpRequest) -> HttpResponse:
         components = LabComponentFormSet(request.POST, prefix="c")
         if thresholds.is_valid() and components.is_valid():
             proposal = lab_definition(thresholds, components)
+            confirmed = thresholds.cleaned_data["confirm_concentration"]
             action = request.POST.get("action", "preview")
             if action == "save":
-                return _save(request, model, proposal)
+                if not request.user.has_perm(CHANGE_PERMISSION):
+                    raise PermissionDenied("Saving a health model needs the change permission.")
+                move = lab.band_move(current, proposal, sample)
+                if move.concentrated is None or confirmed:
+                    return _save(request, model, proposal)
+                notes.append(_refusal(move, "Not saved"))
             if action == "suggest":
-                proposal, before, after = lab.suggest_weights(proposal, sample)
-                suggestion_note = _suggestion_note(before, after)
-                initial_thresholds, initial_components = lab_initial(proposal)
-                thresholds = LabThresholdsForm(initial=initial_thresholds)
-                components = LabComponentFormSet(initial=initial_components, prefix="c")
+                suggestion = lab.suggest_weights(proposal, sample)
+                notes.append(_suggestion_note(suggestion))
+                concentrated = suggestion.move.concentrated if suggestion.offered else None
+                if concentrated and not confirmed:
+                    notes.append(_refusal(suggestion.move, "Suggestion refused"))
+                elif suggestion.offered:
+                    proposal = suggestion.definition
+                    initial_thresholds, initial_components = lab_initial(proposal)
+                    thresholds = LabThresholdsForm(
+                        initial={**initial_thresholds, "confirm_concentration": confirmed}
+                    )
+                    components = LabComponentFormSet(initial=initial_components, prefix="c")
     context = _results_context(current, proposal, sample)
     context.update(
         model=model,
@@ -85,7 +100,12 @@ def health_lab(request: HttpRequest) -> HttpResponse:
         run=run,
         thresholds=thresholds,
         components=components,
-        suggestion_note=suggestion_note,
+        suggestion=suggestion,
+        suggestion_note=notes[0] if notes else None,
+        lab_notes=notes,
+        suggestion_warnings=_suggestion_warnings(suggestion) if suggestion else [],
+        suggestion_bands=_suggestion_bands(suggestion),
+        sample_split=sample.split,
         can_save=request.user.has_perm(CHANGE_PERMISSION),
         disagreement=override_disagreement(as_of=run.as_of),
     )
@@ -140,32 +160,83 @@ def _results_context(current: Definition, proposal: Definition, sample: lab.Samp
     }
 
 
-def _suggestion_note(before: float | None, after: float | None) -> str:
-    if before is None or after is None:
-        return "Not enough churn history to search for better weights."
-    if after <= before:
-        return f"No better weights found: the 90-day AUC stays {before:.3f}."
+def _suggestion_note(suggestion: lab.Suggestion) -> str:
+    """What the out-of-time check found: fitted on the earlier half-year, scored on the later."""
+    s = suggestion
+    if s.fit_before is None or s.fit_after is None:
+        return "Not enough churn history to fit weights: no churner in the earlier half-year."
+    if s.later_before is None or s.later_after is None:
+        return (
+            "The fitted weights cannot be checked out of time (no churner in the later "
+            "half-year): nothing is suggested."
+        )
+    fitted = (
+        f"fitted on the earlier half-year's churn (AUC {s.fit_before:.3f} to {s.fit_after:.3f})"
+    )
+    if not s.offered:
+        return (
+            f"No better weights found out of time: weights {fitted} score "
+            f"{s.later_after:.3f} on the later half-year's churn, against {s.later_before:.3f} "
+            "for these. Keep them."
+        )
     return (
-        f"Suggested weights raise the 90-day AUC from {before:.3f} to {after:.3f} "
-        f"(+{after - before:.3f}). Review them, then preview or save."
+        f"Suggested weights, {fitted}, raise the 90-day AUC on the later half-year's churn, "
+        f"which the fit never saw, from {s.later_before:.3f} to {s.later_after:.3f} "
+        f"(+{s.later_after - s.later_before:.3f}). Review them, then preview or save."
+    )
+
+
+def _suggestion_bands(suggestion: lab.Suggestion | None) -> list[dict]:
+    """The book by band before and after the suggestion, and how many moved into each."""
+    if suggestion is None:
+        return []
+    move = suggestion.move
+    return [
+        {"band": b, "before": move.before[b], "after": move.after[b],
+         "moved_into": move.moved_into[b]}
+        for b in lab.BANDS
+    ]  # fmt: skip
+
+
+def _suggestion_warnings(suggestion: lab.Suggestion) -> list[str]:
+    if not suggestion.few_churners:
+        return []
+    return [
+        f"Only {suggestion.fit_churners} churner{'s' if suggestion.fit_churners != 1 else ''} "
+        f"to fit on (fewer than {lab.FEW_CHURNERS}): suggested weights may fit their noise "
+        "rather than what predicts churn."
+    ]
+
+
+def _refusal(move: lab.BandMove, what: str) -> str:
+    band, moved = move.concentrated
+    return (
+        f"{what}: these weights move {moved} of {move.book} customers "
+        f"({100 * moved / move.book:.0f} %) into {band}. Tick “I accept weights that move most of "
+        "the book into one band” to go ahead."
     )
 
 
 def _save(request: HttpRequest, model: HealthModel, proposal: Definition) -> HttpResponse:
     if not request.user.has_perm(CHANGE_PERMISSION):
         raise PermissionDenied("Saving a health model needs the change permission.")
-    version = health_model_apply(model=model, definition=proposal, user=request.user)
+    reason = request.POST.get("reason", "").strip()[:2000] or "Saved from the health lab."
+    version = health_model_apply(model=model, definition=proposal, user=request.user, reason=reason)
     if version is None:
         messages.info(request, "Nothing changed: the model already has these weights.")
         return redirect(f"{request.path}?model={model.pk}")
     messages.success(request, f"Saved {model.name} as version {version.number}.")
     if model.is_active:
         try:
-            queued = rescore_enqueue(days=1)
+            job = rescore_enqueue(model=model, user=request.user)
         except OperationalError:
             messages.error(request, "The rescore could not be queued (task broker unreachable);"
                            " the nightly job will score with the new version.")  # fmt: skip
         else:
-            if queued:
-                messages.info(request, f"Queued a rescore of {queued[1]}.")
+            if job:
+                messages.info(
+                    request,
+                    f"Queued a rescore of the snapshots from {job.first} to {job.last} "
+                    f"({job.total_dates} dates); its progress is on the model's admin page.",
+                )
     return redirect(f"{request.path}?model={model.pk}")

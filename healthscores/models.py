@@ -84,6 +84,9 @@ class HealthModelVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    reason = models.TextField(
+        blank=True, default="", help_text="Why the model changed, as its author gave it."
+    )
 
     class Meta:
         ordering = ["model", "-number"]
@@ -93,6 +96,49 @@ class HealthModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.number}"
+
+
+class RescoreJob(models.Model):
+    """A rescore of a range of snapshot dates, queued in parts (healthscores.services
+    .rescore_enqueue); each worker adds the dates it finished to `done_dates`, so the admin can
+    show how far it got, and a failed part is counted rather than lost."""
+
+    model = models.ForeignKey(
+        HealthModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="rescore_jobs"
+    )
+    version = models.ForeignKey(
+        HealthModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first = models.DateField()
+    last = models.DateField()
+    total_dates = models.PositiveIntegerField()
+    done_dates = models.PositiveIntegerField(default=0)
+    failed_parts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"rescore {self.first}..{self.last}: {self.done_dates}/{self.total_dates}"
+
+    @property
+    def status(self) -> str:
+        if self.failed_parts:
+            return "failed"
+        if self.done_dates >= self.total_dates:
+            return "done"
+        return "running" if self.done_dates else "queued"
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.done_dates / self.total_dates if self.total_dates else 100.0
 
 
 class SnapshotHealth(models.Model):
@@ -176,9 +222,23 @@ class SnapshotHealth(models.Model):
                 "score": score,
                 "weight": weight,
                 "contribution": weight * score / present if score is not None and present else None,
+                "note": _left_out_note(self.snapshot, c.metric) if score is None else "",
             }
             for c, weight, score in zip(definition.components, weights, scores, strict=False)
         ]
+
+
+NO_USAGE_60D = "No usage in the last 60 days"
+
+
+def _left_out_note(snapshot, metric: str) -> str:
+    """Why a component is left out, when the reason is a signal in itself. The usage trend of
+    an account with no events in either 30-day window is 0 / 0, null (kpi-spec sections 1 and
+    7), so the spec leaves it out of the score; the page says so instead of a bare "left out".
+    (A fall from a positive base to zero is -100 % and scores at the bad end.)"""
+    if metric == "usage_trend" and snapshot.events_30d == 0 and snapshot.events_prev_30d == 0:
+        return NO_USAGE_60D
+    return ""
 
 
 def _float(value) -> float | None:
@@ -215,6 +275,9 @@ class Alert(models.Model):
     as_of = models.DateField(help_text="The snapshot date that raised it.")
     details = models.TextField(blank=True, default="")
     due_on = models.DateField(null=True, blank=True)
+    arr = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="The account's ARR on as_of."
+    )  # lists put the biggest account first
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

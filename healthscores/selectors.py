@@ -15,14 +15,15 @@ from metrics.registry import ACCOUNT
 
 
 def open_alerts_for_user(*, user: AbstractBaseUser) -> QuerySet[Alert]:
-    """Unclosed alerts on the accounts the user may see: a CSM's own, everything for leaders."""
+    """Unclosed alerts on the accounts the user may see: a CSM's own, everything for leaders;
+    the biggest account (ARR when raised) first, then the soonest due."""
     return (
         Alert.objects.filter(
             account__in=accounts_visible_to(user).values("pk"),
             status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED],
         )
         .select_related("account", "owner")
-        .order_by("due_on", "-created_at")
+        .order_by("-arr", "due_on", "-created_at")
     )
 
 
@@ -123,3 +124,66 @@ def override_disagreement(*, as_of: date) -> dict:
         "disagreements": disagreements,
         "rate": (100 * disagreements / len(compared)) if compared else None,
     }
+
+
+@dataclass(frozen=True)
+class ComponentDiff:
+    metric: str
+    before: tuple[float, float, float] | None  # (weight, bad, good); None: not in the older
+    after: tuple[float, float, float] | None
+
+    @property
+    def change(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed" if self.before != self.after else ""
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    thresholds_before: tuple[float, float] | None  # (green, yellow)
+    thresholds_after: tuple[float, float]
+    components: list[ComponentDiff]
+
+    @property
+    def changed(self) -> list[ComponentDiff]:
+        return [c for c in self.components if c.change]
+
+
+def _by_metric(definition: dict | None) -> dict[str, tuple[float, float, float]]:
+    components = (definition or {}).get("components", [])
+    return {
+        c["metric"]: (float(c["weight"]), float(c["bad"]), float(c["good"])) for c in components
+    }
+
+
+def version_diff(older: dict | None, newer: dict) -> VersionDiff:
+    """What changed from one version's definition to the next: thresholds, and each component's
+    weight, bad and good (added, removed, changed or the same), in the newer version's order."""
+    before, after = _by_metric(older), _by_metric(newer)
+    metrics = list(dict.fromkeys([*after, *before]))
+    return VersionDiff(
+        thresholds_before=(float(older["green"]), float(older["yellow"])) if older else None,
+        thresholds_after=(float(newer["green"]), float(newer["yellow"])),
+        components=[ComponentDiff(m, before.get(m), after.get(m)) for m in metrics],
+    )
+
+
+def definition_changes(model, *, green, yellow, components: list[dict]) -> bool:
+    """Whether these thresholds and (metric, weight, bad, good) rows differ from the model's
+    latest version, whatever their order: saving them would publish a new version."""
+    latest = model.versions.order_by("-number").first() if model.pk else None
+    if latest is None:
+        return True
+    proposed = {
+        "green": float(green),
+        "yellow": float(yellow),
+        "components": [
+            {"metric": c["metric"], "weight": c["weight"], "bad": c["bad"], "good": c["good"]}
+            for c in components
+        ],
+    }
+    diff = version_diff(latest.definition, proposed)
+    return bool(diff.changed) or diff.thresholds_before != diff.thresholds_after

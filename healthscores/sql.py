@@ -247,34 +247,48 @@ def all_account_ids(cursor) -> list[int]:
 # Alerts for one scored date, set-based: every account at once, at most one unclosed alert per
 # account and reason (the partial unique index), and no new alert of a reason the account was
 # alerted for in the last 30 days (90 for a champion leaving, a signal that stays true 90 days);
-# counted in snapshot dates, so backfills and the nightly run agree.
+# counted in snapshot dates, so backfills and the nightly run agree. Only customers on D (MRR > 0,
+# kpi-spec section 3's active customer, metrics.totals.CUSTOMER): an account that is
+# already gone is not "at risk". Each alert keeps the account's ARR of D: lists put the biggest
+# first.
 RAISE_ALERTS = """
 WITH today AS (
     SELECT s.account_id, h.score AS health_score, COALESCE(h.band, 'unknown') AS health_band,
            s.champion_left_90d, s.days_to_renewal, h.model_version_id AS health_model_version,
-           a.owner_id
+           a.owner_id, s.arr
     FROM metrics_accountsnapshot s
     JOIN accounts_account a ON a.id = s.account_id
     LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
-    WHERE s.as_of = %(d)s
+    WHERE s.as_of = %(d)s AND s.mrr > 0
 ),
 previous AS (
-    SELECT s.account_id, COALESCE(h.band, 'unknown') AS health_band
-    FROM metrics_accountsnapshot s LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
-    WHERE s.as_of = %(d)s - 1
+    -- The band of the account's previous scored date (a missed night is not a day in red):
+    -- one index-only lookup a customer on the score table's (account, as_of) index.
+    SELECT t.account_id, p.band AS health_band, p.model_version_id AS health_model_version
+    FROM today t
+    CROSS JOIN LATERAL (
+        SELECT h.band, h.model_version_id FROM healthscores_snapshothealth h
+        WHERE h.account_id = t.account_id AND h.as_of < %(d)s
+        ORDER BY h.as_of DESC LIMIT 1
+    ) p
 ),
 month_ago AS (
-    SELECT s.account_id, h.score AS health_score, h.model_version_id AS health_model_version
-    FROM metrics_accountsnapshot s LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
-    WHERE s.as_of = %(d)s - 30
+    SELECT h.account_id, h.score AS health_score, h.model_version_id AS health_model_version
+    FROM healthscores_snapshothealth h
+    WHERE h.as_of = %(d)s - 30
 ),
 candidates AS (
-    SELECT t.account_id, t.owner_id, 'entered_red' AS reason,
-           format('Health score %%s: entered red.', round(t.health_score::numeric, 1)) AS details
-    FROM today t LEFT JOIN previous p USING (account_id)  -- no previous day: alert, not miss
+    SELECT t.account_id, t.owner_id, t.arr, 'entered_red' AS reason,
+           format('Health score %%s: entered red%%s.', round(t.health_score::numeric, 1),
+                  -- Marked, not hidden: the band before came from another model version.
+                  CASE WHEN p.health_band IS NOT NULL
+                        AND p.health_model_version IS DISTINCT FROM t.health_model_version
+                       THEN ' (the health model changed since the previous score)' ELSE '' END)
+               AS details
+    FROM today t LEFT JOIN previous p USING (account_id)  -- no previous score: alert, not miss
     WHERE t.health_band = 'red' AND p.health_band IS DISTINCT FROM 'red'
     UNION ALL
-    SELECT t.account_id, t.owner_id, 'score_drop',
+    SELECT t.account_id, t.owner_id, t.arr, 'score_drop',
            format('Health fell %%s points in 30 days (%%s to %%s).',
                   round((m.health_score - t.health_score)::numeric, 1),
                   round(m.health_score::numeric, 1), round(t.health_score::numeric, 1))
@@ -283,18 +297,18 @@ candidates AS (
     WHERE m.health_score - t.health_score >= 15
       AND m.health_model_version IS NOT DISTINCT FROM t.health_model_version
     UNION ALL
-    SELECT t.account_id, t.owner_id, 'champion_left',
+    SELECT t.account_id, t.owner_id, t.arr, 'champion_left',
            'A champion contact left in the last 90 days.'
     FROM today t WHERE t.champion_left_90d = 1
     UNION ALL
-    SELECT t.account_id, t.owner_id, 'renewal_at_risk',
+    SELECT t.account_id, t.owner_id, t.arr, 'renewal_at_risk',
            format('Renewal in %%s days while %%s.', t.days_to_renewal, t.health_band)
     FROM today t
     WHERE t.days_to_renewal BETWEEN 0 AND 90 AND t.health_band <> 'green'
 )
 INSERT INTO healthscores_alert (account_id, owner_id, reason, status, as_of, details, due_on,
-                                created_at)
-SELECT c.account_id, c.owner_id, c.reason, 'open', %(d)s, c.details, %(d)s + 7, now()
+                                arr, created_at)
+SELECT c.account_id, c.owner_id, c.reason, 'open', %(d)s, c.details, %(d)s + 7, c.arr, now()
 FROM candidates c
 WHERE NOT EXISTS (
     SELECT FROM healthscores_alert x

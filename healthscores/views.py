@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.access import accounts_visible_to, get_account_for_user
+from accounts.access import accounts_visible_to, get_account_for_action, require_may_act
 from accounts.forms import SentimentOverrideForm
 from accounts.views import render_account_page
 from healthscores.models import Alert
@@ -26,8 +26,11 @@ def _alerts_visible_to(user) -> QuerySet[Alert]:
     return Alert.objects.filter(account__in=accounts_visible_to(user).values("pk"))
 
 
-def _get_alert_for_user(user, alert_id: int) -> Alert:
-    return get_object_or_404(_alerts_visible_to(user).select_related("account"), pk=alert_id)
+def _get_alert_for_action(user, alert_id: int) -> Alert:
+    """The alert to act on: 404 when its account is hidden, 403 when it may only be read."""
+    alert = get_object_or_404(_alerts_visible_to(user).select_related("account"), pk=alert_id)
+    require_may_act(user, alert.account)
+    return alert
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -45,7 +48,7 @@ def _account_url(account_id: int, anchor: str) -> str:
 
 @require_POST
 def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = _get_alert_for_user(request.user, alert_id)
+    alert = _get_alert_for_action(request.user, alert_id)
     alert_acknowledge(alert=alert, user=request.user)
     messages.success(request, f"Alert acknowledged: {alert.get_reason_display()}.")
     return _back(request, _account_url(alert.account_id, "alerts"))
@@ -53,7 +56,7 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = _get_alert_for_user(request.user, alert_id)
+    alert = _get_alert_for_action(request.user, alert_id)
     alert_close(alert=alert, user=request.user)
     messages.success(request, f"Alert closed: {alert.get_reason_display()}.")
     return _back(request, _account_url(alert.account_id, "alerts"))
@@ -62,7 +65,7 @@ def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def sentiment_override_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record the CSM's own band and reason beside the computed score (never replacing it)."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     form = SentimentOverrideForm(request.POST)
     if not form.is_valid():
         return render_account_page(request, account, sentiment_form=form, status=400)

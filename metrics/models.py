@@ -37,7 +37,8 @@ class AccountSnapshot(models.Model):
     movement = models.CharField(  # noqa: DJ001
         max_length=12, choices=Movement.choices, null=True, blank=True
     )
-    movement_mrr = _money()
+    # NULL with `movement`: the amount belongs to a movement (kpi-spec section 7).
+    movement_mrr = _money(null=True)
     seats = models.IntegerField()
     days_to_renewal = models.IntegerField(null=True)
     customer_since = models.DateField(

@@ -531,7 +531,7 @@ ACCOUNT_KPIS: tuple[Kpi, ...] = (
         "Movement amount",
         Unit.MONEY,
         Group.REVENUE,
-        "The movement's amount (always >= 0; 0 when there is no movement).",
+        "The movement's amount (always >= 0; empty, like movement, when there is no movement).",
         higher_is_better=None,
     ),
     Kpi("seats", "Seats", Unit.COUNT, Group.USAGE, "Sum of seats of the contracts active on D."),

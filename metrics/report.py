@@ -41,6 +41,18 @@ def kpis_document(
     }
 
 
+def group_entry(*, as_of: date, group: Account, accounts: QuerySet[Account]) -> dict[str, Any]:
+    """What `kpis --group` adds: the group, its members, and its MRR-weighted health."""
+    health = selectors.group_health(as_of=as_of, accounts=accounts)
+    return {
+        "external_id": group.external_id,
+        "members": accounts.count(),
+        "paying_members": health.paying_members,
+        "health_score": _rounded(health.score),
+        "worst_band": health.worst_band,
+    }
+
+
 def account_entry(row) -> dict[str, Any]:
     """One account's snapshot as section 9 lists it."""
     entry = {"external_id": row.account.external_id}

@@ -11,14 +11,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Count,
     DateField,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     TextChoices,
 )
 from django.db.models.functions import Coalesce
@@ -40,8 +43,11 @@ class AccountFilter:
     lifecycle_stage: str = ""
     owner_email: str = ""
     owner_id: int | None = None
+    group_id: int | None = None  # an account and every account below it
 
     def apply(self, accounts: QuerySet[Account]) -> QuerySet[Account]:
+        if self.group_id is not None:
+            accounts = accounts.filter(pk__in=Account.objects.in_group(self.group_id).values("pk"))
         if self.segment:
             accounts = accounts.filter(segment=self.segment)
         if self.region:
@@ -53,6 +59,33 @@ class AccountFilter:
         if self.owner_id is not None:
             accounts = accounts.filter(owner_id=self.owner_id)
         return accounts
+
+
+@dataclass(frozen=True)
+class GroupHealth:
+    """A company group's health on a date: the MRR-weighted mean of its paying members' scores
+    (a big subsidiary weighs more than a small one), and the worst band among them."""
+
+    score: float | None
+    worst_band: str | None
+    paying_members: int
+
+
+_BAND_ORDER = ("red", "yellow", "green")  # worst first
+
+
+def group_health(*, as_of: date, accounts: QuerySet[Account]) -> GroupHealth:
+    """One aggregate over the members' snapshot rows and scores of `as_of`."""
+    scored = Q(mrr__gt=0, health__score__isnull=False)
+    row = AccountSnapshot.objects.filter(as_of=as_of, account__in=accounts.values("pk")).aggregate(
+        weighted=Sum(F("health__score") * F("mrr"), filter=scored, output_field=FloatField()),
+        weight=Sum("mrr", filter=scored, output_field=FloatField()),
+        paying=Count("pk", filter=scored),
+        **{band: Count("pk", filter=scored & Q(health__band=band)) for band in _BAND_ORDER},
+    )
+    worst = next((band for band in _BAND_ORDER if row[band]), None)
+    score = row["weighted"] / row["weight"] if row["weight"] else None
+    return GroupHealth(score=score, worst_band=worst, paying_members=row["paying"])
 
 
 def snapshot_exists(*, as_of: date) -> bool:

@@ -10,7 +10,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.sql import execute_logged
+from accounts.sql import analyze_if_changed, execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.totals import snapshot_aggregates
@@ -21,6 +21,9 @@ logger = logging.getLogger("northstar.metrics")
 # transaction after its new rows are stored (the healthscores app scores them and raises alerts,
 # then the playbooks app evaluates its triggers).
 after_snapshot_hooks: list[Callable[[date], None]] = []
+# Tables those hooks fill with one row per account and date (healthscores: the scores), so a
+# backfill keeps their planner statistics too.
+per_account_tables: list[str] = []
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -68,7 +71,20 @@ def snapshot_recompute_range(
         runs.append(run)
         if on_date:
             on_date(run)
+    _analyze_backfilled(first=first, last=last, rows=sum(run.accounts for run in runs))
     return runs
+
+
+def _analyze_backfilled(*, first: date, last: date, rows: int) -> None:
+    """A backfill writes a date's rows per account into the snapshot table and the hooks'
+    tables (and the rollup's groups): their statistics follow when it changed more than a
+    tenth of them (autovacuum may be off)."""
+    groups = PortfolioRollup.objects.filter(as_of__range=(first, last)).count()
+    written = [(AccountSnapshot._meta.db_table, rows), (PortfolioRollup._meta.db_table, groups)]
+    written += [(table, rows) for table in per_account_tables]
+    with connection.cursor() as cursor:
+        for table, count in written:
+            analyze_if_changed(cursor, table, count)
 
 
 _ROLLUP_GROUP = {

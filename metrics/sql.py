@@ -239,8 +239,7 @@ SELECT
         WHEN m0 > 0 AND m1 > m0 THEN m1 - m0
         WHEN m0 > 0 AND m1 > 0 AND m1 < m0 THEN m0 - m1
         WHEN m0 > 0 AND m1 = 0 THEN m0
-        ELSE 0
-    END,
+    END,  -- NULL without a movement (kpi-spec section 7: the amount belongs to a movement)
     COALESCE(seats, 0),
     next_end - %(d)s,
     customer_since,

@@ -15,6 +15,12 @@ from metrics.choices import HealthBand, Movement
 
 BANDS = (HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.UNKNOWN)
 
+# A customer on D: MRR_a(D) > 0 (kpi-spec section 3's active customer; the lifecycle stage's
+# "paid contract active"). Every account keeps its spec'd score and band (section 8), but only
+# customers are counted in bands, listed under a band, alerted and enrolled in playbooks: red
+# means "at risk", not "already gone". The SQL of alerts and playbooks says `mrr > 0` for it.
+CUSTOMER = Q(mrr__gt=0)
+
 
 class Kind(Enum):
     MONEY = "money"
@@ -104,11 +110,11 @@ TOTALS = {
     **{f"month_lost_{k}": (Kind.MONEY, _money_sum(F(f"monthly_lost_mrr__{k}"))) for k in range(12)},
     # Paying customers (MRR > 0) per health band, and their MRR: the dashboard's band charts.
     **{
-        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & Q(mrr__gt=0)))
+        f"band_{band}_accounts": (Kind.COUNT, Count("pk", filter=_in_band(band) & CUSTOMER))
         for band in BANDS
     },
     **{
-        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & Q(mrr__gt=0)))
+        f"band_{band}_mrr": (Kind.MONEY, _money_sum("mrr", filter=_in_band(band) & CUSTOMER))
         for band in BANDS
     },
 }

@@ -212,4 +212,4 @@ def call_webhook(run: PlaybookRun, step: PlaybookRunStep) -> Outcome:
         secret=run.playbook.webhook_secret,
         delivery_id=delivery_id(step),
     )
-    return Outcome(StepStatus.DONE, f"HTTP {delivery.status} in {delivery.seconds:.2f} s")
+    return Outcome(StepStatus.DONE, f"HTTP {delivery.status}")

@@ -43,6 +43,13 @@ class ActionInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ("assignee",)
 
+    def get_fields(self, request, obj=None):
+        # Where webhooks go is for admins (who may change playbooks), not for readers.
+        fields = super().get_fields(request, obj)
+        if request.user.has_perm("playbooks.change_playbook"):
+            return fields
+        return [name for name in fields if name != "url"]
+
 
 @admin.register(Playbook)
 class PlaybookAdmin(admin.ModelAdmin):

@@ -9,6 +9,23 @@ ACTIVE_CUSTOMERS = ("lifecycle_stage", "in", "active, onboarding")
 
 DEFAULT_PLAYBOOKS = (
     {
+        "name": "Health entered red",
+        "description": "A customer's health entered the red band: find out why, agree a plan.",
+        "trigger": {"trigger": "band_entered", "band": "red"},
+        "conditions": [ACTIVE_CUSTOMERS],
+        "actions": [
+            {
+                "kind": "create_task",
+                "title": "Call {account}: health is red",
+                "body": "{details}. Find out what changed (usage, people, support) and agree "
+                "on a recovery plan with the customer.",
+                "due_in_days": 3,
+                "business_days": True,
+                "priority": "high",
+            },
+        ],
+    },
+    {
         "name": "Renewal in 90 days, not green",
         "description": "Prepare a business review while there is time to change the outcome.",
         "trigger": {"trigger": "renewal_within", "days": 90},

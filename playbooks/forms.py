@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from accounts.models import LifecycleStage
-from playbooks import wording
+from playbooks import webhooks, wording
 from playbooks.models import (
     TEXT_CONDITION_FIELDS,
     ActionKind,
@@ -183,6 +183,11 @@ class ActionForm(forms.ModelForm):
         url = cleaned.get("url") or ""
         if kind == ActionKind.WEBHOOK and url and not url.startswith(("http://", "https://")):
             self.add_error("url", "A webhook URL starts with http:// or https://.")
+        elif kind == ActionKind.WEBHOOK and url:
+            try:  # resolved now, and again at each call (playbooks.webhooks)
+                webhooks.target_addresses(url)
+            except webhooks.TargetRefused as refused:
+                self.add_error("url", str(refused))
         for name in ("title", "body"):
             unknown = wording.unknown_placeholders(cleaned.get(name) or "")
             if unknown and name not in self.errors:

@@ -32,6 +32,7 @@ from playbooks.models import (
     RunStatus,
     StepStatus,
     Task,
+    TaskSource,
     TaskStatus,
 )
 
@@ -44,9 +45,15 @@ DROP_DAYS = 7
 
 
 def task_account_ids(user: AbstractBaseUser) -> QuerySet:
-    """The accounts of the user's unfinished tasks: the access rule lets them open these (it is
-    registered with accounts.access, so it must not itself call accounts_visible_to)."""
-    return Task.objects.filter(assignee=user, status__in=UNFINISHED).values("account_id")
+    """The accounts of the unfinished tasks someone else (or a playbook) gave the user: the
+    access rule lets them read these, until the task is done. A task the user wrote for herself
+    grants nothing, or one task would renew itself for ever. (Registered with accounts.access,
+    so it must not itself call accounts_visible_to.)"""
+    return (
+        Task.objects.filter(assignee=user, status__in=UNFINISHED)
+        .exclude(source=TaskSource.PERSON, created_by=user)
+        .values("account_id")
+    )
 
 
 def tasks_visible_to(user: AbstractBaseUser) -> QuerySet[Task]:
@@ -321,7 +328,8 @@ def action_summary(action: PlaybookAction, account: Account | None, least_loaded
     if action.kind == ActionKind.SEND_SURVEY:
         return f"{offset}send the active {action.survey_kind.upper()} survey to the champions"
     if action.kind == ActionKind.WEBHOOK:
-        return f"{offset}POST a signed webhook to {action.url}"
+        # Not the URL: a dry run is read by leaders, and only admins see where webhooks go.
+        return f"{offset}POST a signed webhook to the playbook's receiver"
     if action.kind == ActionKind.SET_STAGE:
         return f"{offset}set the lifecycle stage to {action.get_stage_display()}"
     if action.kind == ActionKind.ADD_NOTE:

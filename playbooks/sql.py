@@ -290,6 +290,11 @@ def _matches(spec: PlaybookSpec, *, responses: bool) -> tuple[sql.Composed, dict
     if spec.trigger == Trigger.FILTER_MATCH:
         conditions += spec.filter_conditions
     tests = [_condition_sql(c, params) for c in conditions]
+    if spec.trigger != Trigger.FILTER_MATCH:
+        # Only customers on D (MRR > 0, metrics.totals.CUSTOMER): a churned account is not at
+        # risk. An account without D's snapshot yet (imported today) is not known to be gone. A
+        # saved filter states its own audience (a win-back list of churned accounts).
+        tests.append(sql.SQL("(t.id IS NULL OR t.mrr > 0)"))
     where = sql.SQL(" AND ").join(tests) if tests else sql.SQL("true")
     candidates = _candidates(spec, params, responses=responses)
     statement = sql.SQL(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_account_for_user, user_sees_all_accounts
+from accounts.access import get_account_for_action, require_may_act, user_sees_all_accounts
 from accounts.selectors import data_freshness
 from healthscores.selectors import open_alerts_for_user
 from playbooks import selectors
@@ -93,9 +93,12 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 
 def _task_for_work(request: HttpRequest, task_id: int):
+    """A task to complete or snooze: its assignee may, and whoever may act on its account."""
     task = selectors.get_task_for_user(request.user, task_id)
     if not request.user.has_perm(TASK_PERMISSION):
         raise PermissionDenied("Your role may read tasks but not work on them.")
+    if task.assignee_id != request.user.pk:
+        require_may_act(request.user, task.account)
     return task
 
 
@@ -127,6 +130,7 @@ def task_snooze_view(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task_for_work(request, task_id)
+    require_may_act(request.user, task.account)  # giving work away is the owner's call
     form = ReassignForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("assignee", ["Choose someone."])))
@@ -145,7 +149,7 @@ def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def task_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
     """A task written on the account page, assigned to its author."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     if not request.user.has_perm(ADD_TASK_PERMISSION):
         raise PermissionDenied("Your role may read tasks but not add them.")
     form = TaskForm(request.POST)

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# Development settings for everything below, the Celery worker and beat included (their own
+# default is the production settings, like the web server's).
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 ACCOUNTS=${DEMO_ACCOUNTS:-300}
 mkdir -p var/log var/run
 

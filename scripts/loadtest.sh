@@ -36,7 +36,7 @@ export SECRET_KEY=${SECRET_KEY:-$($PY -c "import secrets; print(secrets.token_ur
 export CONNECTOR_SECRET_KEYS=${CONNECTOR_SECRET_KEYS:-$($PY -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export CONN_MAX_AGE=${CONN_MAX_AGE:-60}
-export AXES_FAILURE_LIMIT=1000  # 20 users log in from one address at once
+export AXES_FAILURE_LIMIT=1000 AXES_ADDRESS_FAILURE_LIMIT=1000  # 20 users log in from one address
 $PY manage.py collectstatic --noinput -v0
 
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "$WORKERS" \

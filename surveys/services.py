@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, Contact
 from healthscores.models import Alert, AlertReason, AlertStatus
 from surveys.models import (
@@ -284,6 +285,17 @@ class InvitationClosed(Exception):
         self.reason = reason
 
 
+def _page_external_id(invitation: Invitation) -> str:
+    """`survey-page-<invitation id>`: the import and the API refuse the prefix. A row that took
+    the id before the prefix was reserved keeps it, and this answer gets a suffix: a customer's
+    submit never fails on someone else's key."""
+    external_id = f"{SURVEY_PAGE_PREFIX}{invitation.pk}"
+    if SurveyResponse.objects.filter(external_id=external_id).exists():
+        logger.warning("%s was taken by another record; the answer gets a suffix", external_id)
+        external_id = f"{external_id}-{secrets.token_hex(4)}"
+    return external_id
+
+
 def response_record(*, invitation_id: int, score: int, comment: str) -> SurveyResponse:
     """Store the answer to an invitation (score and comment validated by the surveys.csv rules,
     see surveys.forms.ResponseForm): attributed to the invitation's account and contact,
@@ -302,7 +314,7 @@ def response_record(*, invitation_id: int, score: int, comment: str) -> SurveyRe
         if invitation.is_expired:
             raise InvitationClosed("expired")
         response = SurveyResponse.objects.create(
-            external_id=f"survey-page-{invitation.pk}",
+            external_id=_page_external_id(invitation),
             account=invitation.account,
             contact=invitation.contact,
             kind=invitation.survey.kind,

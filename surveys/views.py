@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_account_for_user, user_sees_all_accounts
+from accounts.access import get_account_for_action, user_sees_all_accounts
 from accounts.selectors import account_list_choices
 from metrics.registry import PORTFOLIO
 from surveys import charts, selectors, services
@@ -192,7 +192,7 @@ def results_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 def account_invite(request: HttpRequest, account_id: int) -> HttpResponse:
     """Send the chosen survey to one contact of the account or to all its current contacts."""
-    account = get_account_for_user(request.user, account_id)
+    account = get_account_for_action(request.user, account_id)
     if not request.user.has_perm(f"surveys.{INVITE_PERMISSION}"):
         raise PermissionDenied("Your role may read survey results but not send surveys.")
     back = f"{reverse('account_detail', args=[account.pk])}#contacts"

@@ -14,6 +14,7 @@ from factory.django import DjangoModelFactory, Password
 
 from accounts.models import Account, Contact, Contract, CostMonth, Ticket, UsageDaily
 from healthscores.models import SnapshotHealth
+from playbooks.models import Task, TaskSource
 from surveys.models import SurveyResponse
 
 
@@ -148,3 +149,18 @@ class ScoredSnapshotFactory(DjangoModelFactory):
                 component_scores=health.get("component_scores", []),
             )
         return snapshot
+
+
+class TaskFactory(DjangoModelFactory):
+    """An open task a person wrote: give `assignee` and `created_by` (who gave it decides whether
+    it lets the assignee read the account)."""
+
+    class Meta:
+        model = Task
+
+    account = factory.SubFactory(AccountFactory)
+    assignee = None
+    created_by = None
+    title = "Call the sponsor"
+    due_on = date(2024, 4, 2)
+    source = TaskSource.PERSON

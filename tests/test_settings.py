@@ -77,6 +77,13 @@ def test_production_with_an_empty_secret_key_does_not_start():
     assert_refused_naming(start_django(SECRET_KEY=""), "SECRET_KEY")
 
 
+@pytest.mark.parametrize("debug", ["true", "1", "on"])
+def test_production_refuses_debug_on_saying_why(debug):
+    result = start_django(DEBUG=debug)
+
+    assert_refused_naming(result, "DEBUG=true is refused by the production settings")
+
+
 def test_development_settings_without_a_secret_key_start_only_with_debug_on():
     development = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "SECRET_KEY": ""}
 

@@ -34,21 +34,33 @@ CSM_EMAILS = tuple(user.email for user in DEMO_USERS if user.group == "CSM")
 
 
 @transaction.atomic
-def demo_users_ensure() -> None:
-    """Create the demo logins, or reset them to their demo names, roles and password.
+def demo_users_ensure() -> list[str]:
+    """Create the demo logins that do not exist yet; return the usernames that already did.
 
-    They exist before the import runs, so the accounts' `owner_email` finds them instead of
-    creating owners without a usable password.
+    An existing user of a demo name is never touched (not its password, role or status): on a
+    database with real people, `admin` may be a real administrator. They exist before the
+    import runs, so the accounts' `owner_email` finds them instead of creating owners without a
+    usable password.
     """
     user_model = get_user_model()
+    existing = set(
+        user_model.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list(
+            "username", flat=True
+        )
+    )
     # One hash for all five: the password hasher is deliberately slow, and the logins share it.
     password = make_password(DEMO_PASSWORD)
     for demo in DEMO_USERS:
-        user, _created = user_model.objects.get_or_create(username=demo.username)
-        user.email = demo.email
-        user.first_name, user.last_name = demo.first_name, demo.last_name
-        user.is_active = True
-        user.is_staff = user.is_superuser = demo.superuser
-        user.password = password
-        user.save()
+        if demo.username in existing:
+            continue
+        user = user_model.objects.create(
+            username=demo.username,
+            email=demo.email,
+            first_name=demo.first_name,
+            last_name=demo.last_name,
+            is_staff=demo.superuser,
+            is_superuser=demo.superuser,
+            password=password,
+        )
         user.groups.add(Group.objects.get(name=demo.group))
+    return sorted(existing)

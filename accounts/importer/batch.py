@@ -15,12 +15,17 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
+from accounts.importer import fields as f
 from accounts.importer import hierarchy
 from accounts.importer.records import Column, Problem, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 
 MAX_ITEMS = 1_000
+# A request writing fewer rows than this never looks at the table's statistics (one catalog
+# query saved on the many small requests); larger ones may ANALYZE a young table.
+ANALYZE_MIN_ROWS = 100
 # Kinds whose writes can change an account's lifecycle stage (derived from its contracts).
 _LIFECYCLE_KINDS = frozenset({"accounts", "contracts"})
 
@@ -54,7 +59,11 @@ class CleanItem:
 
 def cell_text(value: Any) -> str:
     """A JSON value as the text of a CSV cell, so the same parser judges it: null is an empty
-    cell, true/false and numbers are written as a file would hold them."""
+    cell, true/false and numbers are written as a file would hold them.
+
+    A number is judged by its size before it is written out: `1e999999999` is 11 bytes of JSON
+    and a billion digits of text, so a number past any column's range is refused here, for
+    every kind and field, before anything formats it."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -62,11 +71,27 @@ def cell_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
+        if abs(value) >= _NUMBER_LIMIT:
+            raise ValueError(_out_of_range(value))
         return str(value)
     if isinstance(value, float | Decimal):
-        return format(Decimal(str(value)), "f")
+        number = Decimal(str(value))
+        if not number.is_finite() or not -f.DIGITS_MAX <= number.adjusted() < f.DIGITS_MAX:
+            raise ValueError(_out_of_range(number))
+        return format(number, "f")
     raise ValueError(
         f"must be a single value, not {'a list' if isinstance(value, list) else 'an object'}"
+    )
+
+
+_NUMBER_LIMIT = 10**f.DIGITS_MAX
+
+
+def _out_of_range(number: int | Decimal) -> str:
+    # str() of a Decimal is its short scientific form; an int is at most 4,300 digits (json).
+    return (
+        f"{f.cut(str(number))} is out of range: no field takes a number of 1e{f.DIGITS_MAX} or "
+        f"more, or one closer to zero than 1e-{f.DIGITS_MAX}"
     )
 
 
@@ -87,6 +112,7 @@ def batch_items(body: Any) -> list[Any]:
 def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
     """Validate every item; raise BatchInvalid with every problem of every item, or return the
     parsed items."""
+    kind = custom_fields.record_kind(kind)
     problems: list[ItemProblem] = []
     cleaned: list[CleanItem] = []
     for index, item in enumerate(items):
@@ -104,14 +130,16 @@ def batch_clean(kind: RecordKind, items: Sequence[Any]) -> list[CleanItem]:
 
 # (kind, fields given) -> (fields to parse in column order, their columns): a request's items
 # mostly share one shape, so the plan is worked out once, not per item.
-_plans: dict[tuple[str, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
+_plans: dict[tuple[int, frozenset[str]], tuple[tuple[str, ...], list[Column]]] = {}
 
 
 def _plan(kind: RecordKind, given: frozenset[str]) -> tuple[tuple[str, ...], list[Column]]:
-    plan = _plans.get((kind.name, given))
+    # By the kind object: a kind with custom fields is built once per set of definitions and
+    # kept (accounts.custom_fields), so its id is stable.
+    plan = _plans.get((id(kind), given))
     if plan is None:
         names = tuple(n for n in kind.column_names if n in given or n in kind.required_names)
-        plan = _plans[(kind.name, given)] = (names, [kind.column(name) for name in names])
+        plan = _plans[(id(kind), given)] = (names, [kind.column(name) for name in names])
     return plan
 
 
@@ -120,7 +148,7 @@ def _clean_item(kind: RecordKind, index: int, item: Any) -> tuple[CleanItem | No
         return None, [("(item)", "must be an object of the record's fields")]
     known = kind._columns_by_name
     problems: list[Problem] = [
-        (name, f"unknown field (expected: {', '.join(kind.column_names)})")
+        (f.cut(name), f"unknown field (expected: {', '.join(kind.column_names)})")
         for name in item
         if name not in known
     ]
@@ -207,6 +235,7 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
     A field an item leaves out keeps its stored value, as a column a file leaves out does
     (null clears it). Items giving different sets of fields are upserted in groups of the same
     set, one staging pass each."""
+    kind = custom_fields.record_kind(kind)
     cleaned = batch_clean(kind, items)
     groups: dict[tuple[str, ...], list[CleanItem]] = defaultdict(list)
     for clean in cleaned:
@@ -229,6 +258,8 @@ def batch_upsert(kind: RecordKind, items: Sequence[Any]) -> BatchResult:
                 linked, problems = hierarchy.link_staged_parents(cursor)
                 _raise_lined(problems)
                 written += linked
+        if written >= ANALYZE_MIN_ROWS:
+            accounts_sql.analyze_kind_if_changed(cursor, kind, written)
         if kind.name in _LIFECYCLE_KINDS:
             accounts_sql.refresh_lifecycle_stages(cursor, timezone.localdate())
     return BatchResult(received=len(cleaned), written=written)

@@ -10,6 +10,7 @@ write, such as the admin.
 """
 
 from accounts import sql as accounts_sql
+from accounts.importer.fields import cut, shown
 from accounts.importer.records import Problem
 
 MAX_DEPTH = 5
@@ -20,7 +21,7 @@ LinedProblem = tuple[int, Problem]  # (staging line: a CSV line or an API item i
 def staged_parent_problems(cursor) -> list[LinedProblem]:
     """Parents the staged accounts name that exist nowhere (checked before anything is written)."""
     return [
-        (line, ("parent_external_id", f"unknown account {ref!r}"))
+        (line, ("parent_external_id", f"unknown account {shown(ref)}"))
         for line, ref in accounts_sql.unknown_parents(cursor)
     ]
 
@@ -30,10 +31,10 @@ def link_staged_parents(cursor) -> tuple[int, list[LinedProblem]]:
     changed = accounts_sql.link_parents(cursor)
     problems = []
     for line, ref, chain, is_cycle in accounts_sql.hierarchy_problems(cursor, max_depth=MAX_DEPTH):
-        shown = " -> ".join(chain)
+        links = " -> ".join(map(cut, chain))
         if is_cycle:
-            message = f"parent {ref!r} makes a cycle of parents: {shown}"
+            message = f"parent {shown(ref)} makes a cycle of parents: {links}"
         else:
-            message = f"parent {ref!r} makes a chain deeper than {MAX_DEPTH} levels: {shown}"
+            message = f"parent {shown(ref)} makes a chain deeper than {MAX_DEPTH} levels: {links}"
         problems.append((line, ("parent_external_id", message)))
     return changed, problems

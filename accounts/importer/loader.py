@@ -19,8 +19,10 @@ import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts import custom_fields
 from accounts import sql as accounts_sql
 from accounts.importer import hierarchy
+from accounts.importer.fields import cut
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 from accounts.models import Account, ImportLog
@@ -59,7 +61,8 @@ class _Context:
     problems: list[str] = field(default_factory=list)
 
     def add(self, filename: str, line: int, column: str, message: str) -> None:
-        self.problems.append(f"{filename}:{line}: {column}: {message}")
+        # A header cell is the file's text: named, cut like every value a message quotes.
+        self.problems.append(f"{filename}:{line}: {cut(column)}: {message}")
 
     def add_lined(self, filename: str, problems: list[hierarchy.LinedProblem]) -> None:
         for line, (column, message) in problems:
@@ -70,7 +73,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
     """Import every known file present in `directory`; raise ImportFailed and write nothing on
     any problem."""
     started = time.perf_counter()
-    files = [(kind, directory / kind.filename) for kind in KINDS]
+    # Accounts and contacts also take a column per custom field an admin defined.
+    files = [(custom_fields.record_kind(kind), directory / kind.filename) for kind in KINDS]
     files = [(kind, path) for kind, path in files if path.is_file()]
     known = {kind.filename for kind in KINDS}
     unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)
@@ -87,6 +91,8 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
             if loaded is None:
                 loaded = _load_through_staging(cursor, kind, path, context, progress)
             result.rows[kind.name], result.written[kind.name] = loaded
+            if not context.problems:  # the later files' joins plan with the new rows counted
+                accounts_sql.analyze_kind_if_changed(cursor, kind, loaded[1])
         if context.problems:
             raise ImportFailed(context.problems)
         ImportLog.objects.bulk_create(

@@ -24,6 +24,8 @@ class Column:
     required: bool = False
     # Value stored when the cell is empty and the database column does not take NULL.
     empty: Any = None
+    # An admin's own field (accounts.CustomField): stored under its key in the `custom` JSON.
+    custom: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ class RecordKind:
 
 def duplicate_problem(kind: "RecordKind", first: str, key: tuple) -> Problem:
     """A key seen before in the same file or request (`first` names where: "line 3", "item 0")."""
-    shown = ", ".join(map(str, key))
-    return ", ".join(kind.key), f"duplicate of {first} ({shown}); each key may appear once"
+    values = f.cut(", ".join(map(str, key)))
+    return ", ".join(kind.key), f"duplicate of {first} ({values}); each key may appear once"
 
 
 def _not_before(later: str, earlier: str) -> Callable[[dict[str, Any]], list[Problem]]:
@@ -117,6 +119,22 @@ def _score_in_kind_range(values: dict[str, Any]) -> list[Problem]:
 
 
 EXTERNAL_ID = Column("external_id", f.text(128), "text", required=True)
+
+# Answers given on the public survey page are stored as `survey-page-<invitation id>`: the prefix
+# is theirs, so an import or an API key cannot take the id a customer's answer will need.
+SURVEY_PAGE_PREFIX = "survey-page-"
+
+
+def _survey_external_id(raw: str) -> str:
+    value = f.text(128)(raw)
+    if value.lower().startswith(SURVEY_PAGE_PREFIX):
+        raise ValueError(
+            f"{f.shown(value)} starts with {SURVEY_PAGE_PREFIX!r}, which is reserved for answers "
+            "given on the survey page; use another external_id"
+        )
+    return value
+
+
 ACCOUNT_REF = Column("account_external_id", f.text(128), "text", required=True)
 
 ACCOUNTS = RecordKind(
@@ -205,7 +223,7 @@ SURVEYS = RecordKind(
     name="surveys",
     key=("external_id",),
     columns=(
-        EXTERNAL_ID,
+        Column("external_id", _survey_external_id, "text", required=True),
         ACCOUNT_REF,
         Column("contact_external_id", f.text(128), "text"),
         Column("kind", f.choice(("nps", "csat", "ces")), "text", required=True),

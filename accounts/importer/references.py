@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models.functions import Lower
 
 from accounts import sql as accounts_sql
+from accounts.importer.fields import shown
 from accounts.importer.records import Problem, RecordKind
 from accounts.models import Account, Contact
 
@@ -61,7 +62,7 @@ def reference_checks(
         def account_exists(values: list[Any]) -> list[Problem]:
             ref = values[index]
             if ref is not None and ref not in references.account_ids:
-                return [("account_external_id", f"unknown account {ref!r}")]
+                return [("account_external_id", f"unknown account {shown(ref)}")]
             return []
 
         checks.append(account_exists)
@@ -75,9 +76,10 @@ def reference_checks(
                 return []
             owner = references.contact_accounts.get(ref)
             if owner is None:
-                return [("contact_external_id", f"unknown contact {ref!r}")]
+                return [("contact_external_id", f"unknown contact {shown(ref)}")]
             if owner != values[account_index]:
-                return [("contact_external_id", f"contact {ref!r} belongs to account {owner!r}")]
+                message = f"contact {shown(ref)} belongs to account {shown(owner)}"
+                return [("contact_external_id", message)]
             return []
 
         checks.append(contact_exists)

@@ -102,6 +102,9 @@ MIDDLEWARE = [
     # Login everywhere unless a view opts out with @login_not_required (/healthz, surveys).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a session idle too long or past its lifetime (with a message saying so); it runs
+    # before LoginRequiredMiddleware's check, which happens in process_view.
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
@@ -171,6 +174,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A sign-in ends after SESSION_IDLE_HOURS without a request and SESSION_LIFETIME_DAYS after it
+# began, whatever the activity (accounts/sessions.py); the cookie lasts no longer either.
+SESSION_IDLE_TIMEOUT = timedelta(hours=env_int("SESSION_IDLE_HOURS", default=8))
+SESSION_LIFETIME = timedelta(days=env_int("SESSION_LIFETIME_DAYS", default=7))
+if SESSION_IDLE_TIMEOUT.total_seconds() <= 0 or SESSION_LIFETIME.total_seconds() <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_HOURS and SESSION_LIFETIME_DAYS must be at least 1")
+SESSION_COOKIE_AGE = int(SESSION_LIFETIME.total_seconds())
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -185,13 +195,25 @@ STORAGES = {
 
 # Login rate limiting (django-axes; docs/reliability.md says why): after AXES_FAILURE_LIMIT
 # failed logins for one username from one address, that pair is refused with a 429 page for
-# AXES_COOLOFF_MINUTES. Keyed on the pair, so an attacker cannot lock a colleague out from
-# elsewhere and an office behind one address is not locked out by one person. Failures are
-# kept in PostgreSQL (visible in the admin), so the limit holds when Redis is down.
+# AXES_COOLOFF_MINUTES; after AXES_ADDRESS_FAILURE_LIMIT failures from one address, whatever the
+# usernames, the address is (accounts/login_limits.py). The pair limit alone let an attacker
+# lock a colleague out from nowhere else and no office out, but also try four passwords on
+# every username; the higher address limit stops that. Failures are kept in PostgreSQL
+# (visible in the admin), so the limits hold when Redis is down.
 AXES_ENABLED = env_flag("AXES_ENABLED", default=True)
+AXES_HANDLER = "accounts.login_limits.PairAndAddressHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The pair first, then the address: the handler gives each its own limit, in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# Where a login comes from: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies (each
+# appending to X-Forwarded-For) the address the outermost one saw. 0 (the default) trusts no
+# header: behind a proxy left at 0 every login shares the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "accounts.login_limits.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -265,6 +287,10 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
 PLAYBOOK_WEBHOOK_RETRIES = env_int("PLAYBOOK_WEBHOOK_RETRIES", default=5)
 PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
+# Webhooks go to public addresses only: a URL naming (or resolving to) a loopback, private,
+# link-local, CGNAT, multicast or reserved address is refused, so a playbook cannot make the
+# worker probe its own network. True for receivers on the premises' own network.
+WEBHOOK_ALLOW_PRIVATE = env_flag("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # Connector secrets (Stripe signing secrets, API keys) are encrypted with these Fernet keys,
 # comma separated: the first encrypts, all decrypt (rotation: docs/connectors.md). Production

@@ -1,4 +1,5 @@
-"""Production settings: DEBUG off, a real SECRET_KEY required, HTTPS everywhere.
+"""Production settings: DEBUG off (DEBUG=true is refused), a real SECRET_KEY required, HTTPS
+everywhere.
 
 `manage.py check --deploy` with these settings reports nothing (tests/test_security.py runs it).
 Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=true (the proxy must set
@@ -11,7 +12,12 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CONNECTOR_SECRET_KEYS, DEBUG, SECRET_KEY, env_flag, env_int
 
-if not DEBUG and not SECRET_KEY:
+if DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG=true is refused by the production settings (it shows tracebacks and settings to "
+        "anyone); set DEBUG=false, or use config.settings.local for development"
+    )
+if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 
 if not CONNECTOR_SECRET_KEYS:

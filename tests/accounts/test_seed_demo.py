@@ -6,13 +6,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from accounts.demo.files import HEADERS, demo_files_write
 from accounts.demo.users import DEMO_PASSWORD, DEMO_USERS
 from accounts.models import Account, Contact, Contract, CostMonth, Ticket, UsageDaily
 from surveys.models import SurveyResponse
+from tests.factories import UserFactory
 
 TODAY = date(2025, 6, 30)
 ACCOUNTS = 20
@@ -21,7 +23,9 @@ ACCOUNTS = 20
 def seed() -> str:
     """Run `seed_demo` on a small demo ending on TODAY; return what it printed."""
     stdout = io.StringIO()
-    arguments = ["--accounts", str(ACCOUNTS), "--today", TODAY.isoformat()]
+    # The test settings run with DEBUG off, like production.
+    arguments = ["--accounts", str(ACCOUNTS), "--today", TODAY.isoformat(),
+                 "--i-know-this-is-not-production"]  # fmt: skip
     call_command("seed_demo", *arguments, stdout=stdout)
     return stdout.getvalue()
 
@@ -171,3 +175,39 @@ def test_some_accounts_have_more_active_users_than_seats():
         )
         over_seated += active_users > contract.seats
     assert over_seated >= 1
+
+
+@pytest.mark.django_db
+def test_with_debug_off_the_command_refuses_to_run_unless_told_this_is_not_production(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="runs only with DEBUG on") as refused:
+        call_command("seed_demo", "--accounts", "2", stdout=io.StringIO())
+
+    assert "--i-know-this-is-not-production" in str(refused.value)
+    assert not get_user_model().objects.exists()
+    assert not Account.objects.exists()
+
+
+@pytest.mark.django_db
+def test_with_debug_on_the_command_runs_without_being_told(settings):
+    settings.DEBUG = True
+    stdout = io.StringIO()
+
+    call_command("seed_demo", "--accounts", "2", "--today", TODAY.isoformat(), stdout=stdout)
+
+    assert Account.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_existing_user_of_a_demo_name_is_never_touched(client):
+    real_admin = UserFactory(username="admin", email="ops@customer.example", is_superuser=True)
+    before = get_user_model().objects.values().get(pk=real_admin.pk)
+
+    output = seed()
+
+    assert get_user_model().objects.values().get(pk=real_admin.pk) == before
+    assert not client.login(username="admin", password=DEMO_PASSWORD)
+    assert client.login(username="admin", password="password")  # the factory's, still
+    assert client.login(username="csm1", password=DEMO_PASSWORD)
+    assert "admin    (existed already: left unchanged)" in output

@@ -46,7 +46,7 @@ class SnapshotFactory(ScoredSnapshotFactory):
     mrr = Decimal("1000.00")
     arr = factory.LazyAttribute(lambda s: s.mrr * 12)
     starting_mrr = factory.LazyAttribute(lambda s: s.mrr)
-    movement_mrr = Decimal(0)
+    movement_mrr = None  # no movement (kpi-spec section 7)
     seats = 10
     days_to_renewal = None
     active_users_30d = 8
@@ -205,6 +205,18 @@ def test_the_list_reads_the_latest_snapshot_and_the_health_change_over_30_days(
     assert rows["Acme"].renewal_on == AS_OF + timedelta(days=20)
 
 
+def test_the_health_change_is_not_measured_across_a_model_version(client, leader, run):
+    """A new model is not a change in health: the list and the 360 page show no change."""
+    account = AccountFactory(name="Remodelled")
+    SnapshotFactory(account=account, health_score=40.0, health_model_version=2)
+    SnapshotFactory(account=account, as_of=EARLIER, health_score=80.0, health_model_version=1)
+    client.force_login(leader)
+
+    rows = {a.name: a for a in client.get("/").context["page"]}
+    assert rows["Remodelled"].health_change is None
+    assert client.get(f"/accounts/{account.pk}/").context["health_change"] is None
+
+
 def test_the_list_shows_money_health_change_renewal_and_definitions(client, leader, accounts):
     client.force_login(leader)
 
@@ -276,6 +288,20 @@ def test_the_unknown_band_includes_accounts_without_a_snapshot(client, leader, a
     client.force_login(leader)
 
     assert names(client.get("/", {"band": "unknown"})) == ["Brand new"]
+
+
+def test_a_band_lists_customers_only_and_churned_accounts_are_not_a_customer(
+    client, leader, accounts
+):
+    gone = AccountFactory(name="Gone", lifecycle_stage="churned")
+    SnapshotFactory(account=gone, mrr=Decimal(0), arr=Decimal(0), health_score=12.0)
+    client.force_login(leader)
+
+    assert names(client.get("/", {"band": "red"})) == ["Globex"]
+    response = client.get("/", {"band": "not_customer"})
+    assert names(response) == ["Gone"]
+    assert "Churned" in response.content.decode()
+    assert "band-red" not in response.content.decode()
 
 
 def test_a_csm_is_not_offered_an_owner_filter(client, alice, accounts):
@@ -680,6 +706,32 @@ def test_the_why_panel_lists_each_component_with_its_registry_definition(client,
         in (content)
     )
     assert "left out" in content  # NPS has no value
+
+
+def test_the_why_panel_says_no_usage_in_60_days_when_the_trend_is_left_out_for_it(
+    client, alice, run
+):
+    account = AccountFactory(owner=alice)
+    version = latest_version(health_model([("usage_trend", 20, -50, 10)], active=False))
+    SnapshotFactory(
+        account=account, events_30d=0, events_prev_30d=0, usage_trend=None, health_score=None,
+        health_model_version=version.pk, health_component_scores=[None],
+    )  # fmt: skip
+    client.force_login(alice)
+
+    content = client.get(f"/accounts/{account.pk}/").content.decode()
+
+    assert "No usage in the last 60 days</strong>: left out" in content
+
+
+def test_the_360_page_of_a_churned_account_says_it_is_not_counted_in_a_band(client, alice, run):
+    account = AccountFactory(owner=alice, lifecycle_stage="churned")
+    SnapshotFactory(account=account, mrr=Decimal(0), arr=Decimal(0), health_score=12.0)
+    client.force_login(alice)
+
+    content = client.get(f"/accounts/{account.pk}/").content.decode()
+
+    assert "Churned: no paying contract, not counted in a band" in content
 
 
 def test_why_did_it_move_compares_30_days_ago_with_the_latest_by_default(client, alice, acme):

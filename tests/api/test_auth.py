@@ -7,6 +7,7 @@ import django_ratelimit.core
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Account
@@ -74,12 +75,35 @@ def test_a_revoked_key_gets_401_naming_the_day_it_was_revoked(client, leader):
     assert response.json()["detail"] == (f"This API key was revoked on {timezone.now():%Y-%m-%d}.")
 
 
-def test_a_key_of_an_inactive_user_gets_401(client, make_key, leader):
+def test_a_key_of_a_deactivated_user_gets_403_saying_so(client, make_key, leader):
     text = make_key()
     leader.is_active = False
     leader.save()
     response = client.get("/api/v1/kpi-definitions", headers=bearer(text))
-    assert response.status_code == 401
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "This API key's user is deactivated: ask an admin for a key of an active user."
+    )
+
+
+def test_a_write_key_stops_writing_the_moment_its_user_no_longer_sees_every_account(
+    client, make_key, leader
+):
+    """The rule is checked on every request, not only when the key was made (issue 13)."""
+    text = make_key(Scope.WRITE_ACCOUNTS, Scope.READ_METRICS)
+    assert post_items(client, "accounts", [ACCOUNT], text).status_code == 200
+    leader.groups.set([Group.objects.get(name="CSM")])  # demoted to a CSM
+
+    refused = post_items(client, "accounts", [{**ACCOUNT, "name": "Changed"}], text)
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "This key's user (lena) may no longer see every account, which write:accounts needs: "
+        "ask an admin for a key of a leader or an admin."
+    )
+    assert Account.objects.get(external_id="acme").name == "Acme"
+    # Reading stays: a read key sees only what its user may see, whoever that is now.
+    assert client.get("/api/v1/kpi-definitions", headers=bearer(text)).status_code == 200
 
 
 @pytest.mark.parametrize(

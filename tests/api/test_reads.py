@@ -151,6 +151,14 @@ def test_an_accounts_history_lists_its_snapshots_oldest_first(client, key, snaps
     assert document["items"][1] == {"as_of": "2024-03-31", **march_31}
 
 
+def test_an_account_without_a_movement_reads_null_for_its_amount(client, key, snapshots):
+    document = body(get(client, "accounts/steady/snapshots", key))
+    assert [(item["movement"], item["movement_mrr"]) for item in document["items"]] == [
+        (None, None),
+        (None, None),
+    ]
+
+
 def test_the_history_can_be_cut_by_dates_and_paged(client, key, snapshots):
     cut = body(get(client, "accounts/expands/snapshots", key, **{"from": "2024-03-20"}))
     assert [item["as_of"] for item in cut["items"]] == ["2024-03-31"]

@@ -33,7 +33,7 @@ CHART_NAMES = ("health", "mrr", "usage", "adoption", "tickets", "surveys")
 @pytest.fixture
 def demo_data(db):
     """A small demo portfolio (the seed_demo generator) with 200 days of snapshots."""
-    call_command("seed_demo", accounts=60, seed=11, verbosity=0)
+    call_command("seed_demo", accounts=60, seed=11, verbosity=0, i_know_this_is_not_production=True)
     yesterday = timezone.localdate() - timedelta(days=1)
     snapshot_recompute_range(first=yesterday - timedelta(days=364), last=yesterday)
 

@@ -32,7 +32,9 @@ def demo_day(db, monkeypatch):
     """The demo portfolio with a year of snapshots; the default playbooks, activated, enrol
     accounts on the newest snapshot, and their actions are done here (no worker)."""
     monkeypatch.setattr(services, "runs_enqueue", lambda run_ids: len(run_ids))
-    call_command("seed_demo", accounts=120, seed=11, verbosity=0)
+    call_command(
+        "seed_demo", accounts=120, seed=11, verbosity=0, i_know_this_is_not_production=True
+    )
     install_default_playbooks(apps)
     call_command("activate_default_playbooks", verbosity=0)
     yesterday = timezone.localdate() - timedelta(days=1)

@@ -43,7 +43,7 @@ def dashboard_dates(yesterday: date) -> list[date]:
 
 @pytest.fixture
 def demo_portfolio(db):
-    call_command("seed_demo", accounts=80, seed=7, verbosity=0)
+    call_command("seed_demo", accounts=80, seed=7, verbosity=0, i_know_this_is_not_production=True)
     for day in dashboard_dates(timezone.localdate() - timedelta(days=1)):
         snapshot_recompute(as_of=day)
 

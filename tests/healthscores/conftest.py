@@ -73,7 +73,7 @@ class AccountSnapshotFactory(ScoredSnapshotFactory):
     mrr = Decimal("1000.00")
     arr = Decimal("12000.00")
     starting_mrr = Decimal("1000.00")
-    movement_mrr = Decimal("0.00")
+    movement_mrr = None  # no movement (kpi-spec section 7)
     seats = 10
     active_users_30d = 0
     active_users_7d = 0

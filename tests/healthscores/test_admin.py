@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from healthscores.models import HealthModel
+from healthscores.models import HealthModel, RescoreJob
 from tests.healthscores.conftest import SnapshotRunFactory, health_model, latest_version
 
 ADD_URL = "/admin/healthscores/healthmodel/add/"
@@ -25,10 +25,12 @@ def form_data(
     green="70",
     yellow="40",
     components: list[dict],
+    reason: str = "Tickets matter more to us than usage.",
 ) -> dict:
     """The POST of the model form and its inline components (prefix "components"); a component
     with an "id" is an existing row, one with "DELETE" is removed."""
     data = {
+        "reason": reason,
         "name": name,
         "segment": segment,
         "green_threshold": green,
@@ -332,11 +334,25 @@ def test_changing_a_weight_of_the_active_model_publishes_the_next_version_and_qu
     weights = {c["metric"]: c["weight"] for c in version.definition["components"]}
     assert weights["open_tickets"] == 25
     assert "Published version 2 of the model." in messages_of(response)
-    # The latest snapshot date is rescored with the new version.
-    assert queued_rescores == [["2024-03-31", "2024-03-31"]]
-    assert "Queued a rescore of the snapshots from 2024-03-31 to 2024-03-31." in messages_of(
-        response
+    assert version.reason == "Tickets matter more to us than usage."
+    # The same 365 days as the lab's backtest are rescored with the new version, in two parts
+    # of one job: 2024-03-31 - 364 days = 2023-04-02.
+    job = RescoreJob.objects.get()
+    assert (job.model, job.version, job.first, job.last) == (
+        default_model,
+        version,
+        date(2023, 4, 2),
+        date(2024, 3, 31),
     )
+    assert (job.total_dates, job.done_dates, job.status) == (365, 0, "queued")
+    assert queued_rescores == [
+        ["2023-04-02", "2023-10-01", job.pk],
+        ["2023-10-02", "2024-03-31", job.pk],
+    ]
+    assert (
+        "Queued a rescore of the snapshots from 2023-04-02 to 2024-03-31 (365 dates); its "
+        "progress is shown on the model's page."
+    ) in messages_of(response)
 
 
 def test_changing_a_threshold_of_the_active_model_publishes_a_version(
@@ -355,7 +371,7 @@ def test_changing_a_threshold_of_the_active_model_publishes_a_version(
 
     version = latest_version(default_model)
     assert (version.number, version.definition["green"]) == (2, 75)
-    assert len(queued_rescores) == 1
+    assert len(queued_rescores) == 2  # one job, two parts
 
 
 def test_adding_a_component_publishes_a_version_with_it(
@@ -454,9 +470,14 @@ def test_the_rescore_action_queues_the_365_days_ending_at_the_latest_snapshot(
 
     # 2024-03-31 - 364 days = 2023-04-02: [2023-04-02, 2024-03-31] is 365 days, queued as two
     # parts that two worker processes score side by side.
-    assert queued_rescores == [["2023-04-02", "2023-10-01"], ["2023-10-02", "2024-03-31"]]
-    assert "Queued a rescore of the snapshots from 2023-04-02 to 2024-03-31." in messages_of(
-        response
+    job = RescoreJob.objects.get()
+    assert queued_rescores == [
+        ["2023-04-02", "2023-10-01", job.pk],
+        ["2023-10-02", "2024-03-31", job.pk],
+    ]
+    assert (
+        "Queued a rescore of the snapshots from 2023-04-02 to 2024-03-31"
+        in (messages_of(response)[0])
     )
     assert default_model.versions.count() == 1
 
@@ -513,4 +534,75 @@ def test_the_rescore_is_queued_only_once_the_new_version_is_committed(
         # Still inside the (test's) transaction: nothing may have been queued yet.
         assert queued_rescores == []
 
-    assert queued_rescores == [["2024-03-31", "2024-03-31"]]
+    assert [args[:2] for args in queued_rescores] == [
+        ["2023-04-02", "2023-10-01"],
+        ["2023-10-02", "2024-03-31"],
+    ]
+
+
+# A reason for every change, the weights' total, the rescore's progress, a diff of versions.
+
+
+def test_changing_a_weight_without_a_reason_is_refused_and_saves_nothing(
+    admin_client, default_model, queued_rescores, snapshots_until_end_of_march
+):
+    data = default_model_data(default_model, open_tickets={"weight": "25"})
+    data["reason"] = "  "
+
+    response = admin_client.post(change_url(default_model), data)
+
+    assert response.status_code == 200
+    assert errors_of(response)["components"] == [
+        "Give a reason for the change (the field above the components): it is kept with the "
+        "new version, so whoever reads a score later knows why the model changed."
+    ]
+    assert default_model.components.get(metric="open_tickets").weight == 10
+    assert default_model.versions.count() == 1
+    assert queued_rescores == []
+
+
+def test_renaming_a_model_needs_no_reason(
+    admin_client, default_model, snapshots_until_end_of_march
+):
+    data = default_model_data(default_model)
+    data["name"], data["reason"] = "Standard", ""
+
+    response = admin_client.post(change_url(default_model), data)
+
+    assert response.status_code == 302
+    assert HealthModel.objects.get(pk=default_model.pk).name == "Standard"
+
+
+def test_the_change_page_shows_the_weights_total_the_rescores_and_a_diff_of_versions(
+    admin_client,
+    default_model,
+    snapshots_until_end_of_march,
+    django_capture_on_commit_callbacks,
+):
+    data = default_model_data(default_model, open_tickets={"weight": "25"})
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(change_url(default_model), data)
+    RescoreJob.objects.filter(model=default_model).update(done_dates=183)
+
+    content = admin_client.get(change_url(default_model)).content.decode()
+
+    # The spec's default weights: 20 + 15 + 10 + 15 + 10 + 10 + 10 + 10 = 100, then 115.
+    assert "115 over 8 components" in content
+    assert "2023-04-02 to 2024-03-31" in content and "183 of 365 dates (50%), running" in content
+    assert "Tickets matter more to us than usage." in content
+    # v2 against v1: open tickets' weight 10 -> 25, bad 10 and good 0 kept; the rest the same.
+    assert "<th scope='row'>open_tickets</th><td>10 (10 → 0)</td><td>25 (10 → 0)</td>" in content
+    assert "<td>changed</td>" in content
+
+
+def test_a_version_page_shows_what_changed_from_the_previous_version(
+    admin_client, default_model, snapshots_until_end_of_march
+):
+    data = default_model_data(default_model, usage_trend={"bad": "-80"})
+    admin_client.post(change_url(default_model), data)
+    version = latest_version(default_model)
+
+    response = admin_client.get(f"/admin/healthscores/healthmodelversion/{version.pk}/change/")
+
+    content = response.content.decode()
+    assert "<th scope='row'>usage_trend</th><td>20 (-50 → 10)</td><td>20 (-80 → 10)</td>" in content

@@ -4,16 +4,17 @@ champion, renews within 90 days while not green), never duplicated, not re-raise
 was closed, and never for a backfilled past date."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from healthscores.models import Alert, AlertStatus
+from healthscores.models import Alert, AlertStatus, HealthModelVersion
 from healthscores.selectors import open_alerts_for_user
 from healthscores.services import alert_acknowledge, alert_close, alerts_raise
 from metrics.services import snapshot_recompute
 from tests.factories import AccountFactory, ContactFactory, TicketFactory
-from tests.healthscores.conftest import AccountSnapshotFactory, at, contract
+from tests.healthscores.conftest import AccountSnapshotFactory, at, contract, latest_version
 
 D = date(2024, 3, 31)
 
@@ -75,6 +76,58 @@ def test_an_account_staying_red_is_not_alerted_again_as_entering_red(acme):
     alerts_raise(as_of=D)
 
     assert alerts_of(acme) == []
+
+
+def test_an_account_red_before_a_missed_night_has_not_entered_red(acme):
+    night(acme, day(-2), score=20.0, band="red")  # no snapshot on D - 1: the night was missed
+    night(acme, D, score=18.0, band="red")
+
+    alerts_raise(as_of=D)
+
+    assert alerts_of(acme) == []
+
+
+def test_entering_red_is_measured_against_the_previous_scored_date(acme):
+    night(acme, day(-3), score=55.0, band="yellow")  # the previous score, two nights missed
+    night(acme, D, score=31.0, band="red")
+
+    alerts_raise(as_of=D)
+
+    assert alerts_of(acme) == [("entered_red", "open")]
+
+
+def test_entering_red_across_a_model_change_is_alerted_and_says_so(acme, default_model):
+    old = latest_version(default_model).pk
+    new_version = HealthModelVersion.objects.create(
+        model=default_model, number=old + 1000, definition={}
+    )
+    night(acme, day(-1), score=45.0, band="yellow", health_model_version=old)
+    night(acme, D, score=35.0, band="red", health_model_version=new_version.pk)
+
+    alerts_raise(as_of=D)
+
+    assert Alert.objects.get(reason="entered_red").details == (
+        "Health score 35.0: entered red (the health model changed since the previous score)."
+    )
+
+
+def test_an_account_without_a_paying_contract_gets_no_alert(acme):
+    """Churned: red, a champion gone, but already lost; red means at risk, not gone."""
+    night(acme, day(-1), score=45.0, band="yellow", mrr=Decimal(0), arr=Decimal(0))
+    night(acme, D, score=12.0, band="red", mrr=Decimal(0), arr=Decimal(0), champion_left_90d=1)
+
+    assert alerts_raise(as_of=D) == 0
+
+
+def test_an_alert_keeps_the_accounts_arr_and_lists_put_the_biggest_first(alice):
+    small = AccountFactory(name="Small", owner=alice)
+    big = AccountFactory(name="Big", owner=alice)
+    night(small, D, mrr=Decimal(100), arr=Decimal(1200), champion_left_90d=1)
+    night(big, D, mrr=Decimal(5000), arr=Decimal(60000), champion_left_90d=1)
+    alerts_raise(as_of=D)
+
+    assert Alert.objects.get(account=big).arr == Decimal(60000)
+    assert [a.account.name for a in open_alerts_for_user(user=alice)] == ["Big", "Small"]
 
 
 def test_a_drop_of_15_points_in_30_days_is_alerted(acme, alice):

@@ -6,7 +6,17 @@ from datetime import date
 
 import pytest
 
-from healthscores.lab import Sample, band_changes, evaluate, load_sample, roc_auc, suggest_weights
+from healthscores.lab import (
+    FEW_CHURNERS,
+    Sample,
+    band_changes,
+    band_move,
+    evaluate,
+    fit_weights,
+    load_sample,
+    roc_auc,
+    suggest_weights,
+)
 from healthscores.scoring import Component, Definition
 from metrics.services import snapshot_recompute_range
 from tests.factories import AccountFactory
@@ -111,13 +121,13 @@ def test_evaluate_gives_the_churn_rate_of_each_band_90_days_before(sample):
     }
 
 
-def test_evaluate_gives_todays_band_distribution(sample):
-    # 75 green, 30 red, null unknown, 72 green.
+def test_evaluate_gives_todays_band_distribution_of_the_customers(sample):
+    # 75 green, 30 red, 72 green; account 5 (null, MRR 0) is not a customer: not counted.
     assert evaluate(CSAT, sample).band_distribution == {
         "green": 2,
         "yellow": 0,
         "red": 1,
-        "unknown": 1,
+        "unknown": 0,
     }
 
 
@@ -149,7 +159,7 @@ def test_band_changes_lists_the_accounts_whose_band_a_proposal_changes_largest_m
     assert (changes[0]["score_before"], changes[0]["score_after"]) == (75.0, 75.0)
 
 
-# suggest_weights: a coordinate search that only accepts improvements.
+# fit_weights: a coordinate search that only accepts improvements.
 
 
 def two_signals(churners: list[tuple], retained: list[tuple]) -> Sample:
@@ -159,7 +169,7 @@ def two_signals(churners: list[tuple], retained: list[tuple]) -> Sample:
     return Sample(as_of=date(2024, 6, 30), horizons={90: rows})
 
 
-def test_suggest_weights_drops_a_noise_component_for_one_that_predicts_churn_perfectly():
+def test_fitting_weights_drops_a_noise_component_for_one_that_predicts_churn_perfectly():
     # csat predicts churn perfectly (churners 5..30, retained 70..95); nps points the wrong way
     # (churners 60..95, retained 5..50). Starting weights nps 20, csat 1: a churner scores at
     # least (20 x 60 + 5) / 21 = 57.4, a retained account at most (20 x 50 + 95) / 21 = 52.1,
@@ -172,7 +182,7 @@ def test_suggest_weights_drops_a_noise_component_for_one_that_predicts_churn_per
         70.0, 40.0, (Component("nps_180d", 20, 0, 100), Component("csat_180d", 1, 0, 100))
     )
 
-    suggestion, before, after = suggest_weights(start, sample)
+    suggestion, before, after = fit_weights(start, sample.horizons[90])
 
     assert before == 0.0
     assert after == 1.0
@@ -182,20 +192,20 @@ def test_suggest_weights_drops_a_noise_component_for_one_that_predicts_churn_per
     assert evaluate(suggestion, sample).auc[90] == 1.0
 
 
-def test_suggest_weights_keeps_a_perfect_model_as_it_is():
+def test_fitting_weights_keeps_a_perfect_model_as_it_is():
     sample = two_signals(churners=[(10, 10), (20, 20)], retained=[(80, 80), (90, 90)])
     start = Definition(
         70.0, 40.0, (Component("nps_180d", 3, 0, 100), Component("csat_180d", 1, 0, 100))
     )
 
-    suggestion, before, after = suggest_weights(start, sample)
+    suggestion, before, after = fit_weights(start, sample.horizons[90])
 
     assert before == after == 1.0
     assert suggestion == start
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_suggest_weights_never_returns_a_lower_auc_than_it_started_with(seed):
+def test_fitting_weights_never_returns_a_lower_auc_than_it_started_with(seed):
     rng = random.Random(seed)
 
     def pair(churned: bool) -> tuple:
@@ -214,18 +224,18 @@ def test_suggest_weights_never_returns_a_lower_auc_than_it_started_with(seed):
         ),
     )
 
-    suggestion, before, after = suggest_weights(start, sample)
+    suggestion, before, after = fit_weights(start, sample.horizons[90])
 
     assert after >= before
     assert evaluate(suggestion, sample).auc[90] == pytest.approx(after)
     assert evaluate(start, sample).auc[90] == pytest.approx(before)
 
 
-def test_suggest_weights_without_churn_history_suggests_nothing():
+def test_fitting_weights_without_churn_history_suggests_nothing():
     sample = two_signals(churners=[], retained=[(10, 10)])
     start = Definition(70.0, 40.0, (Component("nps_180d", 1, 0, 100),))
 
-    assert suggest_weights(start, sample) == (start, None, None)
+    assert fit_weights(start, sample.horizons[90]) == (start, None, None)
 
 
 # load_sample: the backtest read from snapshots computed from raw records.
@@ -324,3 +334,127 @@ def test_load_sample_reads_each_account_30_60_and_90_days_before_its_churn_or_th
     # The latest values are those of AS_OF itself.
     assert sample.latest[history["churns-june"]]["mrr"] == 0
     assert sample.latest[history["steady"]]["mrr"] == 1000
+
+
+# suggest_weights: fitted on the earlier period, scored on the later one (out of time).
+
+NPS_AND_CSAT = Definition(
+    70.0, 40.0, (Component("nps_180d", 1, 0, 100), Component("csat_180d", 1, 0, 100))
+)
+
+
+def rows(churners: list[tuple], retained: list[tuple]) -> list:
+    """Rows of (nps, csat) pairs, the churners first; every account a customer (MRR 100)."""
+    made = [(i, True, {"nps_180d": n, "csat_180d": c}) for i, (n, c) in enumerate(churners)]
+    made += [
+        (100 + i, False, {"nps_180d": n, "csat_180d": c, "mrr": 100})
+        for i, (n, c) in enumerate(retained)
+    ]
+    return made
+
+
+def periods(fit: list, later: list, latest: dict | None = None) -> Sample:
+    return Sample(as_of=date(2024, 6, 30), split=date(2023, 12, 31), fit={90: fit},
+                  later={90: later}, latest=latest or {})  # fmt: skip
+
+
+def test_weights_that_fit_the_earlier_period_but_not_the_later_one_are_not_suggested():
+    # Earlier half-year: low NPS marks the churners, CSAT points the wrong way (start: churners
+    # 50 and 57.5 above retained 45 and 47.5, AUC 0); later: the reverse (start: churners 50
+    # and 50, retained 45 and 55, AUC 0.5). The fit puts the weight on NPS (fit AUC 1.0),
+    # which ranks the later churners above every retained account: AUC 0.
+    sample = periods(
+        fit=rows(churners=[(10, 90), (20, 95)], retained=[(80, 10), (90, 5)]),
+        later=rows(churners=[(90, 10), (80, 20)], retained=[(10, 80), (20, 90)]),
+    )
+
+    suggestion = suggest_weights(NPS_AND_CSAT, sample)
+
+    assert (suggestion.fit_before, suggestion.fit_after) == (0.0, 1.0)
+    assert (suggestion.later_before, suggestion.later_after) == (0.5, 0.0)
+    assert not suggestion.offered
+    assert suggestion.definition == NPS_AND_CSAT
+
+
+def test_weights_that_also_predict_the_later_period_are_suggested():
+    # CSAT marks the churners in both periods; NPS is noise that points the wrong way.
+    sample = periods(
+        fit=rows(churners=[(90, 10), (80, 20)], retained=[(10, 80), (20, 90)]),
+        later=rows(churners=[(85, 15), (95, 5)], retained=[(15, 85), (5, 95)]),
+    )
+
+    suggestion = suggest_weights(NPS_AND_CSAT, sample)
+
+    assert (suggestion.later_before, suggestion.later_after) == (0.5, 1.0)
+    assert suggestion.offered
+    nps, csat_ = suggestion.definition.components
+    assert nps.weight < csat_.weight
+
+
+def test_fewer_than_30_churners_to_fit_on_is_flagged():
+    assert FEW_CHURNERS == 30
+    few = periods(fit=rows(churners=[(1, 1)] * 29, retained=[(9, 9)]), later=[])
+    enough = periods(fit=rows(churners=[(1, 1)] * 30, retained=[(9, 9)]), later=[])
+
+    assert suggest_weights(NPS_AND_CSAT, few).few_churners
+    assert not suggest_weights(NPS_AND_CSAT, enough).few_churners
+
+
+def test_without_later_churners_a_suggestion_cannot_be_checked_and_is_not_offered():
+    sample = periods(fit=rows(churners=[(90, 10)], retained=[(10, 90)]), later=[])
+
+    suggestion = suggest_weights(NPS_AND_CSAT, sample)
+
+    assert suggestion.later_after is None
+    assert not suggestion.offered
+
+
+def test_the_band_move_counts_the_book_before_and_after_and_flags_most_moving_into_one_band():
+    # Four customers, csat 80 and nps 10 (score 45, yellow) for three of them; one not a
+    # customer (MRR 0). Putting all the weight on csat turns the three green: 3 of 4 > 50 %.
+    latest = {
+        1: {"nps_180d": 10, "csat_180d": 80, "mrr": 100},
+        2: {"nps_180d": 10, "csat_180d": 80, "mrr": 100},
+        3: {"nps_180d": 10, "csat_180d": 80, "mrr": 100},
+        4: {"nps_180d": 90, "csat_180d": 90, "mrr": 100},
+        5: {"nps_180d": 10, "csat_180d": 80, "mrr": 0},
+    }
+    only_csat = NPS_AND_CSAT.with_weights([0, 1])
+
+    move = band_move(NPS_AND_CSAT, only_csat, periods([], [], latest))
+
+    assert move.book == 4
+    assert move.before == {"green": 1, "yellow": 3, "red": 0, "unknown": 0}
+    assert move.after == {"green": 4, "yellow": 0, "red": 0, "unknown": 0}
+    assert move.moved_into["green"] == 3
+    assert move.concentrated == ("green", 3)
+
+
+def test_moving_half_of_the_book_into_one_band_is_not_concentrated():
+    latest = {
+        1: {"nps_180d": 10, "csat_180d": 80, "mrr": 100},  # yellow -> green
+        2: {"nps_180d": 90, "csat_180d": 90, "mrr": 100},  # green -> green
+    }
+
+    move = band_move(NPS_AND_CSAT, NPS_AND_CSAT.with_weights([0, 1]), periods([], [], latest))
+
+    assert move.moved_into["green"] == 1
+    assert move.concentrated is None  # 1 of 2 is 50 %, not more
+
+
+def test_load_sample_splits_the_year_into_a_fit_period_and_a_later_one(history):
+    sample = load_sample(AS_OF)
+
+    # 2024-06-30 - 182 days = 2023-12-31. Both churners churned after it: the later period's.
+    # No snapshot exists before 2024-03-03, so the fit period has no row at all.
+    assert sample.split == date(2023, 12, 31)
+    assert {a for a, c, _v in sample.later[90] if c} == {
+        history["churns-june"],
+        history["churns-mid"],
+    }
+    assert {a for a, c, _v in sample.later[90] if not c} == {
+        history["steady"],
+        history["renews"],
+        history["starts-late"],
+    }
+    assert all(sample.fit[h] == [] for h in (30, 60, 90))

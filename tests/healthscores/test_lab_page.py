@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from django.core.cache import cache
 
-from healthscores.models import HealthModel
+from healthscores.models import HealthModel, RescoreJob
 from metrics.models import Movement
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, UserFactory
 from tests.healthscores.conftest import (
     AccountSnapshotFactory,
     SnapshotRunFactory,
@@ -117,6 +117,16 @@ def test_a_csm_may_not_open_the_lab(client, alice, history):
     assert client.post(URL, lab_data(DEFAULT)).status_code == 403
 
 
+def test_a_staff_member_who_does_not_see_every_account_may_not_open_the_lab(client, history):
+    """The lab's backtest and disagreement lists name every account: staff status (the admin
+    site) is not enough, only the permission to see every account is (issue 13)."""
+    staff_csm = UserFactory(username="sam", groups=["CSM"], is_staff=True)
+    client.force_login(staff_csm)
+
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, lab_data(DEFAULT)).status_code == 403
+
+
 def test_a_leader_opens_the_lab_without_a_save_button(client, leader, history):
     client.force_login(leader)
 
@@ -158,15 +168,93 @@ def test_a_leader_previews_a_proposal_without_saving_it(client, leader, history,
     assert default_model.components.get(metric="nps_180d").weight == 15
 
 
-def test_a_leader_asks_for_suggested_weights(client, leader, history, default_model):
+def test_one_churner_is_not_enough_to_suggest_weights(client, leader, history, default_model):
+    """The overfit this replaces: from one churner the search zeroed NPS and called it AUC
+    1.0. Out of time there is no churner to fit on before the later half-year."""
     client.force_login(leader)
 
     response = client.post(URL, lab_data(DEFAULT, action="suggest"))
 
     assert response.status_code == 200
     assert response.context["suggestion_note"] == (
-        "Suggested weights raise the 90-day AUC from 0.000 to 1.000 (+1.000). "
-        "Review them, then preview or save."
+        "Not enough churn history to fit weights: no churner in the earlier half-year."
+    )
+    assert response.context["suggestion_warnings"] == [
+        "Only 0 churners to fit on (fewer than 30): suggested weights may fit their noise "
+        "rather than what predicts churn."
+    ]
+    proposed = {
+        f.cleaned_data["metric"]: f.cleaned_data["weight"]
+        for f in response.context["components"].forms
+        if f.cleaned_data
+    }
+    assert proposed["nps_180d"] == 15  # the proposal stays as it was
+    assert default_model.versions.count() == 1
+
+
+@pytest.fixture
+def two_periods(db):
+    """A churner in each half of the year (split: 2024-06-30 - 182 days = 2023-12-31) and two
+    customers retained throughout, valued as in `history`: churners nps 50, csat 50; retained
+    nps -50, csat 90, read 30, 60 and 90 days before the churn, the split or AS_OF.
+
+    Default model: churners 77.8, retained 66.7 (yellow) in both periods, AUC 0. Without NPS:
+    churners 66.7, retained 100 (green): AUC 1 in both, and both customers turn green."""
+    split = date(2023, 12, 31)
+    for name, churn_day in (("Early", date(2023, 12, 1)), ("Late", AS_OF - timedelta(days=5))):
+        churner = AccountFactory(name=name)
+        for h in (30, 60, 90):
+            AccountSnapshotFactory(
+                account=churner, as_of=churn_day - timedelta(days=h), nps_180d=50, csat_180d=50
+            )
+        AccountSnapshotFactory(
+            account=churner, as_of=churn_day, mrr=0, movement=Movement.CHURN, movement_mrr=1000
+        )
+    for name in ("Kept A", "Kept B"):
+        kept = AccountFactory(name=name)
+        for day in (AS_OF, split):
+            for h in (0, 30, 60, 90):
+                AccountSnapshotFactory(
+                    account=kept, as_of=day - timedelta(days=h), nps_180d=-50, csat_180d=90
+                )
+    return SnapshotRunFactory(as_of=AS_OF)
+
+
+def test_a_suggestion_moving_most_of_the_book_into_one_band_is_refused_without_confirmation(
+    client, leader, two_periods, default_model
+):
+    client.force_login(leader)
+
+    response = client.post(URL, lab_data(DEFAULT, action="suggest"))
+
+    assert response.context["suggestion"].offered
+    assert response.context["lab_notes"][1] == (
+        "Suggestion refused: these weights move 2 of 2 customers (100 %) into green. Tick “I "
+        "accept weights that move most of the book into one band” to go ahead."
+    )
+    bands = {b["band"]: (b["before"], b["after"]) for b in response.context["suggestion_bands"]}
+    assert bands["yellow"] == (2, 0) and bands["green"] == (0, 2)
+    proposed = {
+        f.cleaned_data["metric"]: f.cleaned_data["weight"]
+        for f in response.context["components"].forms
+        if f.cleaned_data
+    }
+    assert proposed["nps_180d"] == 15  # refused: the form keeps the proposal
+
+
+def test_a_confirmed_suggestion_fitted_and_checked_out_of_time_fills_the_form(
+    client, leader, two_periods, default_model
+):
+    client.force_login(leader)
+    data = lab_data(DEFAULT, action="suggest")
+    data["confirm_concentration"] = "on"
+
+    response = client.post(URL, data)
+
+    assert response.context["suggestion_note"] == (
+        "Suggested weights, fitted on the earlier half-year's churn (AUC 0.000 to 1.000), raise "
+        "the 90-day AUC on the later half-year's churn, which the fit never saw, from 0.000 to "
+        "1.000 (+1.000). Review them, then preview or save."
     )
     suggested = {
         form.initial["metric"]: form.initial["weight"]
@@ -175,6 +263,19 @@ def test_a_leader_asks_for_suggested_weights(client, leader, history, default_mo
     }
     assert suggested["nps_180d"] == 0
     assert suggested["csat_180d"] == 10
+    assert "Fitted on 1 churner up to 31 Dec 2023" in response.content.decode()
+    assert default_model.versions.count() == 1
+
+
+def test_saving_weights_that_move_most_of_the_book_into_one_band_needs_the_confirmation(
+    admin_client, two_periods, default_model
+):
+    response = admin_client.post(URL, lab_data(WITHOUT_NPS, action="save"))
+
+    assert response.status_code == 200
+    assert response.context["lab_notes"][0].startswith(
+        "Not saved: these weights move 2 of 2 customers (100 %) into green."
+    )
     assert default_model.versions.count() == 1
 
 
@@ -200,7 +301,10 @@ def test_a_superuser_saves_a_proposal_as_a_new_version(
 ):
     proposal = [("csat_180d", 4, 50, 90), ("open_tickets", 1, 10, 0)]
 
-    response = admin_client.post(URL, lab_data(proposal, green="75", yellow="45", action="save"))
+    data = lab_data(proposal, green="75", yellow="45", action="save")
+    data["confirm_concentration"] = "on"  # both customers move into one band
+
+    response = admin_client.post(URL, data)
 
     assert response.status_code == 302
     assert response["Location"] == f"{URL}?model={default_model.pk}"
@@ -212,7 +316,11 @@ def test_a_superuser_saves_a_proposal_as_a_new_version(
         ("csat_180d", 4, 50.0, 90.0),
         ("open_tickets", 1, 10.0, 0.0),
     ]
-    assert queued_rescores == [["2024-06-30", "2024-06-30"]]
+    assert version.reason == "Saved from the health lab."
+    # The same 365 days as the lab's backtest, through the admin's service: one job, two parts.
+    job = RescoreJob.objects.get()
+    assert (job.version, job.first, job.last) == (version, date(2023, 7, 2), date(2024, 6, 30))
+    assert [args[2] for args in queued_rescores] == [job.pk, job.pk]
     messages = [str(m) for m in admin_client.get(response["Location"]).context["messages"]]
     assert "Saved Default as version 2." in messages
 
@@ -241,9 +349,10 @@ def test_a_superuser_saves_a_segment_model_picked_in_the_lab(admin_client, histo
 def test_a_save_with_the_broker_down_is_saved_and_says_the_rescore_was_not_queued(
     admin_client, history, default_model, broker_down
 ):
-    response = admin_client.post(
-        URL, lab_data([("open_tickets", 1, 10, 0)], action="save"), follow=True
-    )
+    data = lab_data([("open_tickets", 1, 10, 0)], action="save")
+    data["confirm_concentration"] = "on"  # both customers move into green
+
+    response = admin_client.post(URL, data, follow=True)
 
     assert latest_version(default_model).number == 2
     assert any("could not be queued" in str(m) for m in response.context["messages"])
@@ -336,3 +445,14 @@ def test_the_lab_without_snapshots_asks_for_a_recompute(client, leader, default_
     assert response.status_code == 200
     assert response.context["empty"] is True
     assert "recompute_snapshots" in response.content.decode()
+
+
+def test_a_save_from_the_lab_keeps_the_reason_given_on_the_version(
+    admin_client, history, default_model
+):
+    data = lab_data(WITHOUT_NPS, action="save")
+    data.update(confirm_concentration="on", reason="NPS answers are too few to trust.")
+
+    admin_client.post(URL, data)
+
+    assert latest_version(default_model).reason == "NPS answers are too few to trust."

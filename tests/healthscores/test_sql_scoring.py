@@ -413,3 +413,56 @@ def test_a_rescore_touches_only_the_dates_asked_for(only_model):
     assert before.health_score is None
     assert after.health_score is None
     assert before.health_band == after.health_band == "unknown"
+
+
+# Collapsing usage (kpi-spec sections 7 and 8): a fall from a positive base to zero is a trend
+# of -100 % and scores at the bad end; no events in either window is 0 / 0, null, left out.
+
+
+@pytest.fixture
+def collapsed(db):
+    """100 events in [02-01, 03-01], none since: usage fell to nothing."""
+    account = AccountFactory(external_id="collapsed")
+    contract(account, "2024-01-01", None, mrr=1000, seats=10)
+    UsageDailyFactory(account=account, user_id="u1", date=date(2024, 2, 20), events=100)
+    return account
+
+
+@pytest.fixture
+def silent(db):
+    """Used in 2023, no event in the 60 days to D."""
+    account = AccountFactory(external_id="silent")
+    contract(account, "2024-01-01", None, mrr=1000, seats=10)
+    UsageDailyFactory(account=account, user_id="u1", date=date(2023, 12, 1), events=100)
+    return account
+
+
+def test_usage_falling_to_nothing_is_a_trend_of_minus_100_scoring_at_the_bad_end(
+    collapsed, only_model
+):
+    only_model([("usage_trend", 20, -50, 10), ("open_tickets", 10, 10, 0)])
+
+    snapshot_recompute(as_of=D)
+
+    row = stored(collapsed)
+    assert row.usage_trend == pytest.approx(-100.0)  # (0 - 100) / 100 x 100
+    components = {c["metric"]: c for c in row.health_components}
+    assert components["usage_trend"]["score"] == 0  # below bad (-50): clamped to 0
+    assert components["usage_trend"]["note"] == ""
+    # (20 x 0 + 10 x 100) / 30 = 33.33: the heaviest component pulls the score down.
+    assert row.health_score == pytest.approx(100 / 3)
+    assert row.health_band == "red"
+
+
+def test_no_usage_in_60_days_leaves_the_trend_out_as_the_spec_says_and_says_why(silent, only_model):
+    only_model([("usage_trend", 20, -50, 10), ("open_tickets", 10, 10, 0)])
+
+    snapshot_recompute(as_of=D)
+
+    row = stored(silent)
+    assert row.usage_trend is None  # 0 events vs 0 events: 0 / 0
+    components = {c["metric"]: c for c in row.health_components}
+    assert components["usage_trend"]["score"] is None
+    assert components["usage_trend"]["note"] == "No usage in the last 60 days"
+    assert components["open_tickets"]["note"] == ""
+    assert row.health_score == pytest.approx(100.0)  # open tickets alone: 10 x 100 / 10

@@ -150,12 +150,15 @@ def test_queueing_a_rescore_covers_the_days_ending_at_the_latest_snapshot(db, qu
     SnapshotRunFactory(as_of=date(2024, 3, 10))
     SnapshotRunFactory(as_of=date(2024, 3, 12))
 
-    queued = rescore_enqueue(days=30)
+    job = rescore_enqueue(days=30)
 
     # 2024-03-12 - 29 days = 2024-02-12 (2024 is a leap year: 29 days in February)
-    assert queued == (date(2024, 2, 12), date(2024, 3, 12))
+    assert (job.first, job.last, job.total_dates) == (date(2024, 2, 12), date(2024, 3, 12), 30)
     # in two parts of 15 days, for two worker processes
-    assert queued_rescores == [["2024-02-12", "2024-02-26"], ["2024-02-27", "2024-03-12"]]
+    assert queued_rescores == [
+        ["2024-02-12", "2024-02-26", job.pk],
+        ["2024-02-27", "2024-03-12", job.pk],
+    ]
 
 
 def test_queueing_a_rescore_without_any_snapshot_queues_nothing(db, queued_rescores):

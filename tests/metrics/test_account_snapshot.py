@@ -27,7 +27,7 @@ REVENUE_KEYS = ("mrr", "arr", "starting_mrr", "movement", "movement_mrr")
 def revenue_of(rows) -> dict[str, tuple]:
     return {
         external_id: tuple(
-            float(value) if key != "movement" else value
+            float(value) if key != "movement" and value is not None else value
             for key, value in ((key, getattr(row, key)) for key in REVENUE_KEYS)
         )
         for external_id, row in rows.items()
@@ -39,14 +39,14 @@ def test_each_account_has_its_mrr_and_its_movement_mid_month(march_portfolio):
 
     # (mrr, arr, starting mrr m0, movement, movement amount)
     assert revenue_of(rows) == {
-        "steady": (1000, 12000, 1000, None, 0),
+        "steady": (1000, 12000, 1000, None, None),
         "expands": (800, 9600, 500, "expansion", 300),
         "shrinks": (600, 7200, 800, "contraction", 200),
-        "churns-mid-march": (600, 7200, 600, None, 0),  # ends 03-20: still paying on 03-15
+        "churns-mid-march": (600, 7200, 600, None, None),  # ends 03-20: still paying on 03-15
         "ended-feb": (0, 0, 400, "churn", 400),
         "new": (250, 3000, 0, "new", 250),
         "reactivated": (350, 4200, 0, "reactivation", 350),
-        "prospect": (0, 0, 0, None, 0),
+        "prospect": (0, 0, 0, None, None),
     }
 
 
@@ -54,14 +54,14 @@ def test_each_account_has_its_mrr_and_its_movement_at_month_end(march_portfolio)
     rows = snapshots(END_OF_MARCH, march_portfolio.values())
 
     assert revenue_of(rows) == {
-        "steady": (1000, 12000, 1000, None, 0),
+        "steady": (1000, 12000, 1000, None, None),
         "expands": (800, 9600, 500, "expansion", 300),
         "shrinks": (600, 7200, 800, "contraction", 200),
         "churns-mid-march": (0, 0, 600, "churn", 600),
         "ended-feb": (0, 0, 400, "churn", 400),
         "new": (250, 3000, 0, "new", 250),
         "reactivated": (350, 4200, 0, "reactivation", 350),
-        "prospect": (0, 0, 0, None, 0),
+        "prospect": (0, 0, 0, None, None),
     }
 
 

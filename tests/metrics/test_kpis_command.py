@@ -169,7 +169,16 @@ def test_money_is_printed_as_a_number_with_two_decimals(march_31_document):
         assert TWO_DECIMALS.fullmatch(portfolio[key]), (key, portfolio[key])
     for entry in march_31_document["accounts"]:
         for key in ACCOUNT_MONEY:
+            if key == "movement_mrr" and entry["movement"] is None:
+                continue  # no movement, no amount: null (see below)
             assert TWO_DECIMALS.fullmatch(entry[key]), (entry["external_id"], key, entry[key])
+
+
+def test_an_account_without_a_movement_has_no_movement_amount(march_31_document):
+    without = [e for e in march_31_document["accounts"] if e["movement"] is None]
+
+    assert without  # steady and prospect
+    assert all(entry["movement_mrr"] is None for entry in without)
 
 
 def test_the_portfolio_figures_are_the_hand_computed_ones(march_31_document):
@@ -252,7 +261,7 @@ def test_each_account_entry_has_its_hand_computed_keys(march_31_document):
         "1000.00",
         "12000.00",
         None,
-        "0.00",
+        None,
     )
     assert steady["seats"] == 10
     assert (entries["expands"]["movement"], entries["expands"]["movement_mrr"]) == (

@@ -35,7 +35,7 @@ class SnapshotFactory(ScoredSnapshotFactory):
     mrr = Decimal("1000.00")
     arr = Decimal("12000.00")
     starting_mrr = Decimal("1000.00")
-    movement_mrr = Decimal("0.00")
+    movement_mrr = None  # no movement (kpi-spec section 7)
     seats = 10
     active_users_30d = active_users_7d = active_user_days_30d = 0
     events_30d = events_prev_30d = sessions_30d = 0

@@ -86,8 +86,9 @@ def test_a_run_redelivered_after_a_worker_is_killed_skips_the_actions_already_do
     held_receiver, monkeypatch
 ):
     prefix = f"restart-{os.getpid()}-{time.monotonic_ns()}:"
+    # The receiver listens on 127.0.0.1: the worker allows private receivers.
     env = {"TEST_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-           "TEST_CELERY_KEYPREFIX": prefix}  # fmt: skip
+           "TEST_CELERY_KEYPREFIX": prefix, "WEBHOOK_ALLOW_PRIVATE": "true"}  # fmt: skip
     maya = UserFactory(username="maya", groups=["CSM"])
     playbook, yesterday = renewal_playbook(
         [{"kind": "create_task", "title": "Before the hook"},

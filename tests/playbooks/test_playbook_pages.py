@@ -38,8 +38,8 @@ def test_the_migration_installs_the_default_playbooks_inactive():
     defaults = Playbook.objects.filter(name__in=DEFAULT_NAMES)
 
     assert sorted(defaults.values_list("trigger", flat=True)) == sorted(
-        ["renewal_within", "detractor", "champion_left", "usage_below", "seats_above",
-         "onboarding"]
+        ["band_entered", "renewal_within", "detractor", "champion_left", "usage_below",
+         "seats_above", "onboarding"]
     )  # fmt: skip
     assert not defaults.filter(is_active=True).exists()
     onboarding = defaults.get(trigger="onboarding")
@@ -52,8 +52,8 @@ def test_activate_default_playbooks_turns_them_on():
     out = io.StringIO()
     call_command("activate_default_playbooks", stdout=out)
 
-    assert "Activated 6 default playbooks." in out.getvalue()
-    assert Playbook.objects.filter(name__in=DEFAULT_NAMES, is_active=True).count() == 6
+    assert "Activated 7 default playbooks." in out.getvalue()
+    assert Playbook.objects.filter(name__in=DEFAULT_NAMES, is_active=True).count() == 7
 
 
 def test_a_dry_run_lists_who_would_enter_and_what_would_be_done_and_writes_nothing(

@@ -1,5 +1,6 @@
 """Each trigger enrols the accounts whose signal fired, once per signal, set-based."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -254,3 +255,38 @@ def test_a_broken_playbook_is_logged_and_the_others_still_enrol(today_is, caplog
     assert enrolled(working) == {"Renewing": f"renewal:{AS_OF + timedelta(days=20)}"}
     assert enrolled(broken) == {}
     assert f"playbook {broken.pk} could not be evaluated" in caplog.text
+
+
+def test_an_account_without_a_paying_contract_enters_no_health_playbook(today_is):
+    """Churned (MRR 0 on D): red and falling usage, but already gone, not at risk."""
+    red = make_playbook("band_entered", band="red")
+    usage = make_playbook("usage_below", threshold=-30)
+    gone = AccountFactory(name="Gone")
+    history(
+        gone, days_back(AS_OF, 3), health_score=20.0, health_band="red", mrr=0, usage_trend=-100
+    )
+    paying = AccountFactory(name="Paying")
+    history(paying, days_back(AS_OF, 3), health_score=20.0, health_band="red", usage_trend=-100)
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    assert list(enrolled(red)) == ["Paying"]
+    assert list(enrolled(usage)) == ["Paying"]
+
+
+def test_the_default_health_entered_red_playbook_enrols_a_customer_red_for_months(today_is):
+    """The book's worst account entered red during a backfill, when no alert is raised: once
+    the defaults are on, its red streak still makes one run (and so one task)."""
+    from django.core.management import call_command
+
+    from playbooks.models import Playbook
+
+    call_command("activate_default_playbooks", stdout=io.StringIO())
+    worst = AccountFactory(name="Worst", lifecycle_stage="active")
+    history(worst, days_back(AS_OF, 120), health_score=31.0, health_band="red")
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    red = Playbook.objects.get(name="Health entered red")
+    assert enrolled(red) == {"Worst": f"band:{AS_OF - timedelta(days=119)}"}
+    assert red.actions.get().title == "Call {account}: health is red"

@@ -10,6 +10,10 @@ inline event handler).
 
 Personas (tests/conftest.py): anonymous; `owner` alice, a CSM owning the account in the path;
 `other_csm` bob, a CSM owning another account; `leader` lena; `admin`, a superuser (staff).
+Three more CSMs hold a task on alice's account (issue 13): `assigned` carol was given one by the
+leader, so she may read the account but not change it; `self_assigned` dave wrote himself one
+due in 2099 and `done_task` erin finished hers, and neither task grants anything: both are
+answered exactly as `other_csm`.
 """
 
 import fnmatch
@@ -36,8 +40,10 @@ from tests.factories import (
     ContactFactory,
     ContractFactory,
     SurveyResponseFactory,
+    TaskFactory,
     TicketFactory,
     UsageDailyFactory,
+    UserFactory,
 )
 from tests.playbooks.conftest import make_playbook
 from tests.security.csp import csp_problems
@@ -48,7 +54,13 @@ LOGIN = "login"  # 302 to /login/?next=... (LoginRequiredMiddleware)
 ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=... (the admin's staff check)
 DONE = "redirect"  # 302 anywhere else: an action done, or a page moved
 
-PERSONAS = ("anonymous", "owner", "other_csm", "leader", "admin")
+PERSONAS = (
+    "anonymous", "owner", "other_csm", "leader", "admin", "assigned", "self_assigned", "done_task",
+)  # fmt: skip
+# A task that grants nothing leaves its holder where a CSM without any task is.
+AS_OTHER_CSM = ("self_assigned", "done_task")
+# Changing an account read through a task given to you: 403, the owner's call.
+READ_ONLY = 403
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,21 @@ class Rule:
     other_csm: int | str
     leader: int | str
     admin: int | str
+    # carol, reading alice's account through a task the leader gave her: None answers as the
+    # owner (every read); each write of the account says READ_ONLY.
+    assigned: int | str | None = None
     method: str = "GET"
     data: dict = field(default_factory=dict)
     # A list or export of accounts: alice's account must appear for those who may see it
     # (status 200) and be absent for the other CSM.
     lists_accounts: bool = False
+
+    def expected(self, persona: str) -> int | str:
+        if persona in AS_OTHER_CSM:
+            return self.other_csm
+        if persona == "assigned" and self.assigned is None:
+            return self.owner
+        return getattr(self, persona)
 
 
 def every(answer: int | str, **kwargs) -> Rule:
@@ -85,6 +107,7 @@ def admin_site_page(admin: int | str = 200, **kwargs) -> Rule:
 
 NOTE = {"body": "Called the sponsor; renewal looks good."}
 SENTIMENT = {"band": "green", "reason": "Exec sponsor confirmed the renewal."}
+TASK = {"title": "Call", "due_on": "2099-05-01"}
 
 # The classification of every URL pattern. Keys are URL names (namespace:name) or, for unnamed
 # patterns, the route; a key may use shell wildcards (*), the first matching key wins, exact
@@ -99,33 +122,39 @@ ACCESS: dict[str, Rule] = {
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "accounts_export": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
     "account_detail": Rule(LOGIN, 200, 404, 200, 200),
+    # The header's search finds only the accounts one may see (bob finds nothing of alice's).
+    "search": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
+    "search_suggest": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
     # Leaders read notes but do not write them (no accounts.add_note).
-    "note_create": Rule(LOGIN, DONE, 404, 403, DONE, method="POST", data=NOTE),
-    "alert_acknowledge": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST"),
-    "alert_close": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST"),
-    "sentiment_override_create": Rule(LOGIN, DONE, 404, DONE, DONE, method="POST", data=SENTIMENT),
+    # A CSM given a task on the account reads it but changes nothing (READ_ONLY).
+    "note_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=NOTE),
+    "alert_acknowledge": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
+    "alert_close": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
+    "sentiment_override_create": Rule(
+        LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST", data=SENTIMENT
+    ),
     # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_drill": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
-    # Health lab: leaders and staff.
+    # Health lab: those who see every account (leaders, admins); staff status is not enough.
     "health_lab": Rule(LOGIN, 403, 403, 200, 200),
     # Surveys: results cover the accounts one may see; sending one is for those who may send.
     "survey_results": Rule(LOGIN, 200, 200, 200, 200),
     "survey_results_export": Rule(LOGIN, 200, 200, 200, 200),
-    "survey_account_invite": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
+    "survey_account_invite": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
     # The public survey page, reached from an emailed link: no login, the token is the key.
     "survey_respond": every(200),
     "survey_thanks": every(DONE),  # not answered yet: back to the questions
     # Playbooks: My day for everyone; tasks of the accounts one may see, acted on by CSMs and
-    # staff (leaders read); playbooks are read by leaders and staff, and written by staff.
+    # staff (leaders read); playbooks are read by leaders and staff, and written by staff. The
+    # task in the path is alice's: carol, reading the account through her own task, may neither
+    # work on alice's tasks nor add one (tests/playbooks/test_task_access.py: her own task).
     "my_day": Rule(LOGIN, 200, 200, 200, 200),
-    "task_complete": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
-    "task_snooze": Rule(LOGIN, DONE, 404, 403, DONE, method="POST", data={"days": "1"}),
-    "task_reassign": Rule(LOGIN, DONE, 404, 403, DONE, method="POST"),
-    "task_create": Rule(
-        LOGIN, DONE, 404, 403, DONE, method="POST", data={"title": "Call", "due_on": "2024-05-01"}
-    ),
+    "task_complete": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    "task_snooze": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"days": "1"}),
+    "task_reassign": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    "task_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=TASK),
     "playbook_list": Rule(LOGIN, 403, 403, 200, 200),
     "playbook_detail": Rule(LOGIN, 403, 403, 200, 200),
     "playbook_dry_run": Rule(LOGIN, 403, 403, 200, 200),
@@ -163,9 +192,11 @@ ACCESS: dict[str, Rule] = {
     "admin:auth_user_password_change": staff_only(),
     "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
     # Rows written only by the system: django-axes' logs, health model versions (an audit
-    # trail), import logs, the feature catalog (a trigger keeps it) and snapshot runs.
+    # trail), rescore jobs (the rescore's progress), import logs, the feature catalog (a
+    # trigger keeps it) and snapshot runs.
     "admin:axes_*_add": staff_only(403),
     "admin:healthscores_healthmodelversion_add": staff_only(403),
+    "admin:healthscores_rescorejob_add": staff_only(403),
     "admin:accounts_importlog_add": staff_only(403),
     "admin:accounts_usagefeature_add": staff_only(403),
     "admin:metrics_snapshotrun_add": staff_only(403),
@@ -238,7 +269,8 @@ def test_the_walk_finds_the_admin_and_the_pages_of_every_app():
 
 @pytest.fixture
 def world(alice, bob, leader, admin_user):
-    """alice's account with one row of every kind, bob's account, one snapshot, one alert."""
+    """alice's account with one row of every kind, bob's account, one snapshot, one alert, and
+    the three CSMs holding a task on alice's account."""
     account = AccountFactory(name="Alices Customer", owner=alice)
     AccountFactory(name="Bobs Customer", owner=bob)
     ContractFactory(account=account)
@@ -263,8 +295,26 @@ def world(alice, bob, leader, admin_user):
     task = Task.objects.create(
         account=account, assignee=alice, title="Call", due_on=date(2024, 4, 2), source="person"
     )
+    holders = {
+        persona: UserFactory(username=name, groups=["CSM"])
+        for persona, name in (
+            ("assigned", "carol"), ("self_assigned", "dave"), ("done_task", "erin"),
+        )
+    }  # fmt: skip
+    TaskFactory(account=account, assignee=holders["assigned"], created_by=leader)
+    TaskFactory(
+        account=account, assignee=holders["self_assigned"], created_by=holders["self_assigned"],
+        due_on=date(2099, 12, 31),
+    )  # fmt: skip
+    TaskFactory(account=account, assignee=holders["done_task"], created_by=leader, status="done")
     return {
-        "users": {"owner": alice, "other_csm": bob, "leader": leader, "admin": admin_user},
+        "users": {
+            "owner": alice,
+            "other_csm": bob,
+            "leader": leader,
+            "admin": admin_user,
+            **holders,
+        },
         "account": account,
         "alert": alert,
         "task": task,
@@ -376,14 +426,14 @@ def test_every_url_answers_each_persona_as_classified(world):
             response = send(path, rule.data)
             if pattern.key.endswith("logout"):  # log in again for the next pattern
                 clients[persona] = client_for(persona, world)
-            expected, got = getattr(rule, persona), outcome(response)
+            expected, got = rule.expected(persona), outcome(response)
             if MISSING_OBJECT in path.split("/") and expected == 200:
                 expected = DONE  # the admin redirects: "… with ID "0" doesn't exist"
             if got != expected:
                 mismatches.append(f"{rule.method} {path} as {persona}: {got}, expected {expected}")
             if rule.lists_accounts and got == 200:
                 shown = account_listed(response, world["account"].name)
-                if shown != (persona != "other_csm"):
+                if shown != (persona not in ("other_csm", *AS_OTHER_CSM)):
                     verb = "lists" if shown else "does not list"
                     mismatches.append(f"{path} as {persona} {verb} alice's account")
             if got == 200 and response.get("Content-Type", "").startswith("text/html"):

@@ -1,4 +1,9 @@
-"""`python manage.py seed_demo`: demo logins plus three years of demo data, through the import."""
+"""`python manage.py seed_demo`: demo logins plus three years of demo data, through the import.
+
+It creates a superuser `admin` with a published password, so it runs only where DEBUG is on
+(`make demo`'s local settings) or when told `--i-know-this-is-not-production`; it never changes a
+user that exists already.
+"""
 
 import shutil
 import tempfile
@@ -34,13 +39,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep", action="store_true", help="keep the temporary folder with the CSV files"
         )
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            help="run with DEBUG off (the demo logins' password is published)",
+        )
 
     def handle(self, *args, accounts: int, seed: int, today, out, keep, verbosity, **options):
+        if not settings.DEBUG and not options["i_know_this_is_not_production"]:
+            raise CommandError(
+                "seed_demo creates a superuser 'admin' whose password (northstar-demo) is "
+                "published, and demo data, so it runs only with DEBUG on. On a database that "
+                "is not production, run it with --i-know-this-is-not-production."
+            )
         if accounts < 1:
             raise CommandError("--accounts must be at least 1")
         today = today or timezone.localdate()
         self.verbose = verbosity >= 1
-        demo_users_ensure()
+        self.kept = demo_users_ensure()
         directory = out or Path(tempfile.mkdtemp(prefix="northstar-demo-"))
         directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -102,6 +118,9 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         self.stdout.write("\nOpen http://127.0.0.1:8000 and log in with any of:")
         for user in DEMO_USERS:
+            if user.username in self.kept:
+                self.stdout.write(f"  {user.username:<8} (existed already: left unchanged)")
+                continue
             self.stdout.write(
                 f"  {user.username:<8} {DEMO_PASSWORD}  ({user.group}, "
                 f"{user.first_name} {user.last_name})"

@@ -1,4 +1,5 @@
-"""`python manage.py kpis --as-of D [--format json|table] [--segment S --owner EMAIL]`."""
+"""`python manage.py kpis --as-of D [--format json|table] [--segment S --owner EMAIL]
+[--group EXTERNAL_ID]`."""
 
 from datetime import date
 
@@ -20,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--region", default="")
         parser.add_argument("--stage", default="", help="lifecycle stage")
         parser.add_argument("--owner", default="", metavar="EMAIL")
+        parser.add_argument(
+            "--group",
+            default="",
+            metavar="EXTERNAL_ID",
+            help="an account and every account below it (its company group)",
+        )
 
     def handle(self, *args, as_of: date, format: str, **options):
         if not selectors.snapshot_exists(as_of=as_of):
@@ -27,7 +34,13 @@ class Command(BaseCommand):
                 f"No snapshot for {as_of}. Compute it with: "
                 f"python manage.py recompute_snapshots --date {as_of}"
             )
+        group = None
+        if options["group"]:
+            group = Account.objects.filter(external_id=options["group"]).first()
+            if group is None:
+                raise CommandError(f"No account has the external id {options['group']!r}.")
         account_filter = AccountFilter(
+            group_id=group.pk if group else None,
             segment=options["segment"],
             region=options["region"],
             lifecycle_stage=options["stage"],
@@ -35,6 +48,8 @@ class Command(BaseCommand):
         )
         accounts = account_filter.apply(Account.objects.all())
         document = report.kpis_document(as_of=as_of, accounts=accounts)
+        if group is not None:
+            document["group"] = report.group_entry(as_of=as_of, group=group, accounts=accounts)
         if format == "json":
             self.stdout.write(report.to_json(document))
         else:
@@ -46,6 +61,13 @@ class Command(BaseCommand):
             f"{document['period_end']}, {len(document['accounts'])} accounts, "
             f"{document['currency']})"
         )
+        if group := document.get("group"):
+            score = "—" if group["health_score"] is None else f"{group['health_score']:.2f}"
+            self.stdout.write(
+                f"Group {group['external_id']}: {group['members']} accounts, health {score} "
+                f"(MRR-weighted over {group['paying_members']} paying), worst band "
+                f"{group['worst_band'] or '—'}"
+            )
         groups = dict.fromkeys(kpi.group for kpi in PORTFOLIO_KPIS)
         for group in groups:
             self.stdout.write(f"\n{group}")

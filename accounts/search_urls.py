@@ -1,0 +1,8 @@
+from django.urls import path
+
+from accounts import search_views
+
+urlpatterns = [
+    path("", search_views.search_page, name="search"),
+    path("suggest/", search_views.search_suggestions, name="search_suggest"),
+]
