@@ -32,4 +32,6 @@ def _beat_schedule(sender, **kwargs) -> None:
         "api-prune": {"task": "api.prune", "schedule": 86_400},
         # Pulled connectors (Stripe) not synced for CONNECTOR_SYNC_EVERY_MINUTES, every minute.
         "connectors-sync-due": {"task": "connectors.sync_due", "schedule": 60},
+        # An email to the admins about a connector failing for more than an hour, every 5 min.
+        "connectors-alert-failing": {"task": "connectors.alert_failing", "schedule": 300},
     }

@@ -5,9 +5,13 @@ import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.importer.batch import BatchInvalid, batch_upsert
@@ -281,3 +285,42 @@ def inbox_item_create_account(*, item: InboxItem, name: str) -> Account:
         account = Account.objects.get(external_id=item.match_id)
         inbox_item_map(item=item, account=account)
     return account
+
+
+FAILING_ALERT_AFTER = timedelta(hours=1)
+
+
+def connectors_failing_alert(*, now: datetime | None = None) -> int:
+    """Email the admins (staff users with an email) once about each active connector whose
+    last run failed and which has not succeeded for FAILING_ALERT_AFTER; the next success
+    clears the flag (it resets the connector's state). Returns how many connectors were named."""
+    now = now or timezone.now()
+    cutoff = now - FAILING_ALERT_AFTER
+    failing = [
+        connector
+        for connector in Connector.objects.filter(is_active=True, last_error_at__isnull=False)
+        .filter(
+            Q(last_success_at__isnull=True, created_at__lt=cutoff) | Q(last_success_at__lt=cutoff)
+        )
+        .filter(Q(last_success_at__isnull=True) | Q(last_success_at__lt=F("last_error_at")))
+        if "alerted_at" not in connector.state
+    ]
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    for connector in failing:
+        since = connector.last_success_at or connector.created_at
+        send_mail(
+            f"Northstar: connector {connector.name} is failing",
+            f"{connector} has not succeeded since {since:%Y-%m-%d %H:%M %Z}. Last error "
+            f"({connector.last_error_at:%Y-%m-%d %H:%M %Z}):\n\n{connector.last_error}\n\n"
+            "Check its settings and secrets in the admin, then run "
+            f"`python manage.py connectors sync {connector.name}`.",
+            None, recipients,
+        )  # fmt: skip
+        connector.state = {**connector.state, "alerted_at": now.isoformat()}
+        connector.save(update_fields=["state"])
+    return len(failing)

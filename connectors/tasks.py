@@ -11,7 +11,7 @@ from hubspot.crm.companies.exceptions import ApiException as HubSpotApiException
 
 from connectors.locks import connector_sync_lock
 from connectors.models import PULLED_KINDS, Connector
-from connectors.services import connector_failed
+from connectors.services import connector_failed, connectors_failing_alert
 from connectors.syncs import connector_sync_run
 
 # A 429 beyond the sync's own waits, a 5xx beyond the client's retries, a lost connection.
@@ -51,3 +51,9 @@ def connectors_sync_due() -> int:
     for connector_id in ids:
         connector_sync.delay(connector_id)
     return len(ids)
+
+
+@shared_task(name="connectors.alert_failing")
+def connectors_alert_failing() -> int:
+    """Tell the admins about connectors failing for more than an hour (once each)."""
+    return connectors_failing_alert()

@@ -2,15 +2,16 @@
 
 import subprocess
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import Contract
 from connectors.locks import connector_sync_lock
 from connectors.models import Connector
-from connectors.services import connector_create
+from connectors.services import connector_create, connectors_failing_alert
 from connectors.tasks import connector_sync, connectors_sync_due
 from tests.celery_workers import purge_queue, start_worker, stop_worker
 from tests.connectors.conftest import SIGNING_SECRET
@@ -94,3 +95,23 @@ def test_only_connectors_not_synced_lately_are_due(settings):
         Connector.objects.filter(pk=connector.pk).update(last_success_at="2999-01-01T00:00Z")
         assert connectors_sync_due.apply().get() == 0
     purge_queue()
+
+
+@pytest.mark.django_db
+def test_a_connector_failing_for_over_an_hour_emails_the_admins_once(admin_user, mailoutbox):
+    now = timezone.now()
+    failing, _ = connector_create(kind="segment", name="Failing")
+    recovered, _ = connector_create(kind="segment", name="Recovered")
+    Connector.objects.filter(pk=failing.pk).update(
+        last_success_at=now - timedelta(hours=2), last_error_at=now, last_error="401 Unauthorized"
+    )
+    Connector.objects.filter(pk=recovered.pk).update(
+        last_success_at=now - timedelta(minutes=1), last_error_at=now - timedelta(hours=3)
+    )
+
+    assert connectors_failing_alert(now=now) == 1
+    assert connectors_failing_alert(now=now) == 0
+    [mail] = mailoutbox
+    assert mail.subject == "Northstar: connector Failing is failing"
+    assert "401 Unauthorized" in mail.body
+    assert mail.to == [admin_user.email]
