@@ -32,6 +32,10 @@ class ConnectorForm(forms.ModelForm):
         help_text="HubSpot private app access token (scopes: crm.objects.companies.read, "
         "crm.objects.contacts.read, crm.objects.owners.read).",
     )  # fmt: skip
+    api_token = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Zendesk API token (settings: subdomain, email of the agent it belongs to).",
+    )  # fmt: skip
 
     class Meta:
         model = Connector

@@ -12,6 +12,7 @@ class ConnectorKind(models.TextChoices):
     SEGMENT = "segment", "Segment (HTTP Tracking API)"
     STRIPE = "stripe", "Stripe"
     HUBSPOT = "hubspot", "HubSpot"
+    ZENDESK = "zendesk", "Zendesk"
 
 
 # The secrets each kind keeps, encrypted at rest (connectors.crypto); the admin shows only
@@ -20,9 +21,10 @@ SECRET_NAMES = {
     ConnectorKind.SEGMENT: (),
     ConnectorKind.STRIPE: ("signing_secret", "api_key"),
     ConnectorKind.HUBSPOT: ("access_token",),
+    ConnectorKind.ZENDESK: ("api_token",),
 }
 # Kinds Northstar pulls from (`connectors sync`, the beat schedule); the others push.
-PULLED_KINDS = (ConnectorKind.STRIPE, ConnectorKind.HUBSPOT)
+PULLED_KINDS = (ConnectorKind.STRIPE, ConnectorKind.HUBSPOT, ConnectorKind.ZENDESK)
 
 
 class Connector(models.Model):
@@ -60,8 +62,8 @@ class Connector(models.Model):
 
 
 class IdentityKind(models.TextChoices):
-    # A source's company or customer id (Segment groupId, Stripe customer, HubSpot company)
-    # -> accounts.Account.
+    # A source's company or customer id (Segment groupId, Stripe customer, HubSpot company,
+    # Zendesk organization) -> accounts.Account.
     ACCOUNT = "account", "Account"
     USER = "user", "End user's last group"  # a Segment userId -> the Account of its last group
 

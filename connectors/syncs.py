@@ -6,10 +6,12 @@ from connectors.hubspot_services import hubspot_sync
 from connectors.models import Connector, ConnectorKind
 from connectors.services import ConnectorInvalid, SyncSummary
 from connectors.stripe_services import stripe_sync
+from connectors.zendesk_services import zendesk_sync
 
 SYNCS: dict[str, Callable[..., SyncSummary]] = {
     ConnectorKind.STRIPE: stripe_sync,
     ConnectorKind.HUBSPOT: hubspot_sync,
+    ConnectorKind.ZENDESK: zendesk_sync,
 }
 
 

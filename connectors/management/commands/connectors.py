@@ -20,7 +20,9 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--signing-secret", help="Stripe webhook signing secret (whsec_...)")
         add.add_argument("--api-key", help="Stripe API key, for `sync`")
-        add.add_argument("--token", help="HubSpot private app access token")
+        add.add_argument("--token", help="HubSpot private app token, or Zendesk API token")
+        add.add_argument("--subdomain", help="Zendesk subdomain (<subdomain>.zendesk.com)")
+        add.add_argument("--email", help="Zendesk agent email the API token belongs to")
         add.add_argument("--api-base", help="the source's API address (tests, proxies)")
         commands.add_parser("list", help="list connectors")
         sync = commands.add_parser("sync", help="backfill a pulled connector (Stripe)")
@@ -34,22 +36,26 @@ class Command(BaseCommand):
         except ConnectorInvalid as exc:
             raise CommandError(str(exc)) from None
 
-    def _add(self, *, kind, name, signing_secret, api_key, token, api_base, **_):
+    def _add(self, *, kind, name, signing_secret, api_key, token, api_base, subdomain, email, **_):
         if kind == ConnectorKind.STRIPE and not signing_secret:
             raise CommandError("a Stripe connector needs --signing-secret (whsec_...)")
         if kind == ConnectorKind.HUBSPOT and not token:
             raise CommandError("a HubSpot connector needs --token (a private app's token)")
         if kind != ConnectorKind.STRIPE and (signing_secret or api_key):
             raise CommandError("--signing-secret and --api-key are for Stripe")
-        if kind != ConnectorKind.HUBSPOT and token:
-            raise CommandError("--token is for HubSpot")
+        if kind == ConnectorKind.ZENDESK and not (token and subdomain and email):
+            raise CommandError("a Zendesk connector needs --subdomain, --email and --token")
+        if kind not in (ConnectorKind.HUBSPOT, ConnectorKind.ZENDESK) and token:
+            raise CommandError("--token is for HubSpot and Zendesk")
         if kind == ConnectorKind.SEGMENT and api_base:
             raise CommandError("--api-base is for pulled connectors (Stripe, HubSpot)")
-        secrets = {"signing_secret": signing_secret, "api_key": api_key, "access_token": token}
+        token_name = "api_token" if kind == ConnectorKind.ZENDESK else "access_token"
+        secrets = {"signing_secret": signing_secret, "api_key": api_key, token_name: token}
+        options = {"api_base": api_base, "subdomain": subdomain, "email": email}
         connector, write_key = connector_create(
             kind=kind,
             name=name,
-            settings={"api_base": api_base} if api_base else {},
+            settings={key: value for key, value in options.items() if value},
             secrets_given={k: v for k, v in secrets.items() if v},
         )
         self.stdout.write(f"Added {connector}.")
