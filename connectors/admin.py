@@ -21,7 +21,7 @@ class ConnectorForm(forms.ModelForm):
     # Write-only: the stored value is never rendered back; leaving a field empty keeps it.
     signing_secret = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False),
-        help_text="Stripe webhook signing secret (whsec_...). Empty keeps the stored one.",
+        help_text="Stripe (whsec_...) or Zendesk webhook signing secret. Empty keeps it.",
     )  # fmt: skip
     api_key = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False),

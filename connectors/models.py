@@ -21,7 +21,7 @@ SECRET_NAMES = {
     ConnectorKind.SEGMENT: (),
     ConnectorKind.STRIPE: ("signing_secret", "api_key"),
     ConnectorKind.HUBSPOT: ("access_token",),
-    ConnectorKind.ZENDESK: ("api_token",),
+    ConnectorKind.ZENDESK: ("api_token", "signing_secret"),
 }
 # Kinds Northstar pulls from (`connectors sync`, the beat schedule); the others push.
 PULLED_KINDS = (ConnectorKind.STRIPE, ConnectorKind.HUBSPOT, ConnectorKind.ZENDESK)
@@ -56,8 +56,8 @@ class Connector(models.Model):
         """The path a source posts to (scripts read it from `connectors add`)."""
         if self.kind == ConnectorKind.SEGMENT:
             return "/ingest/segment"
-        if self.kind == ConnectorKind.STRIPE:
-            return f"/ingest/stripe/{self.pk}/"
+        if self.kind in (ConnectorKind.STRIPE, ConnectorKind.ZENDESK):
+            return f"/ingest/{self.kind}/{self.pk}/"
         return "none (pulled by `connectors sync`)"
 
 

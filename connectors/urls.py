@@ -18,4 +18,5 @@ urlpatterns = [
         name="segment_ingest_call",
     ),
     path("stripe/<int:connector_id>/", views.stripe_webhook, name="stripe_webhook"),
+    path("zendesk/<int:connector_id>/", views.zendesk_webhook, name="zendesk_webhook"),
 ]

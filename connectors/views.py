@@ -35,6 +35,7 @@ from connectors.services import (
     inbox_item_map,
 )
 from connectors.stripe_services import stripe_event_apply
+from connectors.zendesk_services import zendesk_signature_valid, zendesk_ticket_apply
 
 UNKNOWN_KEY = "Unknown write key: send it as the HTTP Basic user."
 MAX_BODY = 4 * 1024 * 1024  # decompressed; Segment's own limit is 500 KB a batch
@@ -144,6 +145,33 @@ def stripe_webhook(request: HttpRequest, connector_id: int) -> JsonResponse:
     except (ValueError, stripe.SignatureVerificationError) as exc:
         return _answer(400, {"error": f"Refused: {exc}"})
     delivery = stripe_event_apply(connector=connector, event=event.to_dict())
+    return _answer(200, {"received": True, **delivery.as_dict()})
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def zendesk_webhook(request: HttpRequest, connector_id: int) -> JsonResponse:
+    """A Zendesk trigger's webhook (new or solved ticket), signed with the webhook's secret:
+    the body names the ticket ({"ticket_id": N}); the ticket itself is read from Zendesk."""
+    connector = get_object_or_404(
+        Connector, pk=connector_id, kind=ConnectorKind.ZENDESK, is_active=True
+    )
+    secret = connector_secrets(connector).get("signing_secret", "")
+    valid = zendesk_signature_valid(
+        request.body,
+        request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", ""),
+        request.headers.get("X-Zendesk-Webhook-Signature", ""),
+        secret,
+    )
+    if not valid:
+        return _answer(400, {"error": "Refused: no valid X-Zendesk-Webhook-Signature."})
+    try:
+        body = orjson.loads(request.body)
+        ticket_id = int(body.get("ticket_id") or body["ticket"]["id"])
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return _answer(400, {"error": 'The body must be {"ticket_id": <id>}.'})
+    delivery = zendesk_ticket_apply(connector=connector, ticket_id=ticket_id)
     return _answer(200, {"received": True, **delivery.as_dict()})
 
 

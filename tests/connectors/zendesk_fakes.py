@@ -53,6 +53,10 @@ class FakeZendesk:
                 parts = url.path.strip("/").split("/")
                 if url.path == "/api/v2/incremental/tickets/cursor.json":
                     return self._export(query)
+                if parts[2] == "tickets" and len(parts) == 4:  # /api/v2/tickets/<id>.json
+                    wanted = int(parts[3].removesuffix(".json"))
+                    found = [t for t in fake.tickets if t["id"] == wanted]
+                    return self._answer(200, {"ticket": found[0]})
                 if parts[2] == "tickets" and parts[-1] == "metrics.json":
                     return self._answer(200, {"ticket_metric": fake.metrics[int(parts[3])]})
                 if parts[2] == "organizations":

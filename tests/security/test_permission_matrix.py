@@ -174,6 +174,7 @@ ACCESS: dict[str, Rule] = {
     "segment_ingest": every(401, method="POST"),
     "segment_ingest_call": every(401, method="POST"),
     "stripe_webhook": every(400, method="POST"),
+    "zendesk_webhook": every(404, method="POST"),  # the path's connector is a Stripe one
     # The connectors' inbox: admins only (it shows what sources sent, and creates accounts).
     "connector_inbox": Rule(LOGIN, 403, 403, 403, 200),
     "connector_inbox_map": Rule(

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         add = commands.add_parser("add", help="add a connector")
         add.add_argument("kind", choices=ConnectorKind.values)
         add.add_argument("--name", required=True)
-        add.add_argument("--signing-secret", help="Stripe webhook signing secret (whsec_...)")
+        add.add_argument("--signing-secret", help="Stripe or Zendesk webhook signing secret")
         add.add_argument("--api-key", help="Stripe API key, for `sync`")
         add.add_argument("--token", help="HubSpot private app token, or Zendesk API token")
         add.add_argument("--subdomain", help="Zendesk subdomain (<subdomain>.zendesk.com)")
@@ -41,8 +41,10 @@ class Command(BaseCommand):
             raise CommandError("a Stripe connector needs --signing-secret (whsec_...)")
         if kind == ConnectorKind.HUBSPOT and not token:
             raise CommandError("a HubSpot connector needs --token (a private app's token)")
-        if kind != ConnectorKind.STRIPE and (signing_secret or api_key):
-            raise CommandError("--signing-secret and --api-key are for Stripe")
+        if kind not in (ConnectorKind.STRIPE, ConnectorKind.ZENDESK) and signing_secret:
+            raise CommandError("--signing-secret is for Stripe and Zendesk")
+        if kind != ConnectorKind.STRIPE and api_key:
+            raise CommandError("--api-key is for Stripe")
         if kind == ConnectorKind.ZENDESK and not (token and subdomain and email):
             raise CommandError("a Zendesk connector needs --subdomain, --email and --token")
         if kind not in (ConnectorKind.HUBSPOT, ConnectorKind.ZENDESK) and token:
