@@ -22,10 +22,12 @@ from tests.factories import AccountFactory
 def stripe_connector_for(fake: FakeStripe) -> Connector:
     connector, _ = connector_create(
         kind="stripe", name="Billing", settings={"api_base": fake.url},
-        secrets_given={"signing_secret": SIGNING_SECRET, "api_key": "sk_test_local"},
+        secrets_given={"signing_secret": SIGNING_SECRET, "api_key": API_KEY},
     )  # fmt: skip
     return connector
 
+
+API_KEY = "sk_test_local"  # pragma: allowlist secret
 
 SUBSCRIPTIONS = [
     subscription("sub_a", customer("cus_a", "acme"), start=date(2024, 1, 10)),
