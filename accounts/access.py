@@ -7,20 +7,32 @@ own (a task given to them), never change it.
 """
 
 from collections.abc import Callable
+from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 
 from accounts.models import Account
 
 VIEW_ALL_PERMISSION = "accounts.view_all_accounts"
 
-# Other apps may let a user read more accounts than they own, without accounts importing them:
-# each callable returns a queryset of account ids (playbooks: the accounts of the unfinished
-# tasks someone else or a playbook gave the user). These grant reading only.
-extra_visible_account_ids: list[Callable[[AbstractBaseUser], QuerySet]] = []
+
+@cache
+def _extensions(paths: tuple[str, ...]) -> tuple[Callable[[AbstractBaseUser], QuerySet], ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def extra_visible_account_ids() -> tuple[Callable[[AbstractBaseUser], QuerySet], ...]:
+    """Other apps may show a user more accounts than they own, without accounts importing them:
+    each callable of settings.ACCESS_EXTRA_ACCOUNT_IDS returns a queryset of account ids
+    (playbooks: the accounts of the unfinished tasks someone else or a playbook gave the user).
+    These grant reading only."""
+    return _extensions(tuple(settings.ACCESS_EXTRA_ACCOUNT_IDS))
+
 
 READ_ONLY_MESSAGE = (
     "You may read this account because of a task given to you; changes are for its owner, "
@@ -40,7 +52,7 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     if user_sees_all_accounts(user):
         return Account.objects.all()
     rule = Q(owner=user)
-    for extra in extra_visible_account_ids:
+    for extra in extra_visible_account_ids():
         rule |= Q(pk__in=extra(user))
     return Account.objects.filter(rule)
 

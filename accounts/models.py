@@ -193,6 +193,12 @@ class Contact(models.Model):
         return self.name or self.email or self.external_id
 
 
+# kpi-spec section 3: a paid contract is renewed when another paid contract of the account starts
+# after it and within this many days of its end date; the snapshot SQL, the drill-down's ORM and
+# the account page's contract events all read it from here.
+RENEWAL_WINDOW_DAYS = 30
+
+
 class Contract(models.Model):
     external_id = models.CharField(max_length=128, unique=True)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contracts")

@@ -4,28 +4,13 @@ Statements are composed with psycopg.sql (identifiers quoted, values as paramete
 `execute_logged`, which logs each one's duration and row count.
 """
 
-import logging
-import time
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from psycopg import sql
 
 from accounts.importer.records import RecordKind
-
-logger = logging.getLogger("northstar.sql")
-
-
-def execute_logged(
-    cursor, statement: sql.Composable | str, params: Any = None, *, label: str
-) -> int:
-    """Run one statement, log how long it took and how many rows it touched; return that count."""
-    started = time.perf_counter()
-    cursor.execute(statement, params)
-    logger.debug("%s: %d rows in %.3f s", label, cursor.rowcount, time.perf_counter() - started)
-    return cursor.rowcount
-
+from core.sql import execute_logged
 
 # A write that changes more than this share of a table's rows leaves its planner statistics
 # stale: autovacuum's own default (autovacuum_analyze_scale_factor), applied here because

@@ -21,11 +21,11 @@ urlpatterns = [
     path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
     path("connectors/", include(connector_inbox_urls)),
     path("health/lab/", include("healthscores.lab_urls")),
-    path("health/", include("healthscores.urls")),
-    path("portfolio/", include("metrics.urls")),
     path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),
     path("s/", include(survey_public_urls)),  # public survey pages (no login)
     path("", include("playbooks.urls")),
-    path("", include("accounts.urls")),
+    # The pages that compose several apps (accounts list, 360 page and its actions, portfolio,
+    # survey results), each at its old path.
+    path("", include("web.urls")),
 ]

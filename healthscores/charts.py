@@ -2,11 +2,11 @@
 
 import plotly.graph_objects as go
 
+from core.charts import BLUE, DARK_GREY, GRID, STEEL
 from healthscores.lab import BANDS, HORIZONS, Evaluation
 
 CURRENT, PROPOSAL = "Current model", "Proposal"
-COLORS = {CURRENT: "#94a3b8", PROPOSAL: "#3b5bdb"}
-BAND_COLORS = {"green": "#2f9e44", "yellow": "#f08c00", "red": "#e03131", "unknown": "#adb5bd"}
+COLORS = {CURRENT: STEEL, PROPOSAL: BLUE}
 
 
 def _layout(fig: go.Figure, title: str, yaxis: str) -> go.Figure:
@@ -20,7 +20,7 @@ def _layout(fig: go.Figure, title: str, yaxis: str) -> go.Figure:
         plot_bgcolor="#fff",
         paper_bgcolor="#fff",
     )
-    fig.update_yaxes(gridcolor="#e9ecef")
+    fig.update_yaxes(gridcolor=GRID)
     return fig
 
 
@@ -35,7 +35,7 @@ def _pair(current: dict, proposal: dict, keys, labels) -> go.Figure:
 def auc_chart(current: Evaluation, proposal: Evaluation) -> go.Figure:
     labels = [f"{h} days before churn" for h in HORIZONS]
     fig = _pair(current.auc, proposal.auc, HORIZONS, labels)
-    fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96", annotation_text="coin toss")
+    fig.add_hline(y=0.5, line_dash="dot", line_color=DARK_GREY, annotation_text="coin toss")
     fig.update_yaxes(range=[0, 1])
     return _layout(fig, "ROC AUC of the score as a churn warning", "AUC")
 
@@ -61,9 +61,3 @@ def band_distribution_chart(current: Evaluation, proposal: Evaluation) -> go.Fig
 def churn_by_band_chart(current: Evaluation, proposal: Evaluation) -> go.Figure:
     fig = _pair(current.churn_rate_by_band, proposal.churn_rate_by_band, BANDS, list(BANDS))
     return _layout(fig, "Churn within 90 days, by band 90 days ago", "% churned")
-
-
-def to_html(fig: go.Figure) -> str:
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
-    )

@@ -9,6 +9,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.access import user_sees_all_accounts
 from accounts.models import Account
+from core.charts import chart_html
 from healthscores import charts, lab
 from healthscores.forms import (
     LabComponentFormSet,
@@ -152,10 +153,10 @@ def _results_context(current: Definition, proposal: Definition, sample: lab.Samp
         "churners": sample.churners,
         "retained": sum(1 for _a, churned, _v in sample.horizons.get(90, []) if not churned),
         "charts": [
-            charts.to_html(charts.auc_chart(now, then)),
-            charts.to_html(charts.score_gap_chart(now, then)),
-            charts.to_html(charts.band_distribution_chart(now, then)),
-            charts.to_html(charts.churn_by_band_chart(now, then)),
+            chart_html(charts.auc_chart(now, then)),
+            chart_html(charts.score_gap_chart(now, then)),
+            chart_html(charts.band_distribution_chart(now, then)),
+            chart_html(charts.churn_by_band_chart(now, then)),
         ],
     }
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from psycopg import sql
 
-from accounts.sql import execute_logged
+from core.sql import execute_logged
 from healthscores.scoring import Definition
 from metrics.registry import SCORABLE_ACCOUNT_METRICS
 from metrics.totals import BANDS

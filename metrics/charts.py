@@ -10,33 +10,46 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.charts import (
+    BAND_COLORS,
+    BLUE,
+    CYAN,
+    FONT,
+    GREEN,
+    GREY,
+    GRID,
+    INK,
+    LIME,
+    MUTED,
+    ORANGE,
+    RED,
+    SKY,
+    SLATE,
+    TEAL,
+    VIOLET,
+    YELLOW,
+    money_axis,
+    money_hover,
+)
 from metrics.dashboard import RENEWAL_WINDOWS, MonthlySeries, RenewalWindow
 from metrics.models import HealthBand
 
-INK = "#1d2433"
-MUTED = "#5b6478"
-GRID = "#e9ecf3"
-FONT = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 COLORS = {
-    "new": "#2f9e44",
-    "reactivation": "#94d82d",
-    "expansion": "#1c7ed6",
-    "contraction": "#f59f00",
-    "churn": "#e03131",
+    "new": GREEN,
+    "reactivation": LIME,
+    "expansion": SKY,
+    "contraction": YELLOW,
+    "churn": RED,
     "net": INK,
-    "nrr": "#3b5bdb",
-    "grr": "#15aabf",
-    "crr": "#3b5bdb",
-    "logo_churn": "#e03131",
-    "nps": "#7048e8",
-    "csat": "#0ca678",
-    "ces": "#f76707",
-    HealthBand.GREEN: "#2f9e44",
-    HealthBand.YELLOW: "#fab005",
-    HealthBand.RED: "#e03131",
-    HealthBand.UNKNOWN: "#ced4da",
+    "nrr": BLUE,
+    "grr": CYAN,
+    "crr": BLUE,
+    "logo_churn": RED,
+    "nps": VIOLET,
+    "csat": TEAL,
+    "ces": ORANGE,
+    **{HealthBand(band): color for band, color in BAND_COLORS.items()},
 }
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 
 # MRR movements: the three that add MRR above the axis, the two that remove it below.
 MOVEMENT_TRACES = (
@@ -52,10 +65,6 @@ BAND_TRACES = (
     (HealthBand.RED, "Red"),
     (HealthBand.UNKNOWN, "Not scored"),
 )
-
-
-def currency_symbol(currency: str) -> str:
-    return CURRENCY_SYMBOLS.get(currency, f"{currency} ")
 
 
 def _number(value: Any) -> float | None:
@@ -96,7 +105,7 @@ def _layout(title: str, *, height: int = 320, **extra) -> dict:
             "linecolor": GRID,
             "tickfont": {"size": 11},
         },
-        "yaxis": {"gridcolor": GRID, "zerolinecolor": "#c3c9d6", "tickfont": {"size": 11}},
+        "yaxis": {"gridcolor": GRID, "zerolinecolor": SLATE, "tickfont": {"size": 11}},
         "bargap": 0.35,
     }
     for key, value in extra.items():
@@ -107,17 +116,6 @@ def _layout(title: str, *, height: int = 320, **extra) -> dict:
 def _month_labels(series: MonthlySeries) -> list[str]:
     """Short enough to stay horizontal on a half-width chart: "Jan '26"."""
     return [month.strftime("%b '%y") for month in series.months]
-
-
-def _money_axis(symbol: str) -> dict:
-    # d3's "$" format puts the sign before the symbol (-$10k); a prefix would give $-10k.
-    if symbol == "$":
-        return {"tickformat": "$~s"}
-    return {"tickprefix": symbol, "tickformat": "~s"}
-
-
-def _money_hover(symbol: str, field: str = "y") -> str:
-    return f"%{{{field}:$,.0f}}" if symbol == "$" else f"{symbol}%{{{field}:,.0f}}"
 
 
 def _figure(title: str, traces: list[dict], **layout) -> go.Figure:
@@ -140,7 +138,6 @@ def _trace(kind: str, series: MonthlySeries, key: str, **properties) -> dict:
 def mrr_movements_figure(series: MonthlySeries, *, currency: str = "USD") -> go.Figure:
     """Stacked bars of the MRR each movement added (above 0) or removed (below 0) per month,
     with net new MRR as a line."""
-    symbol = currency_symbol(currency)
     bars = [
         _trace(
             "bar",
@@ -149,7 +146,7 @@ def mrr_movements_figure(series: MonthlySeries, *, currency: str = "USD") -> go.
             y=_numbers(series.of(key), sign),
             name=name,
             marker={"color": COLORS[color]},
-            hovertemplate=f"{name}: {_money_hover(symbol)}<extra></extra>",
+            hovertemplate=f"{name}: {money_hover(currency)}<extra></extra>",
         )
         for key, name, color, sign in MOVEMENT_TRACES
     ]
@@ -162,13 +159,15 @@ def mrr_movements_figure(series: MonthlySeries, *, currency: str = "USD") -> go.
         mode="lines+markers",
         line={"color": COLORS["net"], "width": 2.5},
         marker={"size": 6},
-        hovertemplate=f"Net new: {_money_hover(symbol)}<extra></extra>",
+        hovertemplate=f"Net new: {money_hover(currency)}<extra></extra>",
     )
     return _figure(
         "MRR movements by month",
         [*bars, net],
         barmode="relative",
-        yaxis=_money_axis(symbol),
+        yaxis=money_axis(
+            [v for key, *_ in MOVEMENT_TRACES for v in series.of(key)], currency, rangemode="normal"
+        ),
     )
 
 
@@ -197,7 +196,7 @@ def retention_figure(series: MonthlySeries) -> go.Figure:
         "yref": "y",
         "y0": 100,
         "y1": 100,
-        "line": {"dash": "dot", "color": "#adb5bd", "width": 1},
+        "line": {"dash": "dot", "color": GREY, "width": 1},
     }
     return _figure(
         "Net and gross revenue retention",
@@ -305,7 +304,6 @@ def sentiment_figure(series: MonthlySeries) -> go.Figure:
 
 def renewals_figure(windows: Sequence[RenewalWindow], *, currency: str = "USD") -> go.Figure:
     """MRR up for renewal in each 30-day window of the next 90 days, stacked by health band."""
-    symbol = currency_symbol(currency)
     labels = [label for _first, _last, label in RENEWAL_WINDOWS]
     bars = []
     for band, name in BAND_TRACES:
@@ -324,7 +322,7 @@ def renewals_figure(windows: Sequence[RenewalWindow], *, currency: str = "USD") 
                     by_window[label].accounts if label in by_window else 0 for label in labels
                 ],
                 "hovertemplate": (
-                    f"{name}: {_money_hover(symbol)} (%{{customdata}} accounts)<extra></extra>"
+                    f"{name}: {money_hover(currency)} (%{{customdata}} accounts)<extra></extra>"
                 ),
             }
         )
@@ -333,7 +331,7 @@ def renewals_figure(windows: Sequence[RenewalWindow], *, currency: str = "USD") 
         bars,
         barmode="stack",
         height=260,
-        yaxis=_money_axis(symbol),
+        yaxis=money_axis([w.mrr for w in windows], currency),
     )
 
 

@@ -25,6 +25,7 @@ from metrics.selectors import (
     renewal_eligible_contracts,
     snapshot_rows,
 )
+from surveys.models import ScoreGroup, SurveyKind, score_group
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ def _renewal_contracts(as_of: date, accounts: QuerySet[Account]) -> QuerySet:
 
 
 def _nps_category(score: int) -> str:
-    # kpi-spec section 5: promoters answer 9-10, detractors 0-6.
-    return "promoter" if score >= 9 else "detractor" if score <= 6 else "passive"
+    # kpi-spec section 5: promoters answer 9-10, detractors 0-6 (the surveys app's one rule).
+    return score_group(SurveyKind.NPS, score)
 
 
 ACCOUNT_COLUMN = Column("Account", lambda row: row.account.name, "account")
@@ -152,7 +153,12 @@ _TICKETS = (
 def _survey_columns(kind: str) -> tuple[Column, ...]:
     verdicts = {
         "nps": Column("Category", lambda row: _nps_category(row.score)),
-        "csat": Column("Satisfied", lambda row: row.score >= 4, "bool"),  # 4 or 5 (section 5)
+        # Satisfied: 4 or 5 (section 5), CSAT's promoters.
+        "csat": Column(
+            "Satisfied",
+            lambda row: score_group(SurveyKind.CSAT, row.score) == ScoreGroup.PROMOTER,
+            "bool",
+        ),
     }
     return (
         ACCOUNT_COLUMN,

@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import Account, Contract, CostMonth, Ticket
+from accounts.models import RENEWAL_WINDOW_DAYS, Account, Contract, CostMonth, Ticket
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.registry import portfolio_values
 from metrics.sql import local_midnight
@@ -211,7 +211,7 @@ def renewal_eligible_contracts(*, as_of: date, accounts: QuerySet[Account]) -> Q
     """Paid contracts ending in the period, each annotated `renewed` (kpi-spec section 3: another
     paid contract of the account starts after its start and within 30 days of its end, even after
     D) and `renewed_by` (the first such contract's external id)."""
-    window = timedelta(days=30)
+    window = timedelta(days=RENEWAL_WINDOW_DAYS)
     renewing = Contract.objects.filter(
         account=OuterRef("account"),
         mrr__gt=0,

@@ -4,26 +4,45 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from functools import cache
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from accounts.sql import analyze_if_changed, execute_logged
+from accounts.sql import analyze_if_changed
+from core.sql import execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.totals import snapshot_aggregates
 
 logger = logging.getLogger("northstar.metrics")
 
-# Other apps plug into the job without metrics importing them: hooks called inside each date's
-# transaction after its new rows are stored (the healthscores app scores them and raises alerts,
-# then the playbooks app evaluates its triggers).
-after_snapshot_hooks: list[Callable[[date], None]] = []
-# Tables those hooks fill with one row per account and date (healthscores: the scores), so a
-# backfill keeps their planner statistics too.
-per_account_tables: list[str] = []
+
+@cache
+def _steps(paths: tuple[str, ...]) -> tuple[Callable[[date], None], ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def after_snapshot_steps() -> tuple[Callable[[date], None], ...]:
+    """The nightly chain after a date's rows are stored, in the order settings declare it
+    (AFTER_SNAPSHOT_STEPS: scores and alerts, then playbooks); metrics imports none of them."""
+    return _steps(tuple(settings.AFTER_SNAPSHOT_STEPS))
+
+
+@cache
+def _tables(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(apps.get_model(label)._meta.db_table for label in labels)
+
+
+def after_snapshot_tables() -> tuple[str, ...]:
+    """The tables the steps fill with one row per account and date (settings.
+    AFTER_SNAPSHOT_TABLES: the scores), so a backfill keeps their planner statistics too."""
+    return _tables(tuple(settings.AFTER_SNAPSHOT_TABLES))
 
 
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
@@ -35,8 +54,8 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
         accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
-        for hook in after_snapshot_hooks:
-            hook(as_of)
+        for step in after_snapshot_steps():
+            step(as_of)
         _replace_rollup(cursor, first=as_of, last=as_of)
         run, _created = SnapshotRun.objects.update_or_create(
             as_of=as_of,
@@ -81,7 +100,7 @@ def _analyze_backfilled(*, first: date, last: date, rows: int) -> None:
     tenth of them (autovacuum may be off)."""
     groups = PortfolioRollup.objects.filter(as_of__range=(first, last)).count()
     written = [(AccountSnapshot._meta.db_table, rows), (PortfolioRollup._meta.db_table, groups)]
-    written += [(table, rows) for table in per_account_tables]
+    written += [(table, rows) for table in after_snapshot_tables()]
     with connection.cursor() as cursor:
         for table, count in written:
             analyze_if_changed(cursor, table, count)

@@ -12,8 +12,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from accounts.importer.fields import workspace_zone
-from accounts.sql import execute_logged
+from accounts.models import RENEWAL_WINDOW_DAYS
+from core.sql import execute_logged
+from core.workspace import workspace_zone
+from surveys.models import SCORE_CUTOFFS
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ renewals AS (
         COUNT(*) FILTER (WHERE EXISTS (
             SELECT FROM accounts_contract n
             WHERE n.account_id = c.account_id AND n.mrr > 0 AND n.start_date > c.start_date
-              AND n.start_date BETWEEN c.end_date - 30 AND c.end_date + 30
+              AND n.start_date BETWEEN c.end_date - %(renewal_window)s::integer
+                                   AND c.end_date + %(renewal_window)s::integer
         )) AS renewed
     FROM accounts_contract c
     WHERE c.mrr > 0 AND c.end_date BETWEEN %(p0)s AND %(d)s
@@ -171,19 +174,19 @@ tickets AS (
 ),
 surveys AS (
     SELECT account_id,
-        100.0 * (COUNT(*) FILTER (WHERE kind = 'nps' AND score >= 9)
-                 - COUNT(*) FILTER (WHERE kind = 'nps' AND score <= 6))
+        100.0 * (COUNT(*) FILTER (WHERE kind = 'nps' AND score >= %(nps_promoter_min)s)
+                 - COUNT(*) FILTER (WHERE kind = 'nps' AND score <= %(nps_detractor_max)s))
             / NULLIF(COUNT(*) FILTER (WHERE kind = 'nps'), 0) AS nps_180d,
-        100.0 * COUNT(*) FILTER (WHERE kind = 'csat' AND score >= 4)
+        100.0 * COUNT(*) FILTER (WHERE kind = 'csat' AND score >= %(csat_promoter_min)s)
             / NULLIF(COUNT(*) FILTER (WHERE kind = 'csat'), 0) AS csat_180d,
         AVG(score) FILTER (WHERE kind = 'ces') AS ces_180d,
-        COUNT(*) FILTER (WHERE kind = 'nps' AND score >= 9 AND responded_at >= %(t_p0)s)
-            AS nps_promoters,
-        COUNT(*) FILTER (WHERE kind = 'nps' AND score <= 6 AND responded_at >= %(t_p0)s)
-            AS nps_detractors,
+        COUNT(*) FILTER (WHERE kind = 'nps' AND score >= %(nps_promoter_min)s
+                           AND responded_at >= %(t_p0)s) AS nps_promoters,
+        COUNT(*) FILTER (WHERE kind = 'nps' AND score <= %(nps_detractor_max)s
+                           AND responded_at >= %(t_p0)s) AS nps_detractors,
         COUNT(*) FILTER (WHERE kind = 'nps' AND responded_at >= %(t_p0)s) AS nps_responses,
-        COUNT(*) FILTER (WHERE kind = 'csat' AND score >= 4 AND responded_at >= %(t_p0)s)
-            AS csat_satisfied,
+        COUNT(*) FILTER (WHERE kind = 'csat' AND score >= %(csat_promoter_min)s
+                           AND responded_at >= %(t_p0)s) AS csat_satisfied,
         COUNT(*) FILTER (WHERE kind = 'csat' AND responded_at >= %(t_p0)s) AS csat_responses,
         COALESCE(SUM(score) FILTER (WHERE kind = 'ces' AND responded_at >= %(t_p0)s), 0)
             AS ces_score_sum,
@@ -331,7 +334,12 @@ def features_seen(cursor) -> int:
 def replace_snapshot(cursor, as_of: date, *, features: int) -> int:
     """Delete and recompute one date's rows (call inside a transaction); returns rows written.
     `features` is `features_seen()`."""
-    params = {**Period(as_of).params(), "features_seen": features}
+    params = {
+        **Period(as_of).params(),
+        **SCORE_CUTOFFS,  # the survey score groups (surveys.models.SCORE_GROUPS)
+        "renewal_window": RENEWAL_WINDOW_DAYS,
+        "features_seen": features,
+    }
     # Sorts and hashes of a date's usage window fit in memory instead of spilling to disk.
     cursor.execute("SET LOCAL work_mem = '64MB'")
     execute_logged(cursor, DELETE_SNAPSHOT, params, label=f"delete snapshot {as_of}")

@@ -208,7 +208,7 @@ def team_view(*, today: date) -> list[TeamRow]:
     return sorted(rows, key=lambda r: (-r.overdue, -r.unfinished, r.user.get_username()))
 
 
-# The account timeline (registered with accounts.selectors.timeline_sources)
+# The account timeline (listed in settings.ACCOUNT_TIMELINE_SOURCES)
 
 
 def timeline_entries(account: Account, per_kind: int) -> list[TimelineEntry]:

@@ -17,7 +17,7 @@ from datetime import date
 
 from psycopg import sql
 
-from accounts.sql import execute_logged
+from core.sql import execute_logged
 from playbooks.models import TEXT_CONDITION_FIELDS, Trigger
 from surveys.models import SCORE_GROUPS
 

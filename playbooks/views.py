@@ -19,8 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_account_for_action, require_may_act, user_sees_all_accounts
-from accounts.selectors import data_freshness
 from healthscores.selectors import open_alerts_for_user
+from metrics.freshness import data_freshness
 from playbooks import selectors
 from playbooks.forms import (
     ActionFormSet,

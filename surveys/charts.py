@@ -1,16 +1,29 @@
 """The results page's charts: pure functions from selector output to Plotly figures.
 
-Each `*_chart` writes the figure as a plain dict (the house way, see accounts/charts.py), which
-the page hands to plotly.js as JSON; `as_figure` turns one into a validated go.Figure for tests.
+Each `*_chart` writes the figure as a plain dict (the house way, see core/charts.py), which the
+page hands to plotly.js through core.charts.figure_json; `as_figure` turns one into a validated
+go.Figure for tests.
 """
 
 from collections.abc import Sequence
 
-from accounts.charts import FONT, GRID, INK, MUTED, as_figure
+from core.charts import (
+    BLUE,
+    FONT,
+    GRID,
+    GROUP_COLORS,
+    INK,
+    MUTED,
+    ORANGE,
+    SLATE,
+    TEAL,
+    VIOLET,
+    as_figure,
+    empty_state_note,
+    tint,
+)
+from surveys.models import SCORE_GROUPS, ScoreGroup, SurveyKind
 from surveys.selectors import RateMonth, SentimentMonth
-
-GREEN, GREY, RED = "#2f9e44", "#adb5bd", "#e03131"
-VIOLET, TEAL, ORANGE, BLUE = "#7048e8", "#0ca678", "#e8590c", "#3b5bdb"
 
 
 def _labels(months: Sequence) -> list[str]:
@@ -37,10 +50,9 @@ def _layout(**extra) -> dict:
 
 
 def _empty(message: str) -> dict:
-    note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper",
-            "x": 0.5, "y": 0.5, "font": {"color": MUTED, "size": 13}}  # fmt: skip
     hidden = {"visible": False}
-    layout = _layout(height=220, annotations=[note], xaxis=hidden, yaxis=hidden, showlegend=False)
+    layout = _layout(height=220, annotations=[empty_state_note(message)], xaxis=hidden,
+                     yaxis=hidden, showlegend=False)  # fmt: skip
     return {"data": [], "layout": layout}
 
 
@@ -50,10 +62,15 @@ def nps_chart(months: Sequence[SentimentMonth]) -> dict:
     if not any(m.nps_responses for m in months):
         return _empty("No NPS answers in this period")
     labels = _labels(months)
+    top, bottom = SCORE_GROUPS[SurveyKind.NPS]
     groups = (
-        ("Detractors (0-6)", RED, [m.nps_detractors for m in months]),
-        ("Passives (7-8)", GREY, [m.nps_passives for m in months]),
-        ("Promoters (9-10)", GREEN, [m.nps_promoters for m in months]),
+        (f"Detractors (0-{top})", ScoreGroup.DETRACTOR, [m.nps_detractors for m in months]),
+        (
+            f"Passives ({top + 1}-{bottom - 1})",
+            ScoreGroup.PASSIVE,
+            [m.nps_passives for m in months],
+        ),
+        (f"Promoters ({bottom}-10)", ScoreGroup.PROMOTER, [m.nps_promoters for m in months]),
     )
     bars = [
         {
@@ -62,10 +79,10 @@ def nps_chart(months: Sequence[SentimentMonth]) -> dict:
             "y": [_percent(n, m.nps_responses) for n, m in zip(counts, months, strict=True)],
             "customdata": counts,
             "name": name,
-            "marker": {"color": color},
+            "marker": {"color": GROUP_COLORS[group]},
             "hovertemplate": f"{name}: %{{y:.0f}}% (%{{customdata}})<extra></extra>",
         }
-        for name, color, counts in groups
+        for name, group, counts in groups
     ]
     line = {
         "type": "scatter",
@@ -79,7 +96,7 @@ def nps_chart(months: Sequence[SentimentMonth]) -> dict:
         "hovertemplate": "NPS: %{y:.0f}<extra></extra>",
     }
     axis = {"range": [-100, 100], "title": {"text": "% of answers · NPS"}, "gridcolor": GRID,
-            "zeroline": True, "zerolinecolor": "#ced4da"}  # fmt: skip
+            "zeroline": True, "zerolinecolor": SLATE}  # fmt: skip
     return {"data": [*bars, line], "layout": _layout(barmode="relative", yaxis=axis)}
 
 
@@ -133,7 +150,7 @@ def response_rate_chart(months: Sequence[RateMonth]) -> dict:
         return _empty("No invitations sent in this period")
     labels = _labels(months)
     sent = {"type": "bar", "x": labels, "y": [m.sent for m in months], "name": "Sent",
-            "marker": {"color": "rgba(59,91,219,0.25)"},
+            "marker": {"color": tint(BLUE, 0.25)},
             "hovertemplate": "Sent: %{y}<extra></extra>"}  # fmt: skip
     answered = {"type": "bar", "x": labels, "y": [m.answered for m in months],
                 "name": "Answered", "marker": {"color": BLUE},

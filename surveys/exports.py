@@ -1,29 +1,18 @@
-"""CSV export of survey responses: the results page's filter, safe to open in a spreadsheet.
+"""The columns of the survey responses' CSV export (the results page's filter).
 
-Cells go through accounts.exports.csv_safe, so a comment starting with "=" or "@" stays text
-instead of running as a formula (OWASP "CSV injection").
+The web app streams them through core.exports.csv_response, whose cells keep a comment starting
+with "=" or "@" as text instead of a formula (OWASP "CSV injection").
 """
-
-import csv
-from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 
-from accounts.exports import csv_safe
 from surveys.models import SurveyResponse
 
 HEADER = ("Responded at", "Account", "Account external id", "Segment", "Owner", "Contact",
           "Contact email", "Survey", "Score", "Score group", "Comment")  # fmt: skip
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for a streaming csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def row_values(response: SurveyResponse) -> list[str]:
+def row_values(response: SurveyResponse) -> tuple:
     account, contact = response.account, response.contact
     owner = account.owner
     values = (
@@ -39,12 +28,4 @@ def row_values(response: SurveyResponse) -> list[str]:
         response.group,
         response.comment,
     )
-    return [csv_safe(value) for value in values]
-
-
-def csv_lines(responses: Iterable[SurveyResponse]) -> Iterator[str]:
-    """The header and one line per response, produced as the rows are read."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for response in responses:
-        yield writer.writerow(row_values(response))
+    return values

@@ -23,10 +23,21 @@ class SurveyKind(models.TextChoices):
 SCORE_RANGES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7)}
 
 # Score groups per kind: (highest detractor score, lowest promoter score); between is passive.
-# NPS follows kpi-spec section 5 (detractors 0-6, promoters 9-10). CSAT's promoters are its
-# "satisfied" answers (4-5, section 5); CES 7 is the easiest. Detractors are the answers that
-# call for a follow-up by the account's owner.
+# The one survey cut-off: every page, chart, export, alert, playbook and SQL statement reads it
+# through `score_group`, `score_group_condition` or `SCORE_CUTOFFS`.
+# NPS follows kpi-spec section 5 (detractors 0-6, passives 7-8, promoters 9-10). CSAT's
+# promoters are its "satisfied" answers (4-5), the numerator of kpi-spec section 5's csat. A CSAT
+# of 3 is passive: the scale's own middle ("neither satisfied nor dissatisfied"), not satisfied,
+# so it lowers CSAT, but no cause for a follow-up; detractors (1-2) are the unhappy answers. CES
+# 7 is the easiest: 1-3 detractors, 4-5 passives, 6-7 promoters. Detractors are the answers that
+# call for a follow-up by the account's owner (an alert, the detractor playbook).
 SCORE_GROUPS = {SurveyKind.NPS: (6, 9), SurveyKind.CSAT: (2, 4), SurveyKind.CES: (3, 6)}
+
+# The same cut-offs as SQL parameters, e.g. `score >= %(nps_promoter_min)s`.
+SCORE_CUTOFFS = {
+    **{f"{kind.value}_detractor_max": top for kind, (top, _bottom) in SCORE_GROUPS.items()},
+    **{f"{kind.value}_promoter_min": bottom for kind, (_top, bottom) in SCORE_GROUPS.items()},
+}
 
 
 class ScoreGroup(models.TextChoices):
@@ -35,16 +46,17 @@ class ScoreGroup(models.TextChoices):
     PROMOTER = "promoter", "Promoters"
 
 
-def is_detractor(kind: str, score: int) -> bool:
-    """A detractor answer (NPS 0-6, CSAT 1-2, CES 1-3): it raises a follow-up alert."""
-    return score <= SCORE_GROUPS[kind][0]
-
-
 def score_group(kind: str, score: int) -> str:
+    """detractor, passive or promoter: the group of one answer (see SCORE_GROUPS)."""
     detractor_max, promoter_min = SCORE_GROUPS[kind]
     if score <= detractor_max:
         return ScoreGroup.DETRACTOR
     return ScoreGroup.PROMOTER if score >= promoter_min else ScoreGroup.PASSIVE
+
+
+def is_detractor(kind: str, score: int) -> bool:
+    """A detractor answer (NPS 0-6, CSAT 1-2, CES 1-3): it raises a follow-up alert."""
+    return score_group(kind, score) == ScoreGroup.DETRACTOR
 
 
 def score_group_condition(group: str, prefix: str = "") -> Q:

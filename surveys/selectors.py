@@ -24,8 +24,6 @@ from django.utils import timezone
 
 from accounts.access import accounts_visible_to
 from accounts.models import Account
-from metrics.dashboard import snapshot_months
-from metrics.selectors import portfolio_totals_by_date
 from surveys.models import (
     Invitation,
     InvitationStatus,
@@ -130,21 +128,6 @@ class SentimentMonth:
 SENTIMENT_COUNTS = tuple(
     name for name in SentimentMonth.__dataclass_fields__ if name not in ("month", "as_of")
 )
-
-
-def sentiment_months(*, accounts: QuerySet[Account], months: list[date]) -> list[SentimentMonth]:
-    """The survey counts of each month from the snapshots: three queries whatever the number of
-    accounts and months (the months with snapshots, then one grouped aggregate, and the month's
-    costs that the shared aggregate reads too)."""
-    last_day = {m.month: m.as_of for m in snapshot_months() if m.month >= months[0]}
-    dates = [last_day[first] for first in months if first in last_day]
-    totals = portfolio_totals_by_date(dates=dates, accounts=accounts) if dates else {}
-    result = []
-    for first in months:
-        day = last_day.get(first)
-        counts = {name: totals[day][name] for name in SENTIMENT_COUNTS} if day else {}
-        result.append(SentimentMonth(month=first, as_of=day, **counts))
-    return result
 
 
 @dataclass(frozen=True)

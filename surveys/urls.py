@@ -8,9 +8,7 @@ public_urlpatterns = [
     path("<str:token>/thanks/", views.thanks, name="survey_thanks"),
 ]
 
-# Mounted at /surveys/ (login).
+# Mounted at /surveys/ (login); the results page and its export are web's, at /surveys/ too.
 urlpatterns = [
-    path("", views.results, name="survey_results"),
-    path("export.csv", views.results_export, name="survey_results_export"),
     path("accounts/<int:account_id>/invite/", views.account_invite, name="survey_account_invite"),
 ]

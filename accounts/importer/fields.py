@@ -5,14 +5,14 @@ thing about the same bad value.
 """
 
 import re
-import zoneinfo
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from core.workspace import workspace_zone
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -45,11 +45,6 @@ def cut(text: str) -> str:
 def shown(value: object) -> str:
     """A value as a message quotes it: a string's repr, anything else as printed; cut."""
     return cut(repr(value) if isinstance(value, str) else str(value))
-
-
-@cache
-def workspace_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def text(max_length: int):

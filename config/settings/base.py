@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "axes",
+    "core",  # no models: SQL logging, the workspace time zone, charts, the CSV response
     "accounts",
     "surveys",
     "metrics",
@@ -89,6 +90,37 @@ INSTALLED_APPS = [
     "api",
     "playbooks",
     "connectors",
+    "web",  # no models: the pages that compose several apps, and the template tags
+]
+
+# The nightly chain: what runs after a date's snapshot rows are stored, in this order, inside
+# the same transaction (metrics.services.snapshot_recompute reads this list; nothing appends to
+# it at start-up). Each step takes the as-of date.
+AFTER_SNAPSHOT_STEPS = [
+    # Score every account's snapshot with the active health model, then raise health alerts.
+    "healthscores.services.score_snapshot_date",
+    # Evaluate the playbooks' triggers on that night's scores and bands (after the scores).
+    "playbooks.services.evaluate_after_snapshot",
+]
+# The tables those steps fill with one row per account and date (app_label.Model), analysed with
+# the snapshots after a backfill so their planner statistics keep up (autovacuum may be off).
+AFTER_SNAPSHOT_TABLES = [
+    # The health scores, one row per snapshot row.
+    "healthscores.SnapshotHealth",
+]
+
+# Who may see an account beyond the owner (accounts.access reads this list): each callable
+# takes a user and returns a queryset of account ids.
+ACCESS_EXTRA_ACCOUNT_IDS = [
+    # Read-only: the accounts of the unfinished tasks someone else or a playbook gave the user.
+    "playbooks.selectors.task_account_ids",
+]
+
+# The other apps' entries on the account 360 page's timeline (web.selectors reads this list):
+# each callable takes an account and a count per kind and returns timeline entries.
+ACCOUNT_TIMELINE_SOURCES = [
+    # The account's newest tasks and playbook runs.
+    "playbooks.selectors.timeline_entries",
 ]
 
 MIDDLEWARE = [

@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.importer import loader
-from accounts.importer.fields import workspace_zone
 from accounts.models import Account, Contact, Contract, CostMonth, ImportLog, Ticket, UsageDaily
+from core.workspace import workspace_zone
 from surveys.models import SurveyResponse
 from tests.conftest import ImportRun
 from tests.factories import AccountFactory, ContactFactory, UsageDailyFactory, UserFactory

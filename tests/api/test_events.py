@@ -74,7 +74,7 @@ def test_events_add_to_a_row_the_import_wrote(client, key, a1):
 
 def test_an_events_day_is_its_local_date_in_the_workspace_time_zone(client, key, a1, settings):
     settings.TIME_ZONE = "America/New_York"
-    from accounts.importer.fields import workspace_zone
+    from core.workspace import workspace_zone
 
     workspace_zone.cache_clear()
     try:

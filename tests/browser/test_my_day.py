@@ -23,7 +23,7 @@ from tests.browser.test_accounts_pages import DEMO_PASSWORD, log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

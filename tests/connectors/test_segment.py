@@ -21,8 +21,8 @@ from accounts.models import Account, Contact, UsageDaily
 from connectors.models import InboxItem, InboxStatus, ReceivedMessage, SyncBatch
 from tests.factories import AccountFactory
 
-# Committed (a live server answers from another thread); the migrations' rows are restored after.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed: a live server answers from another thread.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sdk(kind, url: str, key: str, errors: list):

@@ -13,8 +13,8 @@ from tests.connectors.conftest import SIGNING_SECRET
 from tests.connectors.stripe_fakes import customer, event, signed, subscription
 from tests.factories import AccountFactory
 
-# Committed (a live server answers from another thread); the migrations' rows are restored after.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed: a live server answers from another thread.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def deliver(url: str, connector, evt: dict, secret: str = SIGNING_SECRET):

@@ -36,7 +36,7 @@ SUBSCRIPTIONS = [
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, django_db_serialized_rollback):
+def celery_worker_process(transactional_db):
     process = start_worker(output=subprocess.PIPE)
     yield process
     stop_worker(process)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from accounts.importer.fields import workspace_zone
 from accounts.models import Account
+from core.workspace import workspace_zone
 from metrics.models import AccountSnapshot
 from metrics.selectors import portfolio_kpis
 from metrics.services import snapshot_recompute

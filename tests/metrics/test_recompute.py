@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
-from metrics import services
 from metrics.models import AccountSnapshot, SnapshotRun
 from metrics.selectors import AccountFilter, portfolio_kpis
 from metrics.services import snapshot_recompute, snapshot_recompute_range
@@ -81,7 +80,15 @@ def test_a_range_recompute_writes_one_run_per_date(db):
     assert AccountSnapshot.objects.count() == 15  # 5 dates x 3 accounts
 
 
-def test_a_failure_half_way_leaves_the_previous_rows_of_that_date_intact(db, monkeypatch):
+def crash(as_of: date) -> None:
+    """A nightly step that fails, put in the chain through settings.AFTER_SNAPSHOT_STEPS."""
+    raise RuntimeError("scoring crashed")
+
+
+CRASH = f"{__name__}.crash"
+
+
+def test_a_failure_half_way_leaves_the_previous_rows_of_that_date_intact(db, settings):
     account = AccountFactory()
     contract(account, "2024-01-01", None, 100)
     snapshot_recompute(as_of=END_OF_MARCH)
@@ -91,11 +98,8 @@ def test_a_failure_half_way_leaves_the_previous_rows_of_that_date_intact(db, mon
     contract(account, "2024-03-10", None, 50)
     AccountFactory()
 
-    def crash(as_of: date) -> None:
-        raise RuntimeError("scoring crashed")
-
-    # The hooks run after the rows are rewritten, inside the same transaction.
-    monkeypatch.setattr(services, "after_snapshot_hooks", [crash])
+    # The steps run after the rows are rewritten, inside the same transaction.
+    settings.AFTER_SNAPSHOT_STEPS = [CRASH]
     with pytest.raises(RuntimeError, match="scoring crashed"):
         snapshot_recompute(as_of=END_OF_MARCH)
 
@@ -103,13 +107,10 @@ def test_a_failure_half_way_leaves_the_previous_rows_of_that_date_intact(db, mon
     assert SnapshotRun.objects.values().get(as_of=END_OF_MARCH) == run_before
 
 
-def test_a_failure_on_a_new_date_writes_nothing_for_it(db, monkeypatch):
+def test_a_failure_on_a_new_date_writes_nothing_for_it(db, settings):
     AccountFactory()
 
-    def crash(as_of: date) -> None:
-        raise RuntimeError("scoring crashed")
-
-    monkeypatch.setattr(services, "after_snapshot_hooks", [crash])
+    settings.AFTER_SNAPSHOT_STEPS = [CRASH]
     with pytest.raises(RuntimeError):
         snapshot_recompute(as_of=END_OF_MARCH)
 

@@ -16,9 +16,9 @@ from tests.playbooks.conftest import make_playbook
 pytestmark = pytest.mark.django_db
 
 
-def test_the_playbooks_hook_runs_after_the_health_scores_hook():
-    hooks = metrics_services.after_snapshot_hooks
-    assert hooks.index(score_snapshot_date) < hooks.index(evaluate_after_snapshot)
+def test_the_playbooks_step_runs_after_the_health_scores_step():
+    steps = metrics_services.after_snapshot_steps()
+    assert steps.index(score_snapshot_date) < steps.index(evaluate_after_snapshot)
 
 
 def test_the_nightly_snapshot_of_yesterday_enrols_accounts_with_that_nights_band(queued_runs):

@@ -1,4 +1,5 @@
-"""Template helpers of every page: the "data as of" line and number formatting by KPI unit.
+"""Template helpers of every page (library `northstar`): the "data as of" line and number
+formatting by KPI unit.
 
 Formatting lives here and only here (architecture: numbers are formatted only in templates), and
 each metric's label and definition come from the KPI registry, so a tooltip cannot drift from
@@ -15,8 +16,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.charts import CURRENCY_SYMBOLS
-from accounts.selectors import DataFreshness, data_freshness
+from core.charts import currency_symbol
+from metrics.freshness import DataFreshness, data_freshness
 from metrics.registry import ACCOUNT, Unit
 
 register = template.Library()
@@ -38,14 +39,14 @@ def data_freshness_line(context) -> dict:
 
 @register.filter
 def money(value, places: int = 0) -> str:
-    """12345.6 -> "$12,346" in the workspace currency; a missing value is a dash."""
+    """12345.6 -> "$12,346" (or "CHF 12,346") in the workspace currency, written as the chart
+    axes write it (core.charts' currency table); a missing value is a dash."""
     if value in (None, ""):
         return DASH
     amount = Decimal(value)
-    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY)
     text = intcomma(f"{abs(amount):.{int(places)}f}")
     sign = MINUS if amount < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {settings.CURRENCY}"
+    return f"{sign}{currency_symbol(settings.CURRENCY)}{text}"
 
 
 @register.filter

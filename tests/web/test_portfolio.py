@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.exports import csv_cell
 from metrics.models import KpiTarget
 from metrics.registry import PORTFOLIO_KPIS
-from metrics.views import csv_cell
 from tests.factories import AccountFactory, SurveyResponseFactory, TicketFactory
 from tests.metrics.conftest import at, contract, recompute
 

@@ -1,55 +1,43 @@
 """The account 360 page's charts: pure functions from selector output to Plotly figures.
 
 Nothing here touches the database, so each chart is tested with plain values. Each `*_chart`
-writes a figure as a dict and its `*_figure` twin turns it into a validated go.Figure; pages
-render the dict with `chart_html`. plotly.min.js is served once per page from our own static
-files.
+writes a figure as a dict and its `*_figure` twin turns it into a validated go.Figure; the page
+renders the dict with core.charts.chart_html, in core.charts' palette and currency table.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from datetime import date, timedelta
-from functools import cache, wraps
+from functools import cache
 from html import escape
 from textwrap import shorten
 
-import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.subplots import make_subplots
 
-CONFIG = {"displaylogo": False, "responsive": True}
-
-INK, MUTED, GRID = "#1f2937", "#6b7280", "#eef0f4"
-BLUE, TEAL, ORANGE, VIOLET = "#3b5bdb", "#0ca678", "#e8590c", "#7048e8"
-GREEN, YELLOW, RED = "#2f9e44", "#f59f00", "#e03131"
-FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+from core.charts import (
+    BLUE,
+    FONT,
+    GREEN,
+    GRID,
+    GROUP_COLORS,
+    INK,
+    LINE,
+    MUTED,
+    ORANGE,
+    RED,
+    TEAL,
+    VIOLET,
+    YELLOW,
+    as_figure,
+    count_axis,
+    currency_symbol,
+    empty_state_note,
+    money_axis,
+    tint,
+)
+from surveys.models import score_group
 
 SURVEY_SCALES = {"nps": ("NPS", 0, 10), "csat": ("CSAT", 1, 5), "ces": ("CES", 1, 7)}
-
-
-def chart_html(chart: dict | go.Figure, *, div_id: str) -> str:
-    """The chart as a <div> and its script, without plotly.js (the page loads it once). A chart
-    given as a dict gets the default template, as a go.Figure would."""
-    if isinstance(chart, dict) and pio.templates.default:
-        chart = {
-            **chart,
-            "layout": {"template": _template(pio.templates.default), **chart["layout"]},
-        }
-    return pio.to_html(
-        chart,
-        full_html=False,
-        include_plotlyjs=False,
-        config=CONFIG,
-        div_id=div_id,
-        validate=False,
-    )
-
-
-@cache
-def _template(name: str) -> dict:
-    return pio.templates[name].to_plotly_json()
 
 
 # Each chart is a function writing the figure as one dict, turned into a go.Figure by
@@ -57,7 +45,7 @@ def _template(name: str) -> dict:
 # renders the dict itself: building a figure with plotly's objects (make_subplots, add_trace,
 # update_layout) cost about 25 ms a chart, and even a go.Figure built from the dict checks and
 # copies a year of points twice (4 to 8 ms a chart).
-X_AXIS = {"showgrid": False, "linecolor": "#d1d5db", "ticks": "outside", "tickcolor": "#d1d5db"}
+X_AXIS = {"showgrid": False, "linecolor": LINE, "ticks": "outside", "tickcolor": LINE}
 Y_AXIS = {"gridcolor": GRID, "zeroline": False, "tickfont": {"color": MUTED}}
 
 
@@ -111,16 +99,7 @@ def _chart(data: list[dict], layout: dict, *, height: int = 300, legend: bool = 
 def _empty(message: str, grid: dict[str, dict] | None = None) -> dict:
     grid = grid or {}
     hidden = {name: {"visible": False} for name in ["xaxis", "yaxis", *grid]}
-    note = {
-        "text": message,
-        "showarrow": False,
-        "font": {"color": MUTED, "size": 13},
-        "xref": "paper",
-        "yref": "paper",
-        "x": 0.5,
-        "y": 0.5,
-    }
-    layout = {"annotations": [note], **_axes(grid, **hidden)}
+    layout = {"annotations": [empty_state_note(message)], **_axes(grid, **hidden)}
     return _chart([], layout, height=220, legend=False)
 
 
@@ -229,7 +208,7 @@ def mrr_chart(points: Sequence, events: Iterable, currency: str = "") -> dict:
     ticks carry the currency's symbol when it has one."""
     if not points:
         return _empty("No MRR history yet")
-    symbol = CURRENCY_SYMBOLS.get(currency, "")
+    symbol = currency_symbol(currency) if currency else ""
     mrr_on = {p.as_of: float(p.mrr) for p in points}
     data = [
         {
@@ -240,7 +219,7 @@ def mrr_chart(points: Sequence, events: Iterable, currency: str = "") -> dict:
             "mode": "lines",
             "line": {"color": BLUE, "width": 2, "shape": "hv"},
             "fill": "tozeroy",
-            "fillcolor": "rgba(59,91,219,0.08)",
+            "fillcolor": tint(BLUE, 0.08),
             "hovertemplate": f"{symbol}%{{y:,.0f}}<extra>MRR</extra>",
         }
     ]
@@ -267,8 +246,12 @@ def mrr_chart(points: Sequence, events: Iterable, currency: str = "") -> dict:
                     "hovertemplate": "%{text}<extra></extra>",
                 }
             )
-    money = {"rangemode": "tozero", "tickformat": "~s", "tickprefix": symbol}
-    return _chart(data, _axes({}, yaxis=money))
+    values = mrr_on.values()
+    axis = money_axis(values, currency) if currency else count_axis(values)
+    layout = _axes({}, yaxis=axis)
+    if not any(mrr_on.values()):  # a flat line at 0, saying why
+        layout["annotations"] = [empty_state_note("No revenue in this period", y=0.6)]
+    return _chart(data, layout)
 
 
 def weekly(points: Sequence) -> list:
@@ -290,7 +273,7 @@ def usage_chart(points: Sequence) -> dict:
             "x": [p.as_of for p in samples],
             "y": [p.events_30d * 7 / 30 for p in samples],
             "name": "Events / week",
-            "marker": {"color": "rgba(12,166,120,0.35)"},
+            "marker": {"color": tint(TEAL, 0.35)},
             "hovertemplate": "%{y:,.0f}<extra>Events / week</extra>",
             "xaxis": "x",
             "yaxis": "y2",
@@ -314,12 +297,17 @@ def usage_chart(points: Sequence) -> dict:
             "hovertemplate": "%{y}<extra>Seats</extra>",
         },
     ]
+    events = [p.events_30d for p in samples]
+    users = [v for p in points for v in (p.active_users_30d, p.seats)]
     axes = _axes(
         grid,
-        yaxis={"title": {"text": "Users"}, "rangemode": "tozero"},
-        yaxis2=_secondary_axis("Events / week", tickformat="~s"),
+        yaxis=count_axis(users, title={"text": "Users"}),
+        yaxis2=_secondary_axis("Events / week", **count_axis(events)),
     )
-    return _chart(data, {"bargap": 0.35, **axes})
+    layout = {"bargap": 0.35, **axes}
+    if not any(events) and not any(users):
+        layout["annotations"] = [empty_state_note("No usage in this period", y=0.6)]
+    return _chart(data, layout)
 
 
 def adoption_chart(points: Sequence) -> dict:
@@ -377,7 +365,7 @@ def tickets_chart(months: Sequence) -> dict:
             "x": labels,
             "y": [m.opened for m in months],
             "name": "Tickets opened",
-            "marker": {"color": "rgba(59,91,219,0.55)"},
+            "marker": {"color": tint(BLUE, 0.55)},
             "hovertemplate": "%{y}<extra>Opened</extra>",
         },
         {
@@ -403,17 +391,10 @@ def tickets_chart(months: Sequence) -> dict:
     return _chart(data, {"bargap": 0.3, **axes})
 
 
-def survey_tone(kind: str, score: int) -> str:
-    """bad, neutral or good: detractor / passive / promoter for NPS, by thirds of the scale
-    otherwise (CSAT 4-5 is satisfied, kpi-spec section 5)."""
-    if kind == "nps":
-        return "bad" if score <= 6 else ("neutral" if score <= 8 else "good")
-    if kind == "csat":
-        return "bad" if score <= 3 else "good"
-    return "bad" if score <= 3 else ("neutral" if score <= 5 else "good")
-
-
-TONE_COLORS = {"bad": RED, "neutral": YELLOW, "good": GREEN}
+def survey_color(kind: str, score: int) -> str:
+    """An answer's colour by its score group (surveys.models.score_group): detractor red,
+    passive yellow, promoter green, the same groups as the alerts and playbooks."""
+    return GROUP_COLORS[score_group(kind, score)]
 
 
 def surveys_chart(responses: Sequence, window: tuple[date, date] | None = None) -> dict:
@@ -438,7 +419,7 @@ def surveys_chart(responses: Sequence, window: tuple[date, date] | None = None) 
                 "mode": "markers",
                 "marker": {
                     "size": 9,
-                    "color": [TONE_COLORS[survey_tone(kind, r.score)] for r in answers],
+                    "color": [survey_color(kind, r.score) for r in answers],
                     "line": {"width": 1, "color": "white"},
                     "opacity": 0.9,
                 },
@@ -466,16 +447,6 @@ def _survey_hover(response) -> str:
     who = escape(str(response.contact)) if getattr(response, "contact", None) else "anonymous"
     comment = shorten(response.comment, 80, placeholder="…") if response.comment else ""
     return f"{who}<br><i>{escape(comment)}</i>" if comment else who
-
-
-def as_figure(chart: Callable[..., dict]) -> Callable[..., go.Figure]:
-    """The chart function as one returning a go.Figure, every property checked by plotly."""
-
-    @wraps(chart)
-    def figure(*args, **kwargs) -> go.Figure:
-        return go.Figure(chart(*args, **kwargs))
-
-    return figure
 
 
 health_figure = as_figure(health_chart)

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import Account
-from metrics import benchmark, page_benchmark
+from metrics import benchmark
 from metrics.services import yesterday
+from web import page_benchmark
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ImportLog, Note
-from accounts.selectors import STALE_AFTER
 from healthscores.models import Alert, HealthModelVersion, SentimentOverride, SnapshotHealth
+from metrics.freshness import STALE_AFTER
 from metrics.models import AccountSnapshot, SnapshotRun
 from surveys.models import SurveyResponse
 from tests.factories import (
@@ -546,7 +546,7 @@ def test_a_snapshot_older_than_36_hours_shows_a_warning(client, alice, db):
 
 
 def test_staleness_is_measured_from_the_end_of_the_as_of_day():
-    from accounts.selectors import DataFreshness
+    from metrics.freshness import DataFreshness
 
     run = SnapshotRun(as_of=date(2025, 3, 1), accounts=0, seconds=0, finished_at=timezone.now())
     end_of_day = datetime(2025, 3, 2, tzinfo=UTC)

@@ -1,27 +1,26 @@
 """Portfolio pages: the dashboard, the CSV of its tiles, and the rows behind every figure.
 
+They read the metrics snapshots and the health bands beside them (healthscores), so they live
+with the other composed pages; the reads themselves are metrics.dashboard's and metrics.drill's.
+
 Every view starts from `accounts_visible_to` (a CSM sees figures of their own accounts only),
 validates its parameters with `PortfolioFilterForm` and reads snapshots through selectors.
 """
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
-from accounts.exports import formula_safe
 from accounts.models import Account
+from core.charts import currency_symbol, figure_json
+from core.exports import csv_response
 from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.drill import Drill, drill_for
@@ -30,7 +29,6 @@ from metrics.registry import PORTFOLIO
 from metrics.selectors import portfolio_kpis
 
 DRILL_PAGE_SIZE = 50
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def _page_context(scope: Scope) -> dict[str, Any]:
         "options": scope.options,
         "whole_portfolio": scope.whole_portfolio,
         "currency": settings.CURRENCY,
-        "currency_symbol": charts.currency_symbol(settings.CURRENCY),
+        "currency_symbol": currency_symbol(settings.CURRENCY),
     }
 
 
@@ -92,7 +90,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
     context |= {
         "board": board,
-        "charts": {name: json.loads(figure.to_json()) for name, figure in figures.items()},
+        "charts": {name: figure_json(figure) for name, figure in figures.items()},
         "headline": [_tile_item(tile, sparks) for tile in board.headline],
         "groups": [
             {"group": group.group, "tiles": [_tile_item(tile, sparks) for tile in group.tiles]}
@@ -125,7 +123,7 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
         [t.kpi.key, t.kpi.label, t.value, t.kpi.unit, t.previous, t.target, t.kpi.definition]
         for t in tiles.values()
     )
-    return _csv_response(f"portfolio-{scope.params.as_of}.csv", header, rows)
+    return csv_response(f"portfolio-{scope.params.as_of}.csv", header, rows)
 
 
 def drill(request: HttpRequest, key: str) -> HttpResponse:
@@ -143,7 +141,7 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         header = [column.label for column in spec.columns]
         values = ([column.value(row) for column in spec.columns] for row in rows.iterator(2000))
-        return _csv_response(f"{spec.key}-{scope.params.as_of}.csv", header, values)
+        return csv_response(f"{spec.key}-{scope.params.as_of}.csv", header, values)
     page = Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
     context |= {"page": page, "table": [_table_row(spec, row) for row in page]}
     return render(request, "metrics/drill.html", context)
@@ -162,45 +160,3 @@ def _table_row(spec: Drill, row: Any) -> dict[str, Any]:
         "account_id": row.account_id,
         "cells": [{"value": column.value(row), "kind": column.kind} for column in spec.columns],
     }
-
-
-class _Echo:
-    """A write-only file for csv.writer: each row is handed straight to the response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(
-    filename: str, header: list[str], rows: Iterable[Iterable[Any]]
-) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell: numbers rounded to cents, dates in ISO 8601, booleans as yes/no,
-    None empty, and text that a spreadsheet would run as a formula prefixed with a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if isinstance(value, float):
-        return round(value, 2)
-    if isinstance(value, int):
-        return value
-    return formula_safe(str(value))

@@ -1,13 +1,15 @@
-"""Forms of the account pages: the list's query parameters, notes, sentiment, score movement."""
+"""Forms of the account pages: the list's query parameters, notes, the CSM's sentiment (a
+healthscores model) and the score movement's dates."""
 
 from datetime import date, timedelta
 
 from django import forms
 
 from accounts.models import LifecycleStage, Note
-from accounts.selectors import NOT_CUSTOMER, SORT_FIELDS, AccountListParams, ListChoices
+from accounts.selectors import ListChoices
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
+from web.selectors import NOT_CUSTOMER, SORT_FIELDS, AccountListParams
 
 SORT_CHOICES = [(key, key) for key in SORT_FIELDS] + [(f"-{key}", key) for key in SORT_FIELDS]
 RENEWAL_WINDOWS = (30, 60, 90, 180, 365)

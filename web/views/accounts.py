@@ -1,7 +1,10 @@
-"""Account pages: the accounts list (the home), its CSV export and the account 360 page.
+"""Account pages: the accounts list (the home), its CSV export, the account 360 page and its
+actions (notes, the CSM's sentiment, alert acknowledge and close).
 
 Every view reaches accounts through accounts.access, reads snapshots through selectors and
 renders an explicit context; each page costs a fixed number of queries whatever the data size.
+The 360 page reads every app (snapshots, scores and alerts, surveys, playbooks' timeline
+entries), which is why it lives here and not in accounts.
 """
 
 from datetime import timedelta
@@ -10,25 +13,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import charts, selectors
-from accounts.access import get_account_for_action, get_account_for_user, user_sees_all_accounts
-from accounts.exports import csv_lines
-from accounts.forms import (
-    RENEWAL_WINDOWS,
-    AccountListForm,
-    NoteForm,
-    ScoreMovementForm,
-    SentimentOverrideForm,
+from accounts import selectors as account_selectors
+from accounts.access import (
+    accounts_visible_to,
+    get_account_for_action,
+    get_account_for_user,
+    require_may_act,
+    user_sees_all_accounts,
 )
 from accounts.models import Account
 from accounts.services import note_add
+from core.charts import chart_html
+from core.exports import csv_response
+from healthscores.models import Alert
 from healthscores.selectors import (
     account_alerts,
     open_alerts_for_user,
@@ -36,8 +46,19 @@ from healthscores.selectors import (
     version_labels,
     why_moved,
 )
+from healthscores.services import alert_acknowledge, alert_close, sentiment_override_add
+from metrics.freshness import data_freshness
 from metrics.registry import ACCOUNT
 from surveys.selectors import account_survey_controls
+from web import charts, selectors
+from web.exports import HEADER, account_lines
+from web.forms import (
+    RENEWAL_WINDOWS,
+    AccountListForm,
+    NoteForm,
+    ScoreMovementForm,
+    SentimentOverrideForm,
+)
 
 PAGE_SIZE = 50
 NOTE_PERMISSION = "accounts.add_note"
@@ -87,7 +108,7 @@ def _sort_columns(current: str) -> list[dict]:
 
 
 def _list_params(request: HttpRequest):
-    choices = selectors.account_list_choices(user=request.user)
+    choices = account_selectors.account_list_choices(user=request.user)
     form = AccountListForm(request.GET, choices=choices)
     return form, form.params()
 
@@ -99,7 +120,7 @@ HOME_ALERTS = 8
 def home(request: HttpRequest) -> HttpResponse:
     """The accounts list: a CSM lands on the accounts they own (all they may see), a leader on
     every account; search, filters, sorting and pages are query parameters."""
-    freshness = selectors.data_freshness()
+    freshness = data_freshness()
     form, params = _list_params(request)
     rows = selectors.account_rows(user=request.user, params=params, as_of=freshness.as_of)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -126,17 +147,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def accounts_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter of the list as CSV: the same rows, the same access rule, every page."""
-    run = selectors.data_freshness().run
+    run = data_freshness().run
     _form, params = _list_params(request)
     rows = selectors.account_rows(
         user=request.user, params=params, as_of=run.as_of if run else None
     )
     stamp = run.as_of.isoformat() if run else timezone.localdate().isoformat()
-    response = StreamingHttpResponse(
-        csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    return csv_response(
+        f"accounts-{stamp}.csv", HEADER, account_lines(rows.iterator(chunk_size=2000))
     )
-    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
-    return response
 
 
 @require_GET
@@ -178,26 +197,28 @@ def render_account_page(
 def account_page_context(request: HttpRequest, account: Account) -> dict:
     """Everything the 360 page shows, in a fixed number of queries: one per kind of record,
     each bounded (a year of snapshots, a year of tickets and surveys, the newest notes)."""
-    freshness = selectors.data_freshness()
+    freshness = data_freshness()
     as_of = freshness.as_of or timezone.localdate()
     snapshot = selectors.account_snapshot(account=account, as_of=freshness.as_of)
     history = selectors.account_history(account=account, last=as_of)
     year_ago = as_of - timedelta(days=selectors.HISTORY_DAYS - 1)
-    contracts = selectors.account_contracts(account=account)
-    tickets = selectors.account_recent_tickets(account=account, since=year_ago.replace(day=1))
+    contracts = account_selectors.account_contracts(account=account)
+    tickets = account_selectors.account_recent_tickets(
+        account=account, since=year_ago.replace(day=1)
+    )
     responses = selectors.account_survey_responses(account=account, since=year_ago)
     alerts = account_alerts(account=account)
     prefetch_related_objects(alerts, "acknowledged_by")  # one query, not one per alert
     overrides = override_history(account=account)
-    notes = selectors.account_notes(account=account)
-    events = selectors.contract_events(contracts, first=year_ago, last=as_of)
-    contacts = selectors.account_contacts(account=account)
+    notes = account_selectors.account_notes(account=account)
+    events = account_selectors.contract_events(contracts, first=year_ago, last=as_of)
+    contacts = account_selectors.account_contacts(account=account)
     return {
         "data_freshness": freshness,
         "account": account,
         "snapshot": snapshot,
         "health_change": _health_change(history, snapshot),
-        "contract": selectors.active_contract(contracts, as_of),
+        "contract": account_selectors.active_contract(contracts, as_of),
         "renewal_on": (
             as_of + timedelta(days=snapshot.days_to_renewal)
             if snapshot and snapshot.days_to_renewal is not None
@@ -270,7 +291,7 @@ def _charts(history, events, tickets, responses, as_of) -> dict[str, str]:
         (p.health_model_version for p in reversed(history) if p.health_model_version), None
     )
     green, yellow = selectors.band_thresholds(version_id=latest_version)
-    months = selectors.ticket_months(tickets, selectors.month_starts(as_of))
+    months = account_selectors.ticket_months(tickets, account_selectors.month_starts(as_of))
     window = (history[0].as_of, as_of) if history else None  # the daily charts' time axis
     specs = {
         "health": charts.health_chart(history, green=green, yellow=yellow, version_labels=labels),
@@ -280,4 +301,65 @@ def _charts(history, events, tickets, responses, as_of) -> dict[str, str]:
         "tickets": charts.tickets_chart(months),
         "surveys": charts.surveys_chart(responses, window=window),
     }
-    return {name: charts.chart_html(spec, div_id=f"chart-{name}") for name, spec in specs.items()}
+    return {name: chart_html(spec, div_id=f"chart-{name}") for name, spec in specs.items()}
+
+
+# The 360 page's alert actions and the CSM's sentiment.
+
+
+def _alerts_visible_to(user) -> QuerySet[Alert]:
+    """Alerts of the accounts the user may see: the same rule as the accounts themselves."""
+    return Alert.objects.filter(account__in=accounts_visible_to(user).values("pk"))
+
+
+def _get_alert_for_action(user, alert_id: int) -> Alert:
+    """The alert to act on: 404 when its account is hidden, 403 when it may only be read."""
+    alert = get_object_or_404(_alerts_visible_to(user).select_related("account"), pk=alert_id)
+    require_may_act(user, alert.account)
+    return alert
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """To the page the form was on when it is ours (`next`), else to `fallback`."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return HttpResponseRedirect(target if target and safe else fallback)
+
+
+def _account_url(account_id: int, anchor: str) -> str:
+    return f"{reverse('account_detail', args=[account_id])}#{anchor}"
+
+
+@require_POST
+def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _get_alert_for_action(request.user, alert_id)
+    alert_acknowledge(alert=alert, user=request.user)
+    messages.success(request, f"Alert acknowledged: {alert.get_reason_display()}.")
+    return _back(request, _account_url(alert.account_id, "alerts"))
+
+
+@require_POST
+def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = _get_alert_for_action(request.user, alert_id)
+    alert_close(alert=alert, user=request.user)
+    messages.success(request, f"Alert closed: {alert.get_reason_display()}.")
+    return _back(request, _account_url(alert.account_id, "alerts"))
+
+
+@require_POST
+def sentiment_override_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Record the CSM's own band and reason beside the computed score (never replacing it)."""
+    account = get_account_for_action(request.user, account_id)
+    form = SentimentOverrideForm(request.POST)
+    if not form.is_valid():
+        return render_account_page(request, account, sentiment_form=form, status=400)
+    sentiment_override_add(
+        account=account,
+        author=request.user,
+        band=form.cleaned_data["band"],
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, "Your sentiment is recorded beside the health score.")
+    return HttpResponseRedirect(_account_url(account.pk, "sentiment"))

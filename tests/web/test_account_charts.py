@@ -6,15 +6,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from accounts import charts
 from accounts.selectors import (
     ContractEvent,
-    HistoryPoint,
     TicketMonth,
     contract_events,
     month_starts,
     ticket_months,
 )
+from core.charts import GREEN, RED, YELLOW, chart_html
+from web import charts
+from web.selectors import HistoryPoint
 
 START = date(2025, 1, 1)
 
@@ -141,7 +142,8 @@ def test_a_renewal_is_one_event_on_the_renewing_contracts_start():
 
 def test_mrr_ticks_carry_the_currency_symbol():
     assert charts.mrr_figure(history(3), [], currency="EUR").layout.yaxis.tickprefix == "€"
-    assert charts.mrr_figure(history(3), [], currency="CHF").layout.yaxis.tickprefix == ""
+    # One currency table (core.charts): CHF reads "CHF 1.2k" on axes as "CHF 1,234" on tiles.
+    assert charts.mrr_figure(history(3), [], currency="CHF").layout.yaxis.tickprefix == "CHF "
 
 
 def test_contract_events_outside_the_charted_days_are_left_out():
@@ -285,21 +287,28 @@ def test_an_account_without_survey_answers_gets_a_message_instead_of_a_chart():
     assert fig.layout.annotations[0].text == "No survey answers in the last 12 months"
 
 
-def test_survey_tones_follow_promoters_and_detractors():
-    assert [charts.survey_tone("nps", s) for s in (0, 6, 7, 8, 9, 10)] == [
-        "bad",
-        "bad",
-        "neutral",
-        "neutral",
-        "good",
-        "good",
+def test_survey_colours_follow_promoters_passives_and_detractors():
+    assert [charts.survey_color("nps", s) for s in (0, 6, 7, 8, 9, 10)] == [
+        RED,
+        RED,
+        YELLOW,
+        YELLOW,
+        GREEN,
+        GREEN,
     ]
-    assert [charts.survey_tone("csat", s) for s in (1, 3, 4, 5)] == ["bad", "bad", "good", "good"]
-    assert charts.survey_tone("ces", 7) == "good"
+    # CSAT 3 is passive, as in surveys.models.score_group (alerts, playbooks, results page).
+    assert [charts.survey_color("csat", s) for s in (1, 2, 3, 4, 5)] == [
+        RED,
+        RED,
+        YELLOW,
+        GREEN,
+        GREEN,
+    ]
+    assert charts.survey_color("ces", 7) == GREEN
 
 
 def test_chart_html_is_a_div_without_plotly_js_and_without_the_plotly_logo():
-    html = charts.chart_html(charts.usage_figure(history(3)), div_id="chart-usage")
+    html = chart_html(charts.usage_figure(history(3)), div_id="chart-usage")
 
     assert html.startswith("<div")
     assert 'id="chart-usage"' in html

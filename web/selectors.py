@@ -1,0 +1,368 @@
+"""Reads of the pages that combine apps: the accounts list and the 360 page, from snapshots,
+scores, survey answers and bounded raw rows.
+
+Aggregates come from the metrics snapshots (one wide row per account and day); raw records are
+read only for one account at a time, through their per-account indexes, and always bounded, so
+every page costs the same number of queries whatever the size of the portfolio or the history.
+The accounts app's own reads (contracts, tickets, contacts, notes) are in accounts/selectors.py.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Case,
+    DateField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    FloatField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, NullIf
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from accounts.access import accounts_visible_to
+from accounts.models import Account, Ticket
+from accounts.selectors import TimelineEntry
+from healthscores.models import HealthModelVersion, SnapshotHealth
+from healthscores.selectors import ScoreMovement
+from metrics.dashboard import snapshot_months
+from metrics.models import AccountSnapshot
+from metrics.selectors import portfolio_totals_by_date
+from surveys.models import ScoreGroup, SurveyResponse, score_group
+from surveys.selectors import SENTIMENT_COUNTS, SentimentMonth
+
+HEALTH_CHANGE_DAYS = 30
+HISTORY_DAYS = 365
+
+
+# The accounts list.
+
+
+# The list's "band" for accounts that are not customers on D (MRR 0): churned, trials, prospects.
+NOT_CUSTOMER = "not_customer"
+
+
+@dataclass(frozen=True)
+class AccountListParams:
+    """What the list shows: validated by web.forms.AccountListForm."""
+
+    q: str = ""
+    segment: str = ""
+    owner: int | None = None
+    region: str = ""
+    stage: str = ""
+    band: str = ""
+    renewal_within: int | None = None
+    mine: bool = False
+    sort: str = "name"
+
+
+def _owner_name() -> NullIf:
+    """The owner's full name for sorting; NULL without an owner (or a name), so it sorts last."""
+    return NullIf(Concat("owner__first_name", Value(" "), "owner__last_name"), Value(" "))
+
+
+# Sort keys of the list; each sorts nulls last and breaks ties by name, then id.
+SORT_FIELDS = {
+    "name": "name",
+    "owner": "owner_name",
+    "mrr": "mrr",
+    "health": "health_score",
+    "health_change": "health_change",
+    "renewal": "days_to_renewal",
+    "nps": "nps",
+    "open_tickets": "open_tickets",
+}
+
+
+def account_rows(
+    *, user: AbstractBaseUser, params: AccountListParams, as_of: date | None
+) -> QuerySet[Account]:
+    """The accounts the user may see, filtered and sorted, each with its snapshot of `as_of` and
+    the health change since 30 days earlier: one query (LEFT JOINs on the snapshot's unique
+    (as_of, account) index, its score, and the score table's (account, as_of) index for the
+    earlier score), whatever the number of accounts. Accounts without a snapshot yet
+    (imported since the last run) are listed with empty figures."""
+    earlier = as_of - timedelta(days=HEALTH_CHANGE_DAYS) if as_of else None
+    rows = (
+        accounts_visible_to(user)
+        .select_related("owner")
+        .annotate(
+            latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)),
+            # Only the score of 30 days earlier: from the score table's (account, as_of) index,
+            # without reading that day's wide snapshot row.
+            earlier=FilteredRelation("health_scores", condition=Q(health_scores__as_of=earlier)),
+        )
+        .annotate(
+            mrr=F("latest__mrr"),
+            arr=F("latest__arr"),
+            seats=F("latest__seats"),
+            seat_utilization=F("latest__seat_utilization"),
+            health_score=F("latest__health__score"),
+            health_band=Coalesce("latest__health__band", Value("unknown")),
+            is_onboarding=F("latest__is_onboarding"),
+            # Only between scores of one model version: a new model is not a change in health
+            # (after a model change the rescore brings the year onto the new version).
+            health_change=Case(
+                When(
+                    Q(latest__health__model_version_id=F("earlier__model_version_id"))
+                    | Q(
+                        latest__health__model_version_id__isnull=True,
+                        earlier__model_version_id__isnull=True,
+                    ),
+                    then=F("latest__health__score") - F("earlier__score"),
+                ),
+                default=None,
+                output_field=FloatField(),
+            ),
+            days_to_renewal=F("latest__days_to_renewal"),
+            renewal_on=ExpressionWrapper(
+                Value(as_of, output_field=DateField()) + F("latest__days_to_renewal"),
+                output_field=DateField(),
+            ),
+            nps=F("latest__nps_180d"),
+            open_tickets=F("latest__open_tickets"),
+            owner_name=_owner_name(),
+        )
+    )
+    rows = _filter_rows(rows, user=user, params=params)
+    return _sort_rows(rows, params.sort)
+
+
+def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListParams):
+    if params.q:
+        rows = rows.filter(name__icontains=params.q)
+    if params.mine:
+        rows = rows.filter(owner=user)
+    if params.owner is not None:
+        rows = rows.filter(owner_id=params.owner)
+    exact = {"segment": params.segment, "region": params.region, "lifecycle_stage": params.stage}
+    rows = rows.filter(**{key: value for key, value in exact.items() if value})
+    if params.band == NOT_CUSTOMER:
+        rows = rows.filter(mrr=0)
+    elif params.band:
+        # A band lists customers only (MRR > 0 on D, metrics.totals.CUSTOMER): a churned account
+        # keeps its spec'd score and band, but red means at risk, not gone. An account without
+        # a snapshot yet is unknown, not gone.
+        rows = rows.filter(Q(mrr__gt=0) | Q(mrr__isnull=True), health_band=params.band)
+    if params.renewal_within is not None:
+        rows = rows.filter(days_to_renewal__gte=0, days_to_renewal__lte=params.renewal_within)
+    return rows
+
+
+def _sort_rows(rows: QuerySet, sort: str) -> QuerySet:
+    descending = sort.startswith("-")
+    column = F(SORT_FIELDS.get(sort.removeprefix("-"), "name"))
+    order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
+    return rows.order_by(order, "name", "pk")
+
+
+# The account 360 page.
+
+
+def account_snapshot(*, account: Account, as_of: date | None) -> AccountSnapshot | None:
+    if as_of is None:
+        return None
+    return (
+        AccountSnapshot.objects.filter(account=account, as_of=as_of)
+        .select_related("health__model_version")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One day of an account's snapshot history, as the charts need it."""
+
+    as_of: date
+    health_score: float | None
+    health_band: str
+    health_model_version: int | None
+    mrr: Decimal
+    seats: int
+    active_users_30d: int
+    events_30d: int
+    seat_utilization: float | None
+    feature_adoption: float | None
+    features_used_30d: int
+
+
+# The health fields live in healthscores.SnapshotHealth and are read apart (see below).
+_HEALTH_FIELDS = ("health_score", "health_band", "health_model_version")
+HISTORY_COLUMNS = [f for f in HistoryPoint.__dataclass_fields__ if f not in _HEALTH_FIELDS]
+
+
+def account_history(
+    *, account: Account, last: date, days: int = HISTORY_DAYS
+) -> list[HistoryPoint]:
+    """The account's snapshots of the `days` days ending with `last`, oldest first, with their
+    scores: two range scans on (account, as_of) indexes, the scores' index-only, at most `days`
+    rows each."""
+    window = {"account": account, "as_of__gt": last - timedelta(days=days), "as_of__lte": last}
+    scores = {
+        as_of: health
+        for as_of, *health in SnapshotHealth.objects.filter(**window).values_list(
+            "as_of", "score", "band", "model_version_id"
+        )
+    }
+    rows = AccountSnapshot.objects.filter(**window).order_by("as_of").values_list(*HISTORY_COLUMNS)
+    # HISTORY_COLUMNS is HistoryPoint's fields without the three health fields after as_of.
+    return [HistoryPoint(row[0], *scores.get(row[0], (None, None, None)), *row[1:]) for row in rows]
+
+
+def band_thresholds(*, version_id: int | None) -> tuple[float, float]:
+    """(green, yellow) of a health model version; the spec's 70 and 40 without one."""
+    if version_id is not None:
+        found = (
+            HealthModelVersion.objects.filter(pk=version_id)
+            .values_list("definition__green", "definition__yellow")
+            .first()
+        )
+        if found and None not in found:
+            return float(found[0]), float(found[1])
+    return 70.0, 40.0
+
+
+def account_survey_responses(
+    *, account: Account, since: date, limit: int = 500
+) -> list[SurveyResponse]:
+    """The account's survey responses since `since`, newest first, with their contacts: one
+    query on the (account, responded_at) index."""
+    start = datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone())
+    responses = account.survey_responses.filter(responded_at__gte=start).select_related("contact")
+    return list(responses.order_by("-responded_at")[:limit])
+
+
+def is_detractor_response(response: SurveyResponse) -> bool:
+    """A detractor answer, by the surveys app's one cut-off (surveys.models.score_group)."""
+    return score_group(response.kind, response.score) == ScoreGroup.DETRACTOR
+
+
+def latest_comments(responses: list[SurveyResponse], limit: int = 6) -> list[SurveyResponse]:
+    """Responses with a comment, detractors first, each group newest first."""
+    commented = [r for r in responses if r.comment.strip()]
+    commented.sort(key=lambda r: r.responded_at, reverse=True)
+    commented.sort(key=lambda r: not is_detractor_response(r))  # stable: keeps newest first
+    return commented[:limit]
+
+
+@cache
+def _timeline_sources(paths: tuple[str, ...]) -> tuple:
+    return tuple(import_string(path) for path in paths)
+
+
+def timeline_sources() -> tuple:
+    """The other apps' timeline entries, as settings.ACCOUNT_TIMELINE_SOURCES lists them."""
+    return _timeline_sources(tuple(settings.ACCOUNT_TIMELINE_SOURCES))
+
+
+def extra_timeline_entries(*, account: Account, per_kind: int = 6) -> list[TimelineEntry]:
+    """Each source's newest entries, at most `per_kind` of each of its kinds."""
+    return [entry for source in timeline_sources() for entry in source(account, per_kind)]
+
+
+def timeline(
+    *, notes, tickets, responses, events, alerts, today: date, per_kind: int = 6, extra=()
+) -> list[TimelineEntry]:
+    """Notes, tickets, survey answers, contract starts and ends, alerts and the `extra`
+    sources' entries, newest first; at most `per_kind` of each, so a busy account cannot drown
+    the others out."""
+    entries = [
+        *extra,
+        *(TimelineEntry(n.created_at, "note", _author(n.author), n.body) for n in notes[:per_kind]),
+        *(_ticket_entry(t) for t in tickets[:per_kind]),
+        *(_response_entry(r) for r in responses[:per_kind]),
+        *(
+            TimelineEntry(e.day, "contract", e.label, tone="good" if e.kind == "start" else "")
+            for e in [e for e in events if e.day <= today][-per_kind:]
+        ),
+        *(
+            TimelineEntry(a.created_at, "alert", a.get_reason_display(), a.details, "bad")
+            for a in alerts[:per_kind]
+        ),
+    ]
+    return sorted(entries, key=lambda entry: entry.sort_key, reverse=True)
+
+
+def _author(user) -> str:
+    if user is None:
+        return "Note"
+    return f"Note by {user.get_full_name() or user.get_username()}"
+
+
+def _ticket_entry(ticket: Ticket) -> TimelineEntry:
+    state = "resolved" if ticket.resolved_at else "open"
+    priority = f"{ticket.get_priority_display().lower()} priority, " if ticket.priority else ""
+    return TimelineEntry(
+        ticket.opened_at,
+        "ticket",
+        ticket.subject or ticket.external_id,
+        f"{priority}{state}",
+        "bad" if ticket.priority == "urgent" else "",
+    )
+
+
+# A survey answer's marker in the timeline, by its score group.
+RESPONSE_TONES = {ScoreGroup.DETRACTOR: "bad", ScoreGroup.PASSIVE: "", ScoreGroup.PROMOTER: "good"}
+
+
+def _response_entry(response: SurveyResponse) -> TimelineEntry:
+    who = f" from {response.contact}" if response.contact else ""
+    return TimelineEntry(
+        response.responded_at,
+        "survey",
+        f"{response.get_kind_display()} {response.score}{who}",
+        response.comment,
+        RESPONSE_TONES[score_group(response.kind, response.score)],
+    )
+
+
+# Why a score moved, in words.
+
+
+def movement_summary(movement: ScoreMovement, limit: int = 4) -> str:
+    """'Health fell 18 points: usage trend -11, NPS -6, ...': the largest contribution changes,
+    which add up to the score's change."""
+    change = movement.score_change
+    if change is None:
+        return "No health score on one of the two dates, so the change cannot be explained."
+    rounded = round(change)
+    if rounded == 0:
+        head = "Health held steady"
+    else:
+        verb = "rose" if rounded > 0 else "fell"
+        head = f"Health {verb} {abs(rounded)} point{'s' if abs(rounded) != 1 else ''}"
+    parts = [
+        f"{c.label} {c.contribution_change:+.0f}"
+        for c in movement.changes
+        if round(c.contribution_change) != 0
+    ][:limit]
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+# The survey results page.
+
+
+def sentiment_months(*, accounts: QuerySet[Account], months: list[date]) -> list[SentimentMonth]:
+    """The survey counts of each month from the metrics snapshots: three queries whatever the
+    number of accounts and months (the months with snapshots, then one grouped aggregate, and the
+    month's costs that the shared aggregate reads too)."""
+    last_day = {m.month: m.as_of for m in snapshot_months() if m.month >= months[0]}
+    dates = [last_day[first] for first in months if first in last_day]
+    totals = portfolio_totals_by_date(dates=dates, accounts=accounts) if dates else {}
+    result = []
+    for first in months:
+        day = last_day.get(first)
+        counts = {name: totals[day][name] for name in SENTIMENT_COUNTS} if day else {}
+        result.append(SentimentMonth(month=first, as_of=day, **counts))
+    return result

@@ -1,0 +1,31 @@
+"""The composed pages, at the paths they always had: links and bookmarks keep working."""
+
+from django.urls import path
+
+from web.views import accounts, portfolio, surveys
+
+urlpatterns = [
+    # The accounts list (the home), its export, the 360 page and its actions.
+    path("", accounts.home, name="home"),
+    path("accounts/export.csv", accounts.accounts_export, name="accounts_export"),
+    path("accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
+    path("accounts/<int:account_id>/notes/", accounts.note_create, name="note_create"),
+    path(
+        "health/alerts/<int:alert_id>/acknowledge/",
+        accounts.alert_acknowledge_view,
+        name="alert_acknowledge",
+    ),
+    path("health/alerts/<int:alert_id>/close/", accounts.alert_close_view, name="alert_close"),
+    path(
+        "health/accounts/<int:account_id>/sentiment/",
+        accounts.sentiment_override_create_view,
+        name="sentiment_override_create",
+    ),
+    # The portfolio, its tiles as CSV and the rows behind every figure.
+    path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
+    path("portfolio/drill/<slug:key>/", portfolio.drill, name="portfolio_drill"),
+    # The survey results and their export.
+    path("surveys/", surveys.results, name="survey_results"),
+    path("surveys/export.csv", surveys.results_export, name="survey_results_export"),
+]
