@@ -39,7 +39,7 @@ def log_in(page: Page, live_server) -> None:
 
 
 def test_a_csm_cuts_her_list_by_group_and_field_and_edits_a_parents_fields(
-    page: Page, live_server, book, console_errors
+    page: Page, live_server, book, console_errors, screenshot_dir
 ):
     log_in(page, live_server)
     page.goto(f"{live_server.url}/")
@@ -52,6 +52,7 @@ def test_a_csm_cuts_her_list_by_group_and_field_and_edits_a_parents_fields(
     page.get_by_label("Tier").select_option("Gold")
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(1)
+    page.screenshot(path=screenshot_dir / "accounts-list-group-and-field.png")
 
     rows.first.get_by_role("link", name="Globex Holding").click()
     group = page.locator("#group")
@@ -72,6 +73,7 @@ def test_a_csm_cuts_her_list_by_group_and_field_and_edits_a_parents_fields(
 
     expect(page.get_by_text("Fields saved.")).to_be_visible()
     expect(page.locator("#fields [data-key=employees] dd")).to_have_text("12,500")
+    page.screenshot(path=screenshot_dir / "account-group-and-fields.png", full_page=True)
     assert Account.objects.get(pk=book.pk).custom == {"tier": "Silver", "employees": 12500}
     # The refused save answered 400 (the browser logs that status); nothing else went wrong.
     assert [e for e in console_errors if "status of 400" not in e] == []
