@@ -7,6 +7,7 @@ production. `.env.example` documents every variable.
 import re
 import zoneinfo
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -282,7 +283,25 @@ try:
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# Customers see these: survey invitations come from DEFAULT_FROM_EMAIL (shown as COMPANY_NAME
+# unless the value names itself, "Acme Success <success@acme.example>"), and the public survey
+# pages and emails carry the company's name and, when given, its logo (an http(s) URL or a path
+# on this site). Unset, they say "us" and a system check warns.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost").strip()
+_from_address = parseaddr(DEFAULT_FROM_EMAIL)[1]
+if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", _from_address or ""):
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL must be an email address, not {DEFAULT_FROM_EMAIL!r}"
+    )
+COMPANY_NAME = env.str("COMPANY_NAME", default="").strip()
+COMPANY_LOGO_URL = env.str("COMPANY_LOGO_URL", default="").strip()
+if COMPANY_LOGO_URL and not re.fullmatch(r"(https?://[^/\s]+)?/[^\s]*", COMPANY_LOGO_URL):
+    raise ImproperlyConfigured(
+        f"COMPANY_LOGO_URL must be an http(s) URL or a path such as /static/logo.png, "
+        f"not {COMPANY_LOGO_URL!r}"
+    )
+# The logo may live elsewhere: its origin (and only it) may serve images.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += re.findall(r"^https?://[^/]+", COMPANY_LOGO_URL)
 # The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
@@ -318,6 +337,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
     raise ImproperlyConfigured(f"NIGHTLY_AT must be HH:MM (24-hour), not {NIGHTLY_AT!r}")
+
+# A renewal is the end of a committed term: a contract of at least this many months. A shorter
+# one (month to month) rolls over; its end starts no renewal playbook and is no timeline event.
+RENEWAL_MIN_TERM_MONTHS = env_int("RENEWAL_MIN_TERM_MONTHS", default=3)
+if RENEWAL_MIN_TERM_MONTHS < 1:
+    raise ImproperlyConfigured(
+        f"RENEWAL_MIN_TERM_MONTHS must be 1 or more, not {RENEWAL_MIN_TERM_MONTHS}"
+    )
 
 # Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
 # retry's delay in seconds (doubling at each retry, at most an hour).

@@ -152,6 +152,10 @@ ACCESS: dict[str, Rule] = {
     # work on alice's tasks nor add one (tests/playbooks/test_task_access.py: her own task).
     "my_day": Rule(LOGIN, 200, 200, 200, 200),
     "task_complete": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    # Ticked tasks are looked up through the rule of task_complete: another CSM's ids, or
+    # (carol) a task on an account read through one's own, change nothing.
+    "tasks_complete": Rule(LOGIN, DONE, DONE, 403, DONE, method="POST", data={"tasks": "1"}),
+    "tasks_undo": Rule(LOGIN, DONE, DONE, 403, DONE, method="POST"),
     "task_snooze": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"days": "1"}),
     "task_reassign": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
     "task_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=TASK),
