@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 BASE_DIR = settings.BASE_DIR
@@ -21,6 +22,7 @@ def start_django(**environment: str | None) -> subprocess.CompletedProcess:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-test-secret",
+        "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
     }
     for name, value in environment.items():
         if value is None:

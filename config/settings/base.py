@@ -14,6 +14,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from connectors.crypto import valid_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
     "api",
     "playbooks",
+    "connectors",
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
@@ -355,6 +358,17 @@ PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
 # link-local, CGNAT, multicast or reserved address is refused, so a playbook cannot make the
 # worker probe its own network. True for receivers on the premises' own network.
 WEBHOOK_ALLOW_PRIVATE = env_flag("WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# Connector secrets (Stripe signing secrets, API keys) are encrypted with these Fernet keys,
+# comma separated: the first encrypts, all decrypt (rotation: docs/connectors.md). Production
+# refuses to start without one.
+CONNECTOR_SECRET_KEYS = valid_keys(
+    env.list("CONNECTOR_SECRET_KEYS", default=[]), "CONNECTOR_SECRET_KEYS"
+)
+# Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
+SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# Pulled syncs (Stripe): minutes between scheduled runs of each connector.
+CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
 
 LOGGING = {
     "version": 1,

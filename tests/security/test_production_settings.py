@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 BASE_DIR = settings.BASE_DIR
@@ -58,6 +59,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "testserver,northstar.example.com",
         # What customers see (surveys.branding's deploy checks want both).
         "COMPANY_NAME": "Acme Analytics",
