@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
 
@@ -34,6 +35,22 @@ def extra_visible_account_ids() -> tuple[Callable[[AbstractBaseUser], QuerySet],
     return _extensions(tuple(settings.ACCESS_EXTRA_ACCOUNT_IDS))
 
 
+def extra_actable_account_ids() -> tuple[Callable[[AbstractBaseUser], QuerySet], ...]:
+    """Accounts a user may act on (and so see) beyond those they own: each callable of
+    settings.ACCESS_ACTING_ACCOUNT_IDS returns a queryset of account ids (the descendants of
+    the company groups a user owns: the parent's owner owns the relationship)."""
+    return _extensions(tuple(settings.ACCESS_ACTING_ACCOUNT_IDS))
+
+
+def owned_group_account_ids(user: AbstractBaseUser) -> QuerySet:
+    """The accounts below the accounts `user` owns, at any depth (one recursive query, seeded
+    by the (owner, name) index and walking the parent index)."""
+    from accounts.sql import OWNED_GROUP_MEMBERS  # accounts.sql imports models (the importer)
+
+    # A constant statement with the user's id as a parameter.
+    return Account.objects.filter(pk__in=RawSQL(OWNED_GROUP_MEMBERS, [user.pk])).values("pk")  # noqa: S611
+
+
 READ_ONLY_MESSAGE = (
     "You may read this account because of a task given to you; changes are for its owner, "
     "leaders and admins."
@@ -52,17 +69,23 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     if user_sees_all_accounts(user):
         return Account.objects.all()
     rule = Q(owner=user)
-    for extra in extra_visible_account_ids():
+    for extra in (*extra_actable_account_ids(), *extra_visible_account_ids()):
         rule |= Q(pk__in=extra(user))
     return Account.objects.filter(rule)
 
 
 def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
-    """May act: the account's owner, and users who see every account (leaders, admins). What a
-    role may write at all (notes, surveys, tasks) is its permissions' business on top of this."""
+    """May act: the account's owner, users who see every account (leaders, admins), and those an
+    acting rule above grants it (the owner of its company group). What a role may write at all
+    (notes, surveys, tasks) is its permissions' business on top of this."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return user_sees_all_accounts(user) or account.owner_id == user.pk
+    if user_sees_all_accounts(user) or account.owner_id == user.pk:
+        return True
+    return any(
+        Account.objects.filter(pk=account.pk, pk__in=extra(user)).exists()
+        for extra in extra_actable_account_ids()
+    )
 
 
 def get_account_for_user(user: AbstractBaseUser, account_id: int) -> Account:

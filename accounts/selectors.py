@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
@@ -22,6 +22,9 @@ from accounts.models import (
     Account,
     Contact,
     Contract,
+    CustomField,
+    CustomFieldTarget,
+    CustomFieldType,
     ImportLog,
     Note,
     Ticket,
@@ -44,11 +47,31 @@ class ListChoices:
     segments: list[str]
     regions: list[str]
     owners: list[tuple[int, str]] = field(default_factory=list)
+    groups: list[tuple[int, str]] = field(default_factory=list)
+    # The admins' account fields the list filters by: one of a list, yes/no, numbers.
+    fields: list[CustomField] = field(default_factory=list)
 
 
-def account_list_choices(*, user: AbstractBaseUser) -> ListChoices:
+FILTERABLE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.BOOLEAN, CustomFieldType.NUMBER)
+
+
+def account_fields() -> list[CustomField]:
+    """The admins' account fields, by label: one small query."""
+    return list(CustomField.objects.filter(target=CustomFieldTarget.ACCOUNT).order_by("label"))
+
+
+def group_choices(visible: QuerySet[Account]) -> list[tuple[int, str]]:
+    """The company groups among `visible`: the accounts with at least one child, by name (one
+    query on the parent index)."""
+    parents = visible.filter(pk__in=Account.objects.filter(parent__isnull=False).values("parent"))
+    return list(parents.order_by("name", "pk").values_list("pk", "name"))
+
+
+def account_list_choices(*, user: AbstractBaseUser, groups_and_fields: bool = False) -> ListChoices:
     """The values the list's filters offer, among the accounts the user may see: one query for
-    segments and regions, one more for owners when the user sees other people's accounts."""
+    segments and regions, one more for owners when the user sees other people's accounts, and
+    with `groups_and_fields` (the accounts list) one for company groups and one for the custom
+    fields."""
     visible = accounts_visible_to(user)
     pairs = list(visible.order_by().values_list("segment", "region").distinct())
     owners = []
@@ -63,6 +86,10 @@ def account_list_choices(*, user: AbstractBaseUser) -> ListChoices:
         segments=sorted({segment for segment, _ in pairs if segment}),
         regions=sorted({region for _, region in pairs if region}),
         owners=owners,
+        groups=group_choices(visible) if groups_and_fields else [],
+        fields=[f for f in account_fields() if f.field_type in FILTERABLE_TYPES]
+        if groups_and_fields
+        else [],
     )
 
 

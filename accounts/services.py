@@ -4,6 +4,7 @@ stages, the import log."""
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, ImportLog, LifecycleStage, Note
@@ -42,3 +43,19 @@ def import_log_touch(*, kind: str, rows: int, source: str) -> None:
     logs = ImportLog.objects.filter(kind=kind, source=source)
     if not logs.update(imported_at=now, rows=rows):
         ImportLog.objects.create(kind=kind, source=source, rows=rows)
+
+
+def account_custom_values_set(*, account: Account, values: dict[str, object]) -> Account:
+    """Set the account's custom values from the 360 page: each key of `values` is replaced
+    (None or empty removes it), every other key is kept. Values come parsed by the field's
+    parser (accounts.custom_fields.parse_value); the row is locked so a concurrent import's
+    values for other keys are not lost."""
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        custom = {key: value for key, value in locked.custom.items() if key not in values}
+        custom |= {key: value for key, value in values.items() if value not in (None, "")}
+        if custom != locked.custom:
+            locked.custom = custom
+            locked.save(update_fields=["custom"])
+    account.custom = locked.custom
+    return account

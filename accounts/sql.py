@@ -331,6 +331,22 @@ WITH RECURSIVE members (id, level) AS (
 SELECT id FROM members
 """
 
+# The accounts below those a user owns, at any depth (accounts.access: the owner of a company
+# group may see and act on its members). Seeded by the (owner, name) index, walked by the parent
+# index; the owned accounts themselves are left out (the owner rule already has them).
+OWNED_GROUP_MEMBERS = """
+WITH RECURSIVE members (id, level) AS (
+    SELECT c.id, 2 FROM accounts_account c
+    JOIN accounts_account p ON c.parent_id = p.id
+    WHERE p.owner_id = %s
+  UNION
+    SELECT c.id, members.level + 1
+    FROM accounts_account c JOIN members ON c.parent_id = members.id
+    WHERE members.level < 5
+)
+SELECT id FROM members
+"""
+
 
 # The header's search (accounts.search): accounts by name and external id, contacts by name and
 # email, notes by their words, each ranked and cut to a few rows, among the accounts a user may

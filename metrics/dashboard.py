@@ -444,6 +444,8 @@ class FilterOptions:
     segments: tuple[str, ...]
     regions: tuple[str, ...]
     owners: tuple[tuple[int, str], ...]
+    # The company groups (accounts with children) one may cut by: accounts.selectors.group_choices.
+    groups: tuple[tuple[int, str], ...] = ()
 
 
 def filter_options(accounts: QuerySet[Account]) -> FilterOptions:

@@ -20,6 +20,7 @@ class PortfolioParams:
     segment: str = ""
     region: str = ""
     owner_id: int | None = None
+    group_id: int | None = None  # a company group: the account and every account below it
     filtered: bool = field(default=False, compare=False)
 
     @property
@@ -28,7 +29,12 @@ class PortfolioParams:
 
     @property
     def account_filter(self) -> AccountFilter:
-        return AccountFilter(segment=self.segment, region=self.region, owner_id=self.owner_id)
+        return AccountFilter(
+            segment=self.segment,
+            region=self.region,
+            owner_id=self.owner_id,
+            group_id=self.group_id,
+        )
 
     def query(self, **overrides) -> str:
         """The parameters as a query string, for links that keep the page's month and filters."""
@@ -37,6 +43,7 @@ class PortfolioParams:
             "segment": self.segment,
             "region": self.region,
             "owner": self.owner_id or "",
+            "group": self.group_id or "",
             **overrides,
         }
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
@@ -53,6 +60,7 @@ class PortfolioFilterForm(forms.Form):
     segment = forms.ChoiceField(required=False)
     region = forms.ChoiceField(required=False)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    group = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
     def __init__(self, data, *, months: list[SnapshotMonth], options: FilterOptions) -> None:
         super().__init__(data)
@@ -61,6 +69,7 @@ class PortfolioFilterForm(forms.Form):
         self.fields["segment"].choices = [("", "All"), *((s, s) for s in options.segments)]
         self.fields["region"].choices = [("", "All"), *((r, r) for r in options.regions)]
         self.fields["owner"].choices = [("", "All"), *options.owners]
+        self.fields["group"].choices = [("", "All"), *options.groups]
 
     def params(self) -> PortfolioParams:
         """The valid parameters; each invalid or missing one takes its default."""
@@ -68,13 +77,14 @@ class PortfolioFilterForm(forms.Form):
         cleaned = self.cleaned_data  # holds only the fields that validated
         latest = default_month(list(self.months.values()))
         segment, region = cleaned.get("segment") or "", cleaned.get("region") or ""
-        owner_id = cleaned.get("owner")
+        owner_id, group_id = cleaned.get("owner"), cleaned.get("group")
         return PortfolioParams(
             month=self.months.get(cleaned.get("month") or "", latest),
             segment=segment,
             region=region,
             owner_id=owner_id,
-            filtered=bool(segment or region or owner_id),
+            group_id=group_id,
+            filtered=bool(segment or region or owner_id or group_id),
         )
 
 

@@ -8,6 +8,7 @@ records.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -69,6 +70,7 @@ class GroupHealth:
     score: float | None
     worst_band: str | None
     paying_members: int
+    mrr: Decimal = Decimal(0)  # the members' summed MRR
 
 
 _BAND_ORDER = ("red", "yellow", "green")  # worst first
@@ -81,11 +83,14 @@ def group_health(*, as_of: date, accounts: QuerySet[Account]) -> GroupHealth:
         weighted=Sum(F("health__score") * F("mrr"), filter=scored, output_field=FloatField()),
         weight=Sum("mrr", filter=scored, output_field=FloatField()),
         paying=Count("pk", filter=scored),
+        total_mrr=Coalesce(Sum("mrr"), Decimal(0)),  # an alias may not be a filtered column
         **{band: Count("pk", filter=scored & Q(health__band=band)) for band in _BAND_ORDER},
     )
     worst = next((band for band in _BAND_ORDER if row[band]), None)
     score = row["weighted"] / row["weight"] if row["weight"] else None
-    return GroupHealth(score=score, worst_band=worst, paying_members=row["paying"])
+    return GroupHealth(
+        score=score, worst_band=worst, paying_members=row["paying"], mrr=row["total_mrr"]
+    )
 
 
 def snapshot_exists(*, as_of: date) -> bool:

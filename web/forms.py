@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 from django import forms
 
-from accounts.models import LifecycleStage, Note
+from accounts.custom_fields import TEXT_MAX, FieldFilter, parse_value, stored_value
+from accounts.models import CustomField, CustomFieldType, LifecycleStage, Note
 from accounts.selectors import ListChoices
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
@@ -35,6 +36,9 @@ class AccountListForm(forms.Form):
         required=False, min_value=0, max_value=3650, label="Renews within (days)"
     )
     mine = forms.BooleanField(required=False, label="Only my accounts")
+    group = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Company group"
+    )
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
     def __init__(self, data=None, *, choices: ListChoices):
@@ -44,6 +48,12 @@ class AccountListForm(forms.Form):
         self.fields["owner"].choices = [("", "Any owner")] + [
             (str(pk), name) for pk, name in choices.owners
         ]
+        self.fields["group"].choices = [("", "Any group")] + [
+            (str(pk), name) for pk, name in choices.groups
+        ]
+        self.custom_fields = choices.fields
+        for field in choices.fields:
+            self.fields.update(_filter_fields(field))
 
     def params(self) -> AccountListParams:
         """The valid values, each invalid or missing one replaced by its default."""
@@ -54,7 +64,102 @@ class AccountListForm(forms.Form):
             for name in AccountListParams.__dataclass_fields__
         }
         kept = {name: value for name, value in values.items() if value not in (None, "")}
+        kept["custom"] = self._field_filters()
         return AccountListParams(**{**defaults.__dict__, **kept})
+
+    def _field_filters(self) -> tuple[FieldFilter, ...]:
+        filters = []
+        for field in self.custom_fields:
+            name = f"cf_{field.key}"
+            chosen = self.cleaned_data.get(name) or None
+            one = FieldFilter(
+                field.key,
+                equals=_YES_NO.get(chosen, chosen) if chosen else None,
+                low=self.cleaned_data.get(f"{name}_min"),
+                high=self.cleaned_data.get(f"{name}_max"),
+            )
+            if (one.equals, one.low, one.high) != (None, None, None):
+                filters.append(one)
+        return tuple(filters)
+
+    def custom_filters(self) -> list[dict]:
+        """The custom fields' filters for the template: label, kind and their bound fields."""
+        return [
+            {
+                "field": field,
+                "number": field.field_type == CustomFieldType.NUMBER,
+                "bound": [self[name] for name in _filter_fields(field)],
+            }
+            for field in self.custom_fields
+        ]
+
+
+_YES_NO = {"yes": True, "no": False}
+
+
+def _filter_fields(field: CustomField) -> dict[str, forms.Field]:
+    """The list's inputs for one custom field: a select for one of a list and yes/no, a range
+    for numbers (named cf_<key>, cf_<key>_min, cf_<key>_max)."""
+    if field.field_type == CustomFieldType.NUMBER:
+        bound = {"required": False, "max_digits": 30, "decimal_places": 6}
+        return {
+            f"cf_{field.key}_min": forms.DecimalField(label=f"{field.label} from", **bound),
+            f"cf_{field.key}_max": forms.DecimalField(label=f"{field.label} to", **bound),
+        }
+    if field.field_type == CustomFieldType.BOOLEAN:
+        choices = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+    else:
+        choices = [("", "Any"), *((value, value) for value in field.choices)]
+    return {
+        f"cf_{field.key}": forms.ChoiceField(required=False, label=field.label, choices=choices)
+    }
+
+
+class CustomValuesForm(forms.Form):
+    """The account's custom values on the 360 page: one input per field, each judged by the
+    import's parser for its type (so the page accepts what a file would); empty removes it."""
+
+    def __init__(self, data=None, *, fields: list[CustomField], custom: dict):
+        super().__init__(data, prefix="custom")
+        self.definitions = fields
+        for field in fields:
+            self.fields[field.key] = _value_field(field, custom.get(field.key))
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in self.definitions:
+            raw = cleaned.get(field.key)
+            if raw in (None, ""):
+                cleaned[field.key] = None
+                continue
+            try:
+                parsed = parse_value(field, str(raw))
+            except ValueError as error:
+                self.add_error(field.key, str(error).capitalize() + ".")
+                continue
+            cleaned[field.key] = stored_value(field.field_type, parsed)
+        return cleaned
+
+    def values(self) -> dict[str, object]:
+        return {field.key: self.cleaned_data.get(field.key) for field in self.definitions}
+
+
+def _value_field(field: CustomField, stored) -> forms.Field:
+    common = {"required": False, "label": field.label, "help_text": field.help_text}
+    if field.field_type == CustomFieldType.BOOLEAN:
+        initial = {True: "yes", False: "no"}.get(stored, "")
+        choices = [("", "Not set"), ("yes", "Yes"), ("no", "No")]
+        return forms.ChoiceField(choices=choices, initial=initial, **common)
+    if field.field_type == CustomFieldType.CHOICE:
+        choices = [("", "Not set"), *((value, value) for value in field.choices)]
+        return forms.ChoiceField(choices=choices, initial=stored or "", **common)
+    if field.field_type == CustomFieldType.DATE:
+        widget = forms.DateInput(attrs={"type": "date"})
+        return forms.CharField(widget=widget, initial=stored or "", **common)
+    if field.field_type == CustomFieldType.NUMBER:
+        widget = forms.TextInput(attrs={"inputmode": "decimal"})
+        return forms.CharField(widget=widget, initial="" if stored is None else stored, **common)
+    return forms.CharField(initial=stored or "", max_length=TEXT_MAX, **common)
 
 
 class NoteForm(forms.ModelForm):

@@ -33,13 +33,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.access import accounts_visible_to
+from accounts.custom_fields import FieldFilter, filter_condition
 from accounts.models import Account, Note, Ticket
 from accounts.selectors import TimelineEntry
 from healthscores.models import HealthModelVersion, SnapshotHealth
 from healthscores.selectors import ScoreMovement
 from metrics.dashboard import snapshot_months
 from metrics.models import AccountSnapshot
-from metrics.selectors import portfolio_totals_by_date
+from metrics.selectors import GroupHealth, group_health, portfolio_totals_by_date
 from playbooks.models import Task, TaskStatus
 from surveys.models import ScoreGroup, SurveyResponse, score_group
 from surveys.selectors import SENTIMENT_COUNTS, SentimentMonth
@@ -67,6 +68,8 @@ class AccountListParams:
     band: str = ""
     renewal_within: int | None = None
     mine: bool = False
+    group: int | None = None  # a company group: the account and every account below it
+    custom: tuple[FieldFilter, ...] = ()  # conditions on the admins' own fields
     sort: str = "name"
 
 
@@ -160,6 +163,10 @@ def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListP
         rows = rows.filter(Q(mrr__gt=0) | Q(mrr__isnull=True), health_band=params.band)
     if params.renewal_within is not None:
         rows = rows.filter(days_to_renewal__gte=0, days_to_renewal__lte=params.renewal_within)
+    if params.group is not None:
+        rows = rows.filter(pk__in=Account.objects.in_group(params.group).values("pk"))
+    if params.custom:
+        rows = rows.filter(filter_condition(params.custom))
     return rows
 
 
@@ -171,6 +178,56 @@ def _sort_rows(rows: QuerySet, sort: str) -> QuerySet:
 
 
 # The account 360 page.
+
+
+GROUP_MEMBERS_SHOWN = 100
+
+
+def group_members(
+    *,
+    account: Account,
+    user: AbstractBaseUser,
+    as_of: date | None,
+    limit: int = GROUP_MEMBERS_SHOWN,
+) -> list[Account]:
+    """The accounts below `account` that the user may see, biggest MRR first, each with its
+    snapshot's `mrr`, `health_score` and `health_band` of `as_of`: one query (empty for an
+    account without children)."""
+    members = (
+        accounts_visible_to(user)
+        .filter(pk__in=Account.objects.in_group(account).values("pk"))
+        .exclude(pk=account.pk)
+        .annotate(latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)))
+        .annotate(
+            mrr=F("latest__mrr"),
+            health_score=F("latest__health__score"),
+            health_band=Coalesce("latest__health__band", Value("unknown")),
+            is_onboarding=F("latest__is_onboarding"),
+        )
+        .order_by(F("mrr").desc(nulls_last=True), "name", "pk")
+    )
+    return list(members[:limit])
+
+
+@dataclass(frozen=True)
+class GroupRollup:
+    """A company group's figures on the 360 page of its parent."""
+
+    members: list[Account]  # the accounts below, at most GROUP_MEMBERS_SHOWN
+    health: GroupHealth  # MRR, MRR-weighted health and worst band of the parent and members
+
+
+def group_rollup(*, account: Account, user: AbstractBaseUser, as_of: date | None):
+    """The group below `account` and its roll-up over the account and the members the user may
+    see, or None when it has no children: two queries for a parent, one otherwise."""
+    members = group_members(account=account, user=user, as_of=as_of)
+    if not members:
+        return None
+    accounts = accounts_visible_to(user).filter(
+        pk__in=Account.objects.in_group(account).values("pk")
+    )
+    health = group_health(as_of=as_of, accounts=accounts) if as_of else None
+    return GroupRollup(members=members, health=health)
 
 
 def account_snapshot(*, account: Account, as_of: date | None) -> AccountSnapshot | None:

@@ -11,6 +11,11 @@ urlpatterns = [
     path("accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/notes/", accounts.note_create, name="note_create"),
     path(
+        "accounts/<int:account_id>/fields/",
+        accounts.account_fields_update,
+        name="account_fields_update",
+    ),
+    path(
         "health/alerts/<int:alert_id>/acknowledge/",
         accounts.alert_acknowledge_view,
         name="alert_acknowledge",

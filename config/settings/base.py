@@ -117,6 +117,14 @@ ACCESS_EXTRA_ACCOUNT_IDS = [
     "playbooks.selectors.task_account_ids",
 ]
 
+# Who may act on an account beyond its owner, and so also see it (accounts.access reads this
+# list): each callable takes a user and returns a queryset of account ids.
+ACCESS_ACTING_ACCOUNT_IDS = [
+    # The descendants of the company groups a user owns: the parent's owner owns the
+    # relationship, so she may work on its subsidiaries too (issue 16).
+    "accounts.access.owned_group_account_ids",
+]
+
 # The other apps' entries on the account 360 page's timeline (web.selectors reads this list):
 # each callable takes an account and a count per kind and returns timeline entries.
 ACCOUNT_TIMELINE_SOURCES = [

@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.factories import AccountFactory, UserFactory
+from accounts.access import accounts_visible_to, user_may_act_on
+from tests.factories import AccountFactory, TaskFactory, UserFactory
 
 
 @pytest.fixture
@@ -168,3 +169,46 @@ def test_csms_may_add_notes_and_leaders_may_not(db):
 
     assert "add_note" in codenames("CSM")
     assert "add_note" not in codenames("Leader")
+
+
+# Company groups (issue 16): the parent's owner owns the relationship.
+
+
+@pytest.fixture
+def tree(alice, bob):
+    """alice's Holding > bob's Subsidiary > nobody's Branch (three levels); bob's Other alone."""
+    holding = AccountFactory(name="Holding", owner=alice)
+    subsidiary = AccountFactory(name="Subsidiary", owner=bob, parent=holding)
+    branch = AccountFactory(name="Branch", parent=subsidiary)
+    other = AccountFactory(name="Other", owner=bob)
+    return {"holding": holding, "subsidiary": subsidiary, "branch": branch, "other": other}
+
+
+def test_the_owner_of_a_parent_sees_and_may_act_on_every_account_below_it(alice, tree):
+    visible = set(accounts_visible_to(alice).values_list("name", flat=True))
+
+    assert visible == {"Holding", "Subsidiary", "Branch"}
+    assert user_may_act_on(alice, tree["branch"])
+    assert user_may_act_on(alice, tree["subsidiary"])
+
+
+def test_the_owner_of_a_subsidiary_reaches_down_but_never_up(bob, tree):
+    visible = set(accounts_visible_to(bob).values_list("name", flat=True))
+
+    assert visible == {"Subsidiary", "Branch", "Other"}
+    assert not user_may_act_on(bob, tree["holding"])
+
+
+def test_moving_a_subsidiary_out_of_the_group_takes_it_out_of_the_parent_owners_reach(alice, tree):
+    tree["subsidiary"].parent = None
+    tree["subsidiary"].save()
+
+    assert set(accounts_visible_to(alice).values_list("name", flat=True)) == {"Holding"}
+    assert not user_may_act_on(alice, tree["branch"])
+
+
+def test_a_task_on_a_member_still_grants_reading_only(alice, bob, tree):
+    TaskFactory(account=tree["other"], assignee=alice, created_by=bob)
+
+    assert tree["other"] in accounts_visible_to(alice)
+    assert not user_may_act_on(alice, tree["other"])

@@ -258,5 +258,5 @@ def test_the_accounts_of_the_tasks_page_cost_no_extra_queries_for_csms(
     AccountFactory.create_batch(3, owner=alice)
     client.force_login(alice)
     # The same budget as the accounts list test: the access rule's task clause is a subquery.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         assert client.get("/").status_code == 200

@@ -28,7 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import CostMonth, ImportLog, Note
+from accounts.models import CostMonth, CustomField, ImportLog, Note
 from connectors.models import InboxItem
 from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
@@ -133,6 +133,8 @@ ACCESS: dict[str, Rule] = {
     "sentiment_override_create": Rule(
         LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST", data=SENTIMENT
     ),
+    # The account's custom values, edited by those who may act on it (issue 16).
+    "account_fields_update": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
     # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
@@ -450,3 +452,32 @@ def test_every_url_answers_each_persona_as_classified(world):
 
     assert mismatches == [], "Access differs from ACCESS:\n" + "\n".join(mismatches)
     assert csp == [], "The Content-Security-Policy would not hold:\n" + "\n".join(csp)
+
+
+def test_a_csm_filtering_or_editing_another_csms_accounts_finds_nothing_and_changes_nothing(
+    world,
+):
+    """bob cuts the list and its export by alice's company group and custom values, and posts
+    values to her account; carol, reading it through a task, posts too: nothing is found,
+    nothing is written."""
+    CustomField.objects.create(target="accounts", key="tier", label="Tier", field_type="choice",
+                               choices=["Gold", "Silver"])  # fmt: skip
+    account = world["account"]
+    account.custom = {"tier": "Gold"}
+    account.save()
+    AccountFactory(name="Alices Subsidiary", owner=world["users"]["owner"], parent=account,
+                   custom={"tier": "Gold"})  # fmt: skip
+    bob = client_for("other_csm", world)
+    cut = {"group": account.pk, "cf_tier": "Gold"}
+
+    for url in ("/", "/accounts/export.csv", "/portfolio/drill/mrr/"):
+        response = bob.get(url, cut)
+        assert response.status_code == 200
+        assert not account_listed(response, "Alices"), url
+    for persona, status in (("other_csm", 404), ("assigned", 403)):
+        answer = client_for(persona, world).post(
+            f"/accounts/{account.pk}/fields/", {"custom-tier": "Silver"}
+        )
+        assert answer.status_code == status
+    account.refresh_from_db()
+    assert account.custom == {"tier": "Gold"}

@@ -50,6 +50,19 @@ def money(value, places: int = 0) -> str:
 
 
 @register.filter
+def normalize_number(value) -> str:
+    """An admin's number as typed, with thousands separated: 1200 -> "1,200", 2.50 -> "2.5"."""
+    if value in (None, ""):
+        return DASH
+    amount = Decimal(str(value))
+    text = f"{abs(amount):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    sign = MINUS if amount < 0 else ""
+    return f"{sign}{intcomma(text)}"
+
+
+@register.filter
 def signed(value, places: int = 0) -> str:
     """+3, -4 or 0: a change, with its sign always shown (a real minus sign, U+2212)."""
     if value in (None, ""):

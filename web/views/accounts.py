@@ -32,10 +32,12 @@ from accounts.access import (
     get_account_for_action,
     get_account_for_user,
     require_may_act,
+    user_may_act_on,
     user_sees_all_accounts,
 )
+from accounts.custom_fields import field_values
 from accounts.models import Account
-from accounts.services import note_add
+from accounts.services import account_custom_values_set, note_add
 from core.charts import chart_html
 from core.exports import csv_response
 from healthscores.models import Alert
@@ -55,6 +57,7 @@ from web.exports import HEADER, account_lines
 from web.forms import (
     RENEWAL_WINDOWS,
     AccountListForm,
+    CustomValuesForm,
     NoteForm,
     ScoreMovementForm,
     SentimentOverrideForm,
@@ -108,12 +111,14 @@ def _sort_columns(current: str) -> list[dict]:
 
 
 def _list_params(request: HttpRequest):
-    choices = account_selectors.account_list_choices(user=request.user)
+    choices = account_selectors.account_list_choices(user=request.user, groups_and_fields=True)
     form = AccountListForm(request.GET, choices=choices)
     return form, form.params()
 
 
 HOME_ALERTS = 8
+# The list's parameters that narrow it (a "Clear filters" link appears).
+FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom")
 
 
 @require_GET
@@ -132,10 +137,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "sees_all": user_sees_all_accounts(request.user),
         "renewal_windows": RENEWAL_WINDOWS,
-        "filtered": any(
-            getattr(params, name) not in ("", None, False)
-            for name in ("q", "segment", "owner", "region", "stage", "band", "renewal_within")
-        ),
+        "filtered": any(getattr(params, name) not in ("", None, False, ()) for name in FILTERS),
         "columns": _sort_columns(params.sort),
         # A CSM's open alerts (a leader's: every account's), most urgent first.
         "open_alerts": list(open_alerts_for_user(user=request.user)[: HOME_ALERTS + 1]),
@@ -185,12 +187,18 @@ def render_account_page(
     *,
     note_form: NoteForm | None = None,
     sentiment_form: SentimentOverrideForm | None = None,
+    fields_form: CustomValuesForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The 360 page, also re-rendered with a form's errors after a failed POST."""
     context = account_page_context(request, account)
     context["note_form"] = note_form or NoteForm()
     context["sentiment_form"] = sentiment_form or SentimentOverrideForm()
+    fields = context["custom_values"]
+    if fields and context["may_act"]:
+        context["fields_form"] = fields_form or CustomValuesForm(
+            fields=[value.field for value in fields], custom=account.custom
+        )
     return render(request, "accounts/detail.html", context, status=status)
 
 
@@ -216,6 +224,12 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
     return {
         "data_freshness": freshness,
         "account": account,
+        "may_act": user_may_act_on(request.user, account),
+        "sees_all": user_sees_all_accounts(request.user),
+        # The admins' own fields with this account's values, typed for display.
+        "custom_values": field_values(account_selectors.account_fields(), account.custom),
+        # For a company group's parent: its members and the group's MRR and health.
+        "group": selectors.group_rollup(account=account, user=request.user, as_of=freshness.as_of),
         "snapshot": snapshot,
         "health_change": _health_change(history, snapshot),
         "contract": account_selectors.active_contract(contracts, as_of),
@@ -307,6 +321,19 @@ def _charts(history, events, tickets, responses, as_of) -> dict[str, str]:
         "surveys": charts.surveys_chart(responses, window=window),
     }
     return {name: chart_html(spec, div_id=f"chart-{name}") for name, spec in specs.items()}
+
+
+@require_POST
+def account_fields_update(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Save the account's custom values from the 360 page: for those who may act on it."""
+    account = get_account_for_action(request.user, account_id)
+    fields = account_selectors.account_fields()
+    form = CustomValuesForm(request.POST, fields=fields, custom=account.custom)
+    if not form.is_valid():
+        return render_account_page(request, account, fields_form=form, status=400)
+    account_custom_values_set(account=account, values=form.values())
+    messages.success(request, "Fields saved.")
+    return redirect(_account_url(account.pk, "fields"))
 
 
 # The 360 page's alert actions and the CSM's sentiment.

@@ -7,7 +7,7 @@ Every view starts from `accounts_visible_to` (a CSM sees figures of their own ac
 validates its parameters with `PortfolioFilterForm` and reads snapshots through selectors.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from operator import attrgetter
 from typing import Any
@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as account_selectors
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
 from core.charts import currency_symbol, figure_json
@@ -56,7 +57,9 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     visible = accounts_visible_to(request.user)
     sees_all = user_sees_all_accounts(request.user)
     months = dashboard.snapshot_months()
-    options = dashboard.filter_options(visible)
+    options = replace(
+        dashboard.filter_options(visible), groups=tuple(account_selectors.group_choices(visible))
+    )
     params = PortfolioFilterForm(request.GET, months=months, options=options).params()
     return Scope(
         params=params,
@@ -64,7 +67,9 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
         options=options,
         accounts=params.account_filter.apply(visible),
         whole_portfolio=sees_all and not params.filtered,
-        whole_groups=dashboard.visible_in_whole_groups(
+        # The rollup is by segment, region and owner: a company group cuts across them.
+        whole_groups=params.group_id is None
+        and dashboard.visible_in_whole_groups(
             user=request.user, visible=visible, sees_all=sees_all
         ),
         can_set_targets=request.user.has_perm(TARGET_PERMISSION),
