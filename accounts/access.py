@@ -68,10 +68,14 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
         return Account.objects.none()
     if user_sees_all_accounts(user):
         return Account.objects.all()
-    rule = Q(owner=user)
-    for extra in (*extra_actable_account_ids(), *extra_visible_account_ids()):
-        rule |= Q(pk__in=extra(user))
-    return Account.objects.filter(rule)
+    # The owner's index, or one hashed list of every other rule's ids: ORing one IN per rule
+    # made the planner filter every account through each rule's subplan (the CSM's accounts
+    # list paid about 30 ms a rule at 10,000 accounts).
+    extras = [extra(user) for extra in (*extra_actable_account_ids(), *extra_visible_account_ids())]
+    if not extras:
+        return Account.objects.filter(owner=user)
+    granted = extras[0].union(*extras[1:]) if len(extras) > 1 else extras[0]
+    return Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
 
 
 def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
