@@ -6,15 +6,12 @@ each metric's label and definition come from the KPI registry, so a tooltip cann
 the number it explains.
 """
 
-import re
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
@@ -137,16 +134,3 @@ def in_days(days) -> str:
     if days == 1:
         return "tomorrow"
     return f"in {days} days" if days > 0 else f"{-days} days ago"
-
-
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
-
-
-@register.filter
-def with_nonce(html: str, nonce) -> SafeString:
-    """Chart markup made by Plotly on the server, with this response's CSP nonce on each inline
-    script, so the Content-Security-Policy needs no 'unsafe-inline' for scripts. Only for our
-    own chart HTML: Plotly escapes "<" and "/" inside its JSON, so the only script tags are its
-    own."""
-    nonced = _SCRIPT_TAG.sub(f'<script nonce="{escape(str(nonce))}"', str(html))
-    return mark_safe(nonced)  # noqa: S308 - server-made chart markup, see above
