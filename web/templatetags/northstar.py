@@ -12,6 +12,8 @@ from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
@@ -134,3 +136,18 @@ def in_days(days) -> str:
     if days == 1:
         return "tomorrow"
     return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+@register.simple_tag(takes_context=True)
+def form_status(context, card: str) -> SafeString:
+    """The outcome of an action of the 360 page's `card` (a message tagged with the card's id),
+    in a live region beside its form: where the person who pressed the button is looking, and
+    read out by a screen reader when static/js/account-forms.js updates the card in place."""
+    shown = [m for m in context.get("messages") or () if m.extra_tags == card]
+    return format_html(
+        '<p class="form-status" id="{}-status" role="status" aria-live="polite">{}</p>',
+        card,
+        format_html_join(
+            " ", '<span class="message-{}">{}</span>', ((m.level_tag, m.message) for m in shown)
+        ),
+    )
