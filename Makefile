@@ -48,10 +48,11 @@ bench: venv  ## benchmarks at 10,000 accounts in their own database; prints JSON
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_rescore
 
-bench-api: venv  ## usage events per second through gunicorn from one client; prints JSON figures
+bench-api: venv  ## usage events and Segment messages per second through gunicorn from one client; prints JSON figures
 	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/services.sh
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_api_events
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_segment
 
 loadtest: venv  ## gunicorn + locust: 20 users for 60 s on the 10,000-account copy (northstar_load)
 	$(PY) -m pip install --quiet -e '.[dev,load]'

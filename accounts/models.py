@@ -4,6 +4,9 @@ Rows arrive through the import (and later the API) only; every rule of kpi-spec 
 database can hold is a constraint here, so no writer can bypass it.
 """
 
+from calendar import monthrange
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -229,6 +232,24 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    @property
+    def is_committed_term(self) -> bool:
+        """Whether the contract commits to a term of RENEWAL_MIN_TERM_MONTHS months or more, so
+        its end is a renewal. A shorter one (month to month) just rolls over. The same rule in
+        SQL: playbooks.sql.COMMITTED_TERM."""
+        if self.end_date is None:
+            return False
+        months = settings.RENEWAL_MIN_TERM_MONTHS
+        return self.end_date >= add_months(self.start_date, months) - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus `months` calendar months, the day clamped to the month's end (31 Jan + 1
+    month is 28 Feb), as PostgreSQL adds an interval of months to a date."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
 
 
 class TicketPriority(models.TextChoices):

@@ -92,7 +92,12 @@ class ContractEvent:
     def label(self) -> str:
         plan = self.contract.plan or "Contract"
         if self.renews is not None:
-            return f"{plan} renewed ({self.renews.mrr:,.0f} → {self.contract.mrr:,.0f}/month)"
+            amounts = f"({self.renews.mrr:,.0f} → {self.contract.mrr:,.0f}/month)"
+            if self.renews.is_committed_term:
+                return f"{plan} renewed {amounts}"
+            if self.renews.plan != self.contract.plan:
+                return f"Plan changed: {self.renews.plan or 'Contract'} → {plan} {amounts}"
+            return f"{plan} MRR changed {amounts}"
         verb = "starts" if self.kind == "start" else "ends"
         return f"{plan} contract {verb} ({self.contract.mrr:,.0f}/month)"
 
@@ -117,9 +122,16 @@ def _renewed_by(contract: Contract, contracts: list[Contract]) -> Contract | Non
     )
 
 
+def _rolled_over(before: Contract, after: Contract) -> bool:
+    """A month-to-month rollover: a contract shorter than a committed term followed by the same
+    plan at the same MRR. Nothing changed, so the timeline shows nothing."""
+    return not before.is_committed_term and (before.plan, before.mrr) == (after.plan, after.mrr)
+
+
 def contract_events(contracts: list[Contract], *, first: date, last: date) -> list[ContractEvent]:
     """Contract starts and ends within [first, last], in date order. A renewal is one event, on
-    the renewing contract's start, rather than an end that reads like churn and a new start."""
+    the renewing contract's start, rather than an end that reads like churn and a new start;
+    a short contract rolling over is an event only when its plan or MRR changes."""
     events, renewed = [], {}
     for contract in contracts:
         successor = _renewed_by(contract, contracts)
@@ -130,6 +142,8 @@ def contract_events(contracts: list[Contract], *, first: date, last: date) -> li
     for contract in contracts:
         if first <= contract.start_date <= last:
             renews = renewed.get(id(contract))
+            if renews is not None and _rolled_over(renews, contract):
+                continue
             events.append(ContractEvent(contract.start_date, "start", contract, renews))
     return sorted(events, key=lambda event: (event.day, event.kind))
 

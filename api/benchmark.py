@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -98,6 +99,7 @@ class Server:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
             "SECURE_HTTPS": "false",  # plain HTTP on the loopback: no TLS redirect
             "LOG_LEVEL": "WARNING",
         }

@@ -14,7 +14,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import sql as accounts_sql
-from accounts.importer.batch import ANALYZE_MIN_ROWS, BatchResult, batch_clean, batch_upsert
+from accounts.importer.batch import (
+    ANALYZE_MIN_ROWS,
+    BatchResult,
+    CleanItem,
+    batch_clean,
+    batch_upsert,
+)
 from accounts.importer.records import EVENTS, USAGE, RecordKind
 from accounts.services import import_log_touch
 from api import sql as api_sql
@@ -122,15 +128,8 @@ def usage_events_record(
             return previous
     rows = batch_clean(EVENTS, items)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            accounts_sql.create_staging_table(cursor, EVENTS)
-            statement = accounts_sql.copy_statement(EVENTS, EVENTS.column_names)
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row((row.index, *row.full_row(EVENTS)))
-            written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
-            if written >= ANALYZE_MIN_ROWS:
-                accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
+        with transaction.atomic():
+            written = usage_events_roll_up(rows=rows)
             response = {"received": len(rows), "usage_rows": written}
             if idempotency_key and not _claim(api_key, idempotency_key, request_sha256, response):
                 raise _AlreadyApplied
@@ -141,6 +140,22 @@ def usage_events_record(
         # Another request with this key committed while this one ran: this one is undone.
         return _previous_answer(api_key, idempotency_key, request_sha256)
     return EventsResult(response)
+
+
+def usage_events_roll_up(*, rows: Sequence[CleanItem]) -> int:
+    """Stage validated events (batch_clean(EVENTS, ...)) and add them to the daily usage rows
+    of their local dates, in the caller's transaction: the one path of every event source (the
+    API, Segment's track and page calls). Returns the usage rows inserted or changed."""
+    with connection.cursor() as cursor:
+        accounts_sql.create_staging_table(cursor, EVENTS)
+        statement = accounts_sql.copy_statement(EVENTS, EVENTS.column_names)
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row((row.index, *row.full_row(EVENTS)))
+        written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+        if written >= ANALYZE_MIN_ROWS:
+            accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
+        return written
 
 
 def _previous_answer(api_key: ApiKey, key: str, request_sha256: str) -> EventsResult | None:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.views import LoginView, healthz
+from connectors.urls import inbox_urlpatterns as connector_inbox_urls
 from surveys.urls import public_urlpatterns as survey_public_urls
 
 # A lost database connection is a 503 page with Retry-After, anything else a plain 500 page.
@@ -17,6 +18,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
+    path("connectors/", include(connector_inbox_urls)),
     path("health/lab/", include("healthscores.lab_urls")),
     path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),

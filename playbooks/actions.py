@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 
@@ -101,22 +102,50 @@ def task_due_on(action: PlaybookAction, run: PlaybookRun, today: date) -> date:
     return due
 
 
+def task_kind(trigger: str, title: str) -> str:
+    """What a playbook task is about: its trigger and its title before the account's name is
+    filled in ("usage_below:Check in with {account}: usage is down")."""
+    return f"{trigger}:{title}"[:200]
+
+
 def create_task(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome:
+    """A task for the assignee, unless the account has an unfinished task of the same kind
+    (from this playbook on an earlier signal, or from another one): then the step is skipped,
+    and the unique constraint task_one_unfinished_per_kind settles a race between workers."""
     action, context = step.action, text_context(run)
+    kind = task_kind(run.playbook.trigger, action.title)
+    unfinished = Task.objects.filter(account=run.account, kind=kind, status__in=UNFINISHED)
+    existing = unfinished.first()
+    if existing is not None:
+        return _already_open(existing)
     assignee = task_assignee(action, run.account)
-    task = Task.objects.create(
-        account=run.account,
-        assignee=assignee,
-        title=wording.render(action.title, context)[:200],
-        description=wording.render(action.body, context),
-        due_on=task_due_on(action, run, today),
-        priority=action.priority,
-        source=TaskSource.PLAYBOOK,
-        run=run,
-        step=step,
-    )
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                account=run.account,
+                assignee=assignee,
+                title=wording.render(action.title, context)[:200],
+                description=wording.render(action.body, context),
+                due_on=task_due_on(action, run, today),
+                priority=action.priority,
+                source=TaskSource.PLAYBOOK,
+                kind=kind,
+                run=run,
+                step=step,
+            )
+    except IntegrityError:  # another worker made the same kind of task a moment ago
+        return _already_open(unfinished.first())
     who = _name(assignee) if assignee else "nobody (no CSM found)"
     return Outcome(StepStatus.DONE, f"Task “{task.title}” for {who}, due {task.due_on}")
+
+
+def _already_open(task: Task | None) -> Outcome:
+    if task is None:
+        return Outcome(StepStatus.SKIPPED, "An unfinished task of this kind exists already")
+    return Outcome(
+        StepStatus.SKIPPED,
+        f"Not added: “{task.title}” (due {task.due_on}) is still unfinished on the account",
+    )
 
 
 def add_note(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome:

@@ -42,12 +42,41 @@ PARAMETER_LABELS = {
 }
 
 
+# The fields each kind of action uses, besides its position, kind and day.
+ACTION_FIELDS = {
+    ActionKind.CREATE_TASK: ("title", "body", "due_in_days", "business_days", "priority",
+                             "assignee_rule", "assignee"),
+    ActionKind.EMAIL_OWNER: ("title", "body"),
+    ActionKind.SEND_SURVEY: ("survey_kind",),
+    ActionKind.WEBHOOK: ("url",),
+    ActionKind.SET_STAGE: ("stage",),
+    ActionKind.ADD_NOTE: ("body",),
+}  # fmt: skip
+
+
+def _mark_types(form: forms.Form, select: str, uses: dict, choices) -> None:
+    """Say on each type-specific field which types use it (`applies_to`: (value, label)
+    pairs), for the editor: a script shows only the chosen type's fields, and without script
+    the labels say it. The select choosing the type is marked for the script."""
+    if select not in form.fields:  # a read-only admin page shows no fields to choose
+        return
+    labels = dict(choices)
+    form.fields[select].widget.attrs["data-type-select"] = ""
+    for kind, names in uses.items():
+        for field in (form.fields[name] for name in names if name in form.fields):
+            field.applies_to = [*getattr(field, "applies_to", []), (str(kind), labels[kind])]
+
+
 class PlaybookForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ("name", "description", "trigger", "band", "points", "days", "threshold",
                   "saved_filter", "reenroll_after_days")  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _mark_types(self, "trigger", TRIGGER_PARAMETERS, Trigger.choices)
 
     def clean(self):
         cleaned = super().clean()
@@ -157,6 +186,7 @@ class ActionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True)
+        _mark_types(self, "kind", ACTION_FIELDS, ActionKind.choices)
 
     def clean(self):
         cleaned = super().clean()
@@ -230,6 +260,44 @@ class TaskForm(forms.Form):
     due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
     priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.NORMAL)
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+
+
+class DayFilterForm(forms.Form):
+    """My day's filters: which playbook made the task (or a person), and when it is due."""
+
+    playbook = forms.ChoiceField(required=False, label="From")
+    due = forms.ChoiceField(required=False, label="Due")
+
+    def __init__(self, *args, playbooks: list[tuple[str, str]] = (), **kwargs):
+        from playbooks.selectors import DUE_FILTERS
+
+        super().__init__(*args, **kwargs)
+        self.fields["playbook"].choices = [("", "Every playbook and person"), *playbooks]
+        self.fields["due"].choices = DUE_FILTERS
+
+    @staticmethod
+    def filters(data) -> dict[str, str]:
+        """The filters of a query string, read before the choices are known (they come from the
+        day's own tasks); a value that makes no sense is dropped."""
+        from playbooks.selectors import DUE_FILTERS, PERSON
+
+        due, playbook = data.get("due", ""), data.get("playbook", "")
+        return {
+            "due": due if due in dict(DUE_FILTERS) else "",
+            "playbook": playbook if playbook == PERSON or playbook.isdigit() else "",
+        }
+
+
+class TaskIdsForm(forms.Form):
+    """The tasks ticked on My day, for completing them at once."""
+
+    tasks = forms.TypedMultipleChoiceField(coerce=int, error_messages={
+        "required": "Tick the tasks to complete first."})  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any whole numbers: the view reaches tasks only through the access rule.
+        self.fields["tasks"].valid_value = lambda value: str(value).isdigit()
 
 
 SNOOZE_CHOICES = (("1", "Tomorrow"), ("7", "Next week"))

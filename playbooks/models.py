@@ -353,6 +353,10 @@ class Task(models.Model):
     status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=8, choices=TaskSource.choices)
+    # What a playbook's task is about (the trigger and the action's title, before the account's
+    # name is filled in): an account has at most one unfinished task of a kind, however many
+    # playbooks or signals ask for it. Empty for tasks written by people.
+    kind = models.CharField(max_length=200, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -379,6 +383,13 @@ class Task(models.Model):
                 name="task_snooze_has_date",
             ),
             models.CheckConstraint(condition=~Q(title=""), name="task_title_required"),
+            # One unfinished task of a kind per account: a second playbook (or a new signal of
+            # the same one) finds the open task instead of adding another line to My day.
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(status__in=["open", "snoozed"]) & ~Q(kind=""),
+                name="task_one_unfinished_per_kind",
+            ),
         ]
         indexes = [
             # My day: a user's unfinished tasks by due date; the team view counts them per user.

@@ -7,6 +7,7 @@ queries, whatever the number of tasks, runs or accounts.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from django.db.models import Case, Count, F, FilteredRelation, Max, Q, QuerySet,
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.access import accounts_visible_to
+from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
 from accounts.selectors import TimelineEntry
 from metrics.models import AccountSnapshot
@@ -61,6 +62,15 @@ def tasks_visible_to(user: AbstractBaseUser) -> QuerySet[Task]:
     return Task.objects.filter(account__in=accounts_visible_to(user).values("pk"))
 
 
+def tasks_workable_by(user: AbstractBaseUser) -> QuerySet[Task]:
+    """Tasks the user may complete or snooze: their own, and those of the accounts they may act
+    on (accounts.access.user_may_act_on: owners, leaders, admins), as the one-task views."""
+    tasks = tasks_visible_to(user)
+    if user_sees_all_accounts(user):
+        return tasks
+    return tasks.filter(Q(assignee=user) | Q(account__owner=user))
+
+
 def get_task_for_user(user: AbstractBaseUser, task_id: int) -> Task:
     return get_object_or_404(tasks_visible_to(user).select_related("account"), pk=task_id)
 
@@ -93,32 +103,112 @@ def _urgency() -> Case:
     return Case(When(priority="high", then=0), When(priority="low", then=2), default=1)
 
 
+# Bands whose ARR My day counts as at risk.
+AT_RISK_BANDS = ("red", "yellow")
+DUE_FILTERS = (("", "Any day"), ("overdue", "Overdue"), ("today", "Due today"),
+               ("week", "Due this week"))  # fmt: skip
+PERSON = "person"  # the playbook filter's value for tasks written by people
+
+
+@dataclass(frozen=True)
+class AccountTasks:
+    """One account's tasks on My day, with the ARR the day's order weighs them by."""
+
+    account: Account
+    tasks: list[Task]
+    arr: Decimal | None
+    health_band: str | None
+
+    @property
+    def arr_at_risk(self) -> Decimal:
+        """The account's ARR on the newest snapshot when its health is red or yellow, else 0."""
+        return (self.arr or Decimal(0)) if self.health_band in AT_RISK_BANDS else Decimal(0)
+
+    @property
+    def first_due(self) -> date:
+        return min(task.effective_due for task in self.tasks)
+
+
 @dataclass(frozen=True)
 class DayTasks:
     overdue: list[Task]
     today: list[Task]
     upcoming: list[Task]
+    groups: list[AccountTasks] = field(default_factory=list)
+    # The playbooks of the unfiltered tasks, for the filter: (value, label).
+    playbooks: list[tuple[str, str]] = field(default_factory=list)
+    hidden: int = 0  # tasks the filter leaves out
 
     @property
     def count(self) -> int:
         return len(self.overdue) + len(self.today) + len(self.upcoming)
 
 
-def day_tasks(*, user: AbstractBaseUser, today: date, limit: int = 200) -> DayTasks:
+def _due_matches(task: Task, due: str, today: date) -> bool:
+    if due == "overdue":
+        return task.effective_due < today
+    if due == "today":
+        return task.effective_due == today
+    if due == "week":  # from today to Sunday
+        return today <= task.effective_due <= today + timedelta(days=6 - today.weekday())
+    return True
+
+
+def _playbook_matches(task: Task, playbook: str) -> bool:
+    if not playbook:
+        return True
+    if playbook == PERSON:
+        return task.run_id is None
+    return task.run_id is not None and str(task.run.playbook_id) == playbook
+
+
+def _grouped(tasks: list[Task]) -> list[AccountTasks]:
+    """Tasks by account; the accounts with the most ARR at risk first, then the soonest due."""
+    by_account: dict[int, list[Task]] = {}
+    for task in tasks:
+        by_account.setdefault(task.account_id, []).append(task)
+    groups = [
+        AccountTasks(rows[0].account, rows, rows[0].account_arr, rows[0].account_band)
+        for rows in by_account.values()
+    ]
+    return sorted(groups, key=lambda g: (-g.arr_at_risk, g.first_due, g.account.name))
+
+
+def day_tasks(
+    *, user: AbstractBaseUser, today: date, as_of: date | None = None, playbook: str = "",
+    due: str = "", limit: int = 200,
+) -> DayTasks:  # fmt: skip
     """The user's unfinished tasks due by two weeks from now, split into overdue, due today
-    and coming up, most urgent first: one query."""
+    and coming up, most urgent first, and grouped by account (ARR at risk on the snapshot of
+    `as_of` first); `playbook` (an id, or PERSON) and `due` (a DUE_FILTERS key) narrow them.
+    One query: the filters run on the fetched rows, so the playbook choices cost nothing."""
     tasks = list(
         tasks_visible_to(user)
         .filter(assignee=user, status__in=UNFINISHED)
-        .annotate(effective_due=_effective_due(), urgency=_urgency())
+        .annotate(
+            effective_due=_effective_due(),
+            urgency=_urgency(),
+            latest=FilteredRelation(
+                "account__snapshots", condition=Q(account__snapshots__as_of=as_of)
+            ),
+        )
+        .annotate(account_arr=F("latest__arr"), account_band=F("latest__health__band"))
         .filter(effective_due__lte=today + timedelta(days=UPCOMING_DAYS))
         .select_related("account", "run__playbook")
         .order_by("effective_due", "urgency", "pk")[:limit]
     )
+    playbooks = {t.run.playbook_id: t.run.playbook.name for t in tasks if t.run_id}
+    choices = sorted(((str(pk), name) for pk, name in playbooks.items()), key=lambda c: c[1])
+    if any(t.run_id is None for t in tasks):
+        choices.append((PERSON, "Added by a person"))
+    shown = [t for t in tasks if _playbook_matches(t, playbook) and _due_matches(t, due, today)]
     return DayTasks(
-        overdue=[t for t in tasks if t.effective_due < today],
-        today=[t for t in tasks if t.effective_due == today],
-        upcoming=[t for t in tasks if t.effective_due > today],
+        overdue=[t for t in shown if t.effective_due < today],
+        today=[t for t in shown if t.effective_due == today],
+        upcoming=[t for t in shown if t.effective_due > today],
+        groups=_grouped(shown),
+        playbooks=choices,
+        hidden=len(tasks) - len(shown),
     )
 
 
@@ -253,13 +343,16 @@ def _run_entry(run: PlaybookRun) -> TimelineEntry:
 
 
 def playbook_rows() -> list[Playbook]:
-    """Every playbook with its runs of the last 30 days and its latest run: one query."""
+    """Every playbook with its saved filter, its runs of the last 30 days and its latest run:
+    one query."""
     since = timezone.now() - timedelta(days=30)
     return list(
-        Playbook.objects.annotate(
+        Playbook.objects.select_related("saved_filter")  # named in the trigger's summary
+        .annotate(
             runs_30d=Count("runs", filter=Q(runs__created_at__gte=since)),
             last_run_at=Max("runs__created_at"),
-        ).order_by("-is_active", "name")
+        )
+        .order_by("-is_active", "name")
     )
 
 

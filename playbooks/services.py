@@ -10,11 +10,13 @@ redelivered after a worker restart skips what is done.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -22,6 +24,7 @@ from accounts.models import Account
 from playbooks import actions, webhooks
 from playbooks import sql as playbook_sql
 from playbooks.models import (
+    UNFINISHED,
     ActionKind,
     Playbook,
     PlaybookRun,
@@ -306,11 +309,63 @@ def task_create(
     )
 
 
-def task_complete(*, task: Task, user: AbstractBaseUser) -> None:
-    if task.status != TaskStatus.DONE:
-        task.status, task.snoozed_until = TaskStatus.DONE, None
-        task.completed_at, task.completed_by = timezone.now(), user
-        task.save(update_fields=["status", "snoozed_until", "completed_at", "completed_by"])
+@dataclass(frozen=True)
+class Completed:
+    """A task just completed and how it was before, so the completion can be undone."""
+
+    task_id: int
+    status: str
+    snoozed_until: date | None = None
+
+    def as_json(self) -> list:
+        return [self.task_id, self.status, self.snoozed_until and self.snoozed_until.isoformat()]
+
+    @classmethod
+    def from_json(cls, value: list) -> "Completed":
+        task_id, status, snoozed = value
+        return cls(int(task_id), status, date.fromisoformat(snoozed) if snoozed else None)
+
+
+def tasks_complete(*, tasks: QuerySet[Task], user: AbstractBaseUser) -> list[Completed]:
+    """Complete the unfinished ones of `tasks` at once (two statements, whatever their number);
+    returns what each was before, for `tasks_reopen`."""
+    with transaction.atomic():
+        before = [
+            Completed(*row)
+            for row in tasks.filter(status__in=UNFINISHED)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .values_list("pk", "status", "snoozed_until")
+        ]
+        Task.objects.filter(pk__in=[c.task_id for c in before]).update(
+            status=TaskStatus.DONE,
+            snoozed_until=None,
+            completed_at=timezone.now(),
+            completed_by=user,
+        )
+    return before
+
+
+def tasks_reopen(*, completed: list[Completed], user: AbstractBaseUser) -> int:
+    """Undo a completion: each task the user completed and nobody has touched since goes back
+    to open, or to snoozed until its date. A task whose kind has since been given to the account
+    again (a playbook made a new one) stays done. Returns how many were reopened."""
+    state = {c.task_id: c for c in completed}
+    newer = Task.objects.filter(
+        account=OuterRef("account"), kind=OuterRef("kind"), status__in=UNFINISHED
+    ).exclude(kind="")
+    with transaction.atomic():
+        tasks = list(
+            Task.objects.filter(pk__in=state, status=TaskStatus.DONE, completed_by=user)
+            .exclude(Exists(newer))
+            .select_for_update()
+        )
+        for task in tasks:
+            previous = state[task.pk]
+            task.status, task.snoozed_until = previous.status, previous.snoozed_until
+            task.completed_at = task.completed_by = None
+        Task.objects.bulk_update(tasks, ["status", "snoozed_until", "completed_at", "completed_by"])
+    return len(tasks)
 
 
 def task_snooze(*, task: Task, until: date) -> None:

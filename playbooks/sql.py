@@ -15,6 +15,7 @@ snapshots to the last day the condition did not hold (at most STREAK_LOOKBACK_DA
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from psycopg import sql
 
 from core.sql import execute_logged
@@ -26,6 +27,11 @@ STREAK_LOOKBACK_DAYS = 400
 # Events found in raw records (responses, first contracts) are picked up this many days late at
 # most: enough for a missed night or a late import.
 EVENT_LOOKBACK_DAYS = 7
+# A contract `{c}` that commits to a term of RENEWAL_MIN_TERM_MONTHS (%(min_term)s) months or
+# more: its end is a renewal. accounts.models.Contract.is_committed_term is the same rule.
+COMMITTED_TERM = (
+    "{c}.end_date >= ({c}.start_date + make_interval(months => %(min_term)s))::date - 1"
+)
 # A champion's departure stays a signal as long as the snapshot's champion_left_90d says so.
 CHAMPION_LOOKBACK_DAYS = 90
 
@@ -233,14 +239,18 @@ def _candidates(spec: PlaybookSpec, params: _Params, *, responses: bool) -> str:
             "'active_users_30d', t.active_users_30d, 'seats', t.seats, 'since', s.since)",
         )
     if trigger == Trigger.RENEWAL_WITHIN:
+        # The end of the soonest committed term among the contracts active on D (a monthly plan
+        # rolling over is no renewal); the snapshot's days_to_renewal counts every contract.
         params.values["within"] = spec.days
-        return """
-    SELECT t.account_id, 'renewal:' || (t.as_of + t.days_to_renewal) AS signal,
-           t.as_of AS anchor_on,
-           jsonb_build_object('days_to_renewal', t.days_to_renewal,
-                              'renewal_on', t.as_of + t.days_to_renewal) AS trigger_values
-    FROM metrics_accountsnapshot t
-    WHERE t.as_of = %(d)s AND t.days_to_renewal BETWEEN 0 AND %(within)s"""
+        params.values["min_term"] = settings.RENEWAL_MIN_TERM_MONTHS
+        return f"""
+    SELECT c.account_id, 'renewal:' || min(c.end_date) AS signal, %(d)s::date AS anchor_on,
+           jsonb_build_object('days_to_renewal', min(c.end_date) - %(d)s::date,
+                              'renewal_on', min(c.end_date)) AS trigger_values
+    FROM accounts_contract c
+    WHERE c.start_date <= %(d)s AND c.end_date >= %(d)s AND {COMMITTED_TERM.format(c="c")}
+    GROUP BY c.account_id
+    HAVING min(c.end_date) <= %(d)s::date + %(within)s"""  # noqa: S608 (fixed names)
     if trigger == Trigger.CHAMPION_LEFT:
         return f"""
     SELECT c.account_id, 'champion:' || c.id AS signal, c.left_on AS anchor_on,

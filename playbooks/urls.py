@@ -4,6 +4,8 @@ from playbooks import views
 
 urlpatterns = [
     path("day/", views.my_day, name="my_day"),
+    path("tasks/complete/", views.tasks_complete_view, name="tasks_complete"),
+    path("tasks/undo/", views.tasks_undo_view, name="tasks_undo"),
     path("tasks/<int:task_id>/complete/", views.task_complete_view, name="task_complete"),
     path("tasks/<int:task_id>/snooze/", views.task_snooze_view, name="task_snooze"),
     path("tasks/<int:task_id>/reassign/", views.task_reassign_view, name="task_reassign"),

@@ -25,23 +25,28 @@ from playbooks import selectors
 from playbooks.forms import (
     ActionFormSet,
     ConditionFormSet,
+    DayFilterForm,
     PlaybookForm,
     ReassignForm,
     SnoozeForm,
+    TaskIdsForm,
 )
-from playbooks.models import Playbook
+from playbooks.models import Playbook, Task
 from playbooks.services import (
+    Completed,
     TaskError,
     playbook_activate,
-    task_complete,
     task_reassign,
     task_snooze,
+    tasks_complete,
+    tasks_reopen,
 )
 
 DAY_ALERTS = 8
 TASK_PERMISSION = "playbooks.change_task"
 ADD_TASK_PERMISSION = "playbooks.add_task"
 EDIT_PERMISSION = "playbooks.change_playbook"
+UNDO_KEY = "playbooks:last_completed"  # the session's record of the last completion
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -72,12 +77,17 @@ def my_day(request: HttpRequest) -> HttpResponse:
     freshness = data_freshness()
     sees_all = user_sees_all_accounts(request.user)
     is_own = owner.pk == request.user.pk
+    filters = DayFilterForm.filters(request.GET)
+    tasks = selectors.day_tasks(user=owner, today=today, as_of=freshness.as_of, **filters)
     context = {
         "data_freshness": freshness,
         "today": today,
         "owner": owner,
         "is_own": is_own,
-        "tasks": selectors.day_tasks(user=owner, today=today),
+        "tasks": tasks,
+        "filters": filters,
+        "filter_form": DayFilterForm(initial=filters, playbooks=tasks.playbooks),
+        "undo": len(request.session.get(UNDO_KEY, [])) if is_own else 0,
         "alerts": list(open_alerts_for_user(user=owner)[: DAY_ALERTS + 1]),
         "day_alerts": DAY_ALERTS,
         "renewals": selectors.renewals(user=owner, as_of=freshness.as_of),
@@ -100,12 +110,57 @@ def _task_for_work(request: HttpRequest, task_id: int):
     return task
 
 
+def _remember_for_undo(request: HttpRequest, completed: list[Completed]) -> None:
+    """The last completion (one task or several) is kept in the session for one undo."""
+    request.session[UNDO_KEY] = [c.as_json() for c in completed]
+
+
 @require_POST
 def task_complete_view(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task_for_work(request, task_id)
-    task_complete(task=task, user=request.user)
+    completed = tasks_complete(tasks=Task.objects.filter(pk=task.pk), user=request.user)
+    if completed:
+        _remember_for_undo(request, completed)
     messages.success(request, f"Done: {task.title}.")
     return _back(request)
+
+
+@require_POST
+def tasks_complete_view(request: HttpRequest) -> HttpResponse:
+    """Complete every ticked task at once (of those the user may work on, as task_complete);
+    undone by tasks_undo."""
+    if not request.user.has_perm(TASK_PERMISSION):
+        raise PermissionDenied("Your role may read tasks but not work on them.")
+    form = TaskIdsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["tasks"]))
+        return _back(request)
+    chosen = selectors.tasks_workable_by(request.user).filter(pk__in=form.cleaned_data["tasks"])
+    completed = tasks_complete(tasks=chosen, user=request.user)
+    if not completed:
+        messages.info(request, "Nothing was completed: those tasks are done or not yours to do.")
+        return _back(request)
+    _remember_for_undo(request, completed)
+    messages.success(request, f"Done: {len(completed)} {_tasks(len(completed))}.")
+    return _back(request)
+
+
+@require_POST
+def tasks_undo_view(request: HttpRequest) -> HttpResponse:
+    """Reopen the tasks of the user's last completion."""
+    if not request.user.has_perm(TASK_PERMISSION):
+        raise PermissionDenied("Your role may read tasks but not work on them.")
+    completed = [Completed.from_json(value) for value in request.session.pop(UNDO_KEY, [])]
+    reopened = tasks_reopen(completed=completed, user=request.user)
+    if reopened:
+        messages.success(request, f"Undone: {reopened} {_tasks(reopened)} open again.")
+    else:
+        messages.info(request, "Nothing to undo.")
+    return _back(request)
+
+
+def _tasks(count: int) -> str:
+    return "task" if count == 1 else "tasks"
 
 
 @require_POST

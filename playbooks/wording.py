@@ -29,6 +29,30 @@ def _day(value) -> str:
     return f"{day:%-d %b %Y}"
 
 
+def _number(value) -> str:
+    """15.0 as 15, 12.5 as 12.5."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def trigger_summary(playbook) -> str:
+    """'Renewal in 90 days': the playbook's trigger with its own values in place of the
+    choice label's N, D and X."""
+    trigger = playbook.trigger
+    if trigger == Trigger.BAND_ENTERED:
+        return f"Health entered the {playbook.get_band_display().lower()} band"
+    if trigger == Trigger.HEALTH_FELL:
+        return f"Health fell by {_number(playbook.points)} points in {playbook.days} days"
+    if trigger == Trigger.RENEWAL_WITHIN:
+        return f"Renewal in {playbook.days} days"
+    if trigger == Trigger.USAGE_BELOW:
+        return f"Usage trend below {_number(playbook.threshold)} %"
+    if trigger == Trigger.SEATS_ABOVE:
+        return f"Seat utilisation above {_number(playbook.threshold)} %"
+    if trigger == Trigger.FILTER_MATCH and playbook.saved_filter_id:
+        return f"An account matches “{playbook.saved_filter}” for the first time"
+    return playbook.get_trigger_display()
+
+
 def describe(trigger: str, values: dict) -> str:
     """'Renewal on 30 Sep 2025, in 73 days': what fired a run, from its trigger values."""
     v = values or {}

@@ -33,6 +33,7 @@ $PY manage.py migrate --noinput -v0 --settings=config.settings.local
 # Production settings over plain HTTP on the loopback interface (no TLS here to terminate).
 export DJANGO_SETTINGS_MODULE=config.settings.production DEBUG=false SECURE_HTTPS=false
 export SECRET_KEY=${SECRET_KEY:-$($PY -c "import secrets; print(secrets.token_urlsafe(50))")}
+export CONNECTOR_SECRET_KEYS=${CONNECTOR_SECRET_KEYS:-$($PY -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export CONN_MAX_AGE=${CONN_MAX_AGE:-60}
 export AXES_FAILURE_LIMIT=1000 AXES_ADDRESS_FAILURE_LIMIT=1000  # 20 users log in from one address

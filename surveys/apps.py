@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = "Surveys"
+
+    def ready(self) -> None:
+        from surveys import branding  # noqa: F401 (registers the deploy checks)

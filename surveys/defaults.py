@@ -1,4 +1,5 @@
-"""The three default surveys a fresh install gets (migration 0003), which admins then reword."""
+"""The three default surveys a fresh install gets (migration 0003), which admins then reword.
+Texts may name {company}: COMPANY_NAME (surveys.branding), so a customer reads who asks."""
 
 FOLLOW_UP = "What is the main reason for your score?"
 
@@ -6,10 +7,10 @@ DEFAULT_SURVEYS = (
     {
         "kind": "nps",
         "name": "Net Promoter Score",
-        "question": "How likely are you to recommend us to a friend or colleague?",
+        "question": "How likely are you to recommend {company} to a friend or colleague?",
         "low_label": "Not at all likely",
         "high_label": "Extremely likely",
-        "email_subject": "One quick question: would you recommend us?",
+        "email_subject": "One quick question: would you recommend {company}?",
         "email_intro": (
             "We would love to know how we are doing. Answering takes less than a minute: "
             "one question, and a comment if you wish."
@@ -34,6 +35,24 @@ DEFAULT_SURVEYS = (
         "email_intro": "One question about how easy it is to get things done with us.",
     },
 )
+
+# The wording of the first defaults, and what names the company instead (migration 0004
+# updates surveys still worded so).
+RENAMED = {
+    "How likely are you to recommend us to a friend or colleague?":
+        "How likely are you to recommend {company} to a friend or colleague?",
+    "One quick question: would you recommend us?":
+        "One quick question: would you recommend {company}?",
+}  # fmt: skip
+
+
+def name_the_company(apps, schema_editor=None) -> None:
+    """Default surveys nobody reworded ask about {company} instead of "us"."""
+    Survey = apps.get_model("surveys", "Survey")
+    for old, new in RENAMED.items():
+        Survey.objects.filter(question=old).update(question=new)
+        Survey.objects.filter(email_subject=old).update(email_subject=new)
+
 
 # Who may send surveys: CSMs (to the accounts they own) and admins; leaders read results.
 INVITE_PERMISSION = "add_invitation"

@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError
 from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, Contact
 from healthscores.models import Alert, AlertReason, AlertStatus
+from surveys import branding
 from surveys.models import (
     Invitation,
     InvitationStatus,
@@ -222,10 +223,12 @@ def _message(invitation: Invitation) -> EmailMultiAlternatives:
         "survey": invitation.survey,
         "contact": invitation.contact,
         "url": invitation_url(invitation),
+        "company": branding.company(),
     }
     message = EmailMultiAlternatives(
-        subject=invitation.survey.email_subject,
+        subject=branding.with_company(invitation.survey.email_subject),
         body=render_to_string("surveys/email/invitation.txt", context),
+        from_email=branding.from_email(),
         to=[invitation.email],
     )
     message.attach_alternative(

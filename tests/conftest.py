@@ -4,7 +4,6 @@ The personas follow healthchecks' tests: alice is a CSM who owns accounts, bob i
 `leader` sees every account, and `admin_user` (pytest-django's) is a superuser.
 """
 
-import importlib
 import io
 import textwrap
 from collections.abc import Callable
@@ -13,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
+from django.db import DEFAULT_DB_ALIAS
 
-from playbooks.roles import grant_playbook_permissions
+from tests import migrated_rows
 from tests.factories import UserFactory
 
 
@@ -108,34 +107,21 @@ def run_import(db) -> Callable[..., ImportRun]:
     return run
 
 
-def _reference_rows_ensure() -> None:
-    """The rows the migrations install (the roles and their task permissions, the default health
-    model and surveys), again when a transactional test's flush removed them. Serialized rollback
-    should restore them, but the connection it stores them on is context-local and Playwright's
-    greenlets do not always see it; installing them here is idempotent and does not depend on
-    that."""
-    roles = importlib.import_module("accounts.migrations.0002_roles")
-    accounts_perms = Permission.objects.filter(content_type__app_label="accounts")
-    for name, codenames in (("CSM", roles.CSM_PERMISSIONS), ("Leader", roles.LEADER_PERMISSIONS)):
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*accounts_perms.filter(codename__in=codenames))
-    admin, _ = Group.objects.get_or_create(name="Admin")
-    admin.permissions.add(*Permission.objects.all())
-    model = importlib.import_module("healthscores.migrations.0002_default_model")
-    model.install_default_model(apps, None)
-    surveys = importlib.import_module("surveys.defaults")
-    surveys.install_default_surveys(apps)
-    surveys.grant_invite_permission(apps)
-    grant_playbook_permissions(apps)
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, whose migrated rows every flush puts back (tests/migrated_rows.py)."""
+    with django_db_blocker.unblock():
+        migrated_rows.keep(DEFAULT_DB_ALIAS)
 
 
-@pytest.fixture(autouse=True)
-def reference_rows(request):
-    """Every test on a really committing database (live server, Celery worker, transaction=True)
-    starts with the roles and the default health model: an earlier such test's flush removed
-    them."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction"))
-    if transactional or {"live_server", "transactional_db"} & set(request.fixturenames):
-        request.getfixturevalue("transactional_db")
-        _reference_rows_ensure()
+def pytest_collection_modifyitems(items):
+    """One way to get the migrated rows back after a commit, so none that collides with it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if "django_db_serialized_rollback" in item.fixturenames or (
+            marker and marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid} asks for serialized_rollback: drop it, every flush already "
+                "restores the migrated rows (tests/migrated_rows.py)"
+            )

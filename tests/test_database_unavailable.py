@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 PROBE = """
@@ -53,6 +54,7 @@ def test_with_postgresql_unreachable_pages_answer_503_at_once_and_healthz_says_w
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
         "SECURE_HTTPS": "false",
         "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": f"postgres://northstar:northstar@127.0.0.1:{closed_port()}/northstar",

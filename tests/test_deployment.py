@@ -7,6 +7,7 @@ import sys
 from fnmatch import fnmatch
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 BASE_DIR = settings.BASE_DIR
@@ -43,6 +44,7 @@ def default_settings_of(module: str) -> str:
     """The settings module `module` chooses when DJANGO_SETTINGS_MODULE is not set."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["SECRET_KEY"] = "a-long-random-test-secret"
+    env["CONNECTOR_SECRET_KEYS"] = Fernet.generate_key().decode()
     env["DEBUG"] = "false"
     result = subprocess.run(
         [sys.executable, "-c", f"import os, {module}; print(os.environ['DJANGO_SETTINGS_MODULE'])"],

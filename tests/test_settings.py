@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 BASE_DIR = settings.BASE_DIR
@@ -21,6 +22,7 @@ def start_django(**environment: str | None) -> subprocess.CompletedProcess:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-test-secret",
+        "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
     }
     for name, value in environment.items():
         if value is None:
@@ -105,7 +107,29 @@ def test_development_settings_without_a_secret_key_start_only_with_debug_on():
         ("DATABASE_URL", "postgres://northstar@127.0.0.1:port/northstar"),
         ("EMAIL_URL", "smtp-typo://mail.example.com"),
         ("SITE_URL", "cs.example.com"),
+        ("DEFAULT_FROM_EMAIL", "customer success"),
+        ("COMPANY_LOGO_URL", "logo.png"),
+        ("COMPANY_LOGO_URL", "javascript:alert(1)"),
+        ("RENEWAL_MIN_TERM_MONTHS", "three"),
+        ("RENEWAL_MIN_TERM_MONTHS", "0"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(name, value):
     assert_refused_naming(start_django(**{name: value}), name)
+
+
+def test_a_logo_elsewhere_is_the_only_other_origin_images_may_come_from():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "DEBUG": "false", "SECRET_KEY": "a-long-random-test-secret",
+           "COMPANY_LOGO_URL": "https://cdn.acme.example/brand/logo.png"}  # fmt: skip
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("[\"'self'\", 'data:', 'blob:', 'https://cdn.acme.example']")

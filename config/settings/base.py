@@ -7,11 +7,14 @@ production. `.env.example` documents every variable.
 import re
 import zoneinfo
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from connectors.crypto import valid_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page's Swagger UI from our static files, not a CDN
     "api",
     "playbooks",
+    "connectors",
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
@@ -274,7 +278,25 @@ try:
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost")
+# Customers see these: survey invitations come from DEFAULT_FROM_EMAIL (shown as COMPANY_NAME
+# unless the value names itself, "Acme Success <success@acme.example>"), and the public survey
+# pages and emails carry the company's name and, when given, its logo (an http(s) URL or a path
+# on this site). Unset, they say "us" and a system check warns.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="northstar@localhost").strip()
+_from_address = parseaddr(DEFAULT_FROM_EMAIL)[1]
+if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", _from_address or ""):
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL must be an email address, not {DEFAULT_FROM_EMAIL!r}"
+    )
+COMPANY_NAME = env.str("COMPANY_NAME", default="").strip()
+COMPANY_LOGO_URL = env.str("COMPANY_LOGO_URL", default="").strip()
+if COMPANY_LOGO_URL and not re.fullmatch(r"(https?://[^/\s]+)?/[^\s]*", COMPANY_LOGO_URL):
+    raise ImproperlyConfigured(
+        f"COMPANY_LOGO_URL must be an http(s) URL or a path such as /static/logo.png, "
+        f"not {COMPANY_LOGO_URL!r}"
+    )
+# The logo may live elsewhere: its origin (and only it) may serve images.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += re.findall(r"^https?://[^/]+", COMPANY_LOGO_URL)
 # The address customers reach this site at: survey emails link to SITE_URL/s/<token>/.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
@@ -311,6 +333,14 @@ NIGHTLY_AT = env.str("NIGHTLY_AT", default="02:00")
 if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", NIGHTLY_AT):
     raise ImproperlyConfigured(f"NIGHTLY_AT must be HH:MM (24-hour), not {NIGHTLY_AT!r}")
 
+# A renewal is the end of a committed term: a contract of at least this many months. A shorter
+# one (month to month) rolls over; its end starts no renewal playbook and is no timeline event.
+RENEWAL_MIN_TERM_MONTHS = env_int("RENEWAL_MIN_TERM_MONTHS", default=3)
+if RENEWAL_MIN_TERM_MONTHS < 1:
+    raise ImproperlyConfigured(
+        f"RENEWAL_MIN_TERM_MONTHS must be 1 or more, not {RENEWAL_MIN_TERM_MONTHS}"
+    )
+
 # Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
 # retry's delay in seconds (doubling at each retry, at most an hour).
 PLAYBOOK_WEBHOOK_TIMEOUT = env_int("PLAYBOOK_WEBHOOK_TIMEOUT", default=10)
@@ -320,6 +350,17 @@ PLAYBOOK_WEBHOOK_BACKOFF = env_int("PLAYBOOK_WEBHOOK_BACKOFF", default=30)
 # link-local, CGNAT, multicast or reserved address is refused, so a playbook cannot make the
 # worker probe its own network. True for receivers on the premises' own network.
 WEBHOOK_ALLOW_PRIVATE = env_flag("WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# Connector secrets (Stripe signing secrets, API keys) are encrypted with these Fernet keys,
+# comma separated: the first encrypts, all decrypt (rotation: docs/connectors.md). Production
+# refuses to start without one.
+CONNECTOR_SECRET_KEYS = valid_keys(
+    env.list("CONNECTOR_SECRET_KEYS", default=[]), "CONNECTOR_SECRET_KEYS"
+)
+# Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
+SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# Pulled syncs (Stripe): minutes between scheduled runs of each connector.
+CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
 
 LOGGING = {
     "version": 1,

@@ -10,7 +10,7 @@ is only for serving plain HTTP on localhost (docker compose's demo, `make loadte
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DEBUG, SECRET_KEY, env_flag, env_int
+from config.settings.base import CONNECTOR_SECRET_KEYS, DEBUG, SECRET_KEY, env_flag, env_int
 
 if DEBUG:
     raise ImproperlyConfigured(
@@ -19,6 +19,12 @@ if DEBUG:
     )
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+
+if not CONNECTOR_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "CONNECTOR_SECRET_KEYS must be set in production (connector secrets are encrypted with "
+        "it; .env.example says how to make one)"
+    )
 
 SECURE_HTTPS = env_flag("SECURE_HTTPS", default=True)
 

@@ -40,3 +40,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 if env.str("TEST_CELERY_KEYPREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("TEST_CELERY_KEYPREFIX")
+# A fixed connector key for tests only (never a real secret).
+CONNECTOR_SECRET_KEYS = ["dGVzdC1vbmx5LWNvbm5lY3Rvci1rZXktMzItYnl0ZXM="]  # pragma: allowlist secret

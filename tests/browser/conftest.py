@@ -1,7 +1,8 @@
 """Browser tests: Python Playwright driving Debian's Chromium against pytest-django's live server.
 
-Needs the `chromium` Debian package (/usr/bin/chromium) and pytest-playwright; the tests skip
-with that reason when the browser is missing.
+Needs the `chromium` Debian package (/usr/bin/chromium, or the executable NORTHSTAR_CHROMIUM
+names) and pytest-playwright. Without it the browser tests are skipped and the run says so in one
+line; `.ci/run` runs the suite a second time with Chromium hidden to keep that path green.
 """
 
 import os
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("NORTHSTAR_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -24,13 +25,13 @@ CHROMIUM_ARGS = [
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-def pytest_collection_modifyitems(config, items):
-    if CHROMIUM.exists():
-        return
-    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install chromium")
-    for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(skip)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Without Chromium, every browser test skips here, before the live server or the browser
+    starts; raised from this one line, `-ra` folds the skips into one line saying how to get it.
+    An executable file is needed, not merely a path (a /dev/null bound over it is missing too)."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.browser,
     # The live server reads committed data; serialized rollback restores the migrations' rows
     # (roles, the default health model) that the flush after each test removes.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 DEMO_PASSWORD = "northstar-demo"
@@ -122,10 +122,11 @@ def test_the_login_page_and_an_empty_list_render_without_console_errors(
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
     log_in(page, live_server, "newcsm", "password")
-    expect(page.locator("#tasks")).to_contain_text("Nothing due today.")  # CSMs land on My day
+    # CSMs land on My day
+    expect(page.locator("#tasks")).to_contain_text("Nothing due in the next two weeks.")
     page.get_by_role("link", name="My accounts").click()
 
-    expect(page.locator("td.empty")).to_contain_text("No accounts yet")
+    expect(page.locator("td.empty")).to_contain_text("You own no accounts yet")
     expect(page.locator(".freshness")).to_contain_text("No snapshot has been computed yet")
     assert console_errors == []
 

@@ -14,7 +14,7 @@ from tests.browser.test_accounts_pages import (  # noqa: F401 - demo_data is a f
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 # Each axis's tick labels, per chart: a tick group per axis (x, y, y2...) in every subplot.

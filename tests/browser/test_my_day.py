@@ -20,10 +20,11 @@ from playbooks import services
 from playbooks.defaults import install_default_playbooks
 from playbooks.models import PlaybookRun, Task
 from tests.browser.test_accounts_pages import DEMO_PASSWORD, log_in
+from tests.factories import AccountFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -90,4 +91,47 @@ def test_a_leader_lands_on_the_accounts_list_and_finds_the_team_view(
     expect(page.get_by_role("heading", level=1)).to_have_text("Maya Patel's day")
     expect(page.locator("#tasks .task").first).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Complete: "))).to_have_count(0)
+    assert console_errors == []
+
+
+@pytest.fixture
+def busy_day(db):
+    """A CSM with five tasks on three accounts, all due today."""
+    alice = UserFactory(username="alice", groups=["CSM"])
+    today = timezone.localdate()
+    for name, titles in (("Acme", ["Call Acme", "Send Acme the deck"]),
+                         ("Globex", ["Check in with Globex"]),
+                         ("Initech", ["Plan Initech QBR", "Email Initech"])):  # fmt: skip
+        account = AccountFactory(name=name, owner=alice)
+        for title in titles:
+            Task.objects.create(
+                account=account, assignee=alice, title=title, due_on=today, source="person"
+            )
+    return alice
+
+
+def test_a_csm_completes_ticked_tasks_at_once_and_undoes_it(
+    page: Page, live_server, busy_day, console_errors
+):
+    log_in(page, live_server, "alice", "password")
+    expect(page.locator("#tasks .task-group")).to_have_count(3)
+    expect(page.locator("#tasks .task")).to_have_count(5)
+
+    page.get_by_role("checkbox", name="Select: Call Acme").check()
+    page.get_by_role("checkbox", name="Select: Email Initech").check()
+    page.get_by_role("button", name="Complete selected").click()
+
+    expect(page.locator(".message-success")).to_contain_text("Done: 2 tasks.")
+    expect(page.locator("#tasks .task")).to_have_count(3)
+    expect(page.locator("#undo")).to_contain_text("You just completed 2 tasks.")
+    assert set(Task.objects.filter(status="done").values_list("title", flat=True)) == {
+        "Call Acme", "Email Initech"
+    }  # fmt: skip
+
+    page.locator("#undo").get_by_role("button", name="Undo").click()
+
+    expect(page.locator(".message-success")).to_contain_text("Undone: 2 tasks open again.")
+    expect(page.locator("#tasks .task")).to_have_count(5)
+    expect(page.locator("#undo")).to_have_count(0)
+    assert not Task.objects.filter(status="done").exists()
     assert console_errors == []

@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.browser,
     # The live server reads committed data; serialized rollback restores the migrations' rows
     # (roles, the default health model) that the flush after each test removes.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 DEMO_PASSWORD = "northstar-demo"

@@ -8,7 +8,7 @@ from tests.factories import AccountFactory, ContactFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -15,7 +15,7 @@ from tests.surveys.factories import InvitationFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PHONE = {"width": 390, "height": 844}  # an iPhone 12-14 in CSS pixels

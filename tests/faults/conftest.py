@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
@@ -243,6 +244,7 @@ def start_server(transactional_db, tmp_path):
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
             "SECURE_HTTPS": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": database_url_for_tests(),

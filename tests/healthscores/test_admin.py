@@ -313,7 +313,7 @@ def test_deleting_every_weighted_component_is_refused(admin_client, default_mode
 
 # Real commits: the rescore is queued when the admin's transaction commits, in time for its
 # message to reach the page, as in production.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_changing_a_weight_of_the_active_model_publishes_the_next_version_and_queues_a_rescore(
     admin_client,
     admin_user,
@@ -441,7 +441,7 @@ def test_changing_an_inactive_model_publishes_a_version_but_queues_no_rescore(
 
 # Real commits: the rescore is queued when the admin's transaction commits, in time for its
 # message to reach the page, as in production.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_change_before_any_snapshot_says_there_is_nothing_to_rescore(
     admin_client, default_model, queued_rescores
 ):
@@ -484,7 +484,7 @@ def test_the_rescore_action_queues_the_365_days_ending_at_the_latest_snapshot(
 
 # Real commits: the rescore is queued when the admin's transaction commits, in time for its
 # message to reach the page, as in production.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_unreachable_broker_shows_an_error_and_the_model_is_still_saved(
     admin_client,
     default_model,

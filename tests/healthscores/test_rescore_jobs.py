@@ -66,7 +66,7 @@ def queued_rescores():
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, django_db_serialized_rollback):
+def celery_worker_process(transactional_db):
     purge_queue()
     process = start_worker(output=subprocess.PIPE)
     yield process

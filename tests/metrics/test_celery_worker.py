@@ -14,7 +14,7 @@ from tests.factories import AccountFactory, ContractFactory
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, django_db_serialized_rollback):
+def celery_worker_process(transactional_db):
     """A real worker; the database is committed to and restored afterwards, migrations' rows
     (groups, the default health model) included."""
     process = start_worker(output=subprocess.PIPE)

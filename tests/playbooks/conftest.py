@@ -15,10 +15,11 @@ import factory
 import pytest
 from django.utils import timezone
 
+from accounts.models import Contract, add_months
 from metrics.models import AccountSnapshot, SnapshotRun
 from playbooks.models import Condition, Playbook, PlaybookAction
 from playbooks.tasks import execute_run
-from tests.factories import AccountFactory, ScoredSnapshotFactory
+from tests.factories import AccountFactory, ContractFactory, ScoredSnapshotFactory
 
 TODAY = date(2025, 6, 16)  # a Monday
 AS_OF = TODAY - timedelta(days=1)
@@ -29,6 +30,7 @@ class SnapshotFactory(ScoredSnapshotFactory):
 
     class Meta:
         model = AccountSnapshot
+        skip_postgeneration_save = True
 
     as_of = AS_OF
     account = factory.SubFactory(AccountFactory)
@@ -57,6 +59,18 @@ class SnapshotFactory(ScoredSnapshotFactory):
     health_band = "green"
     health_model_version = 1
     computed_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def renewal_contract(self, create: bool, wanted, **kwargs) -> None:
+        """The renewal trigger reads contracts (the end of a committed term), not the row's
+        days_to_renewal: a row stating days_to_renewal also gets the annual contract ending
+        that day, unless `renewal_contract=False` (a test stating its own contracts)."""
+        if not create or wanted is False or self.days_to_renewal is None:
+            return
+        end = self.as_of + timedelta(days=self.days_to_renewal)
+        if not Contract.objects.filter(account=self.account, end_date=end).exists():
+            ContractFactory(account=self.account, start_date=add_months(end, -12) + timedelta(1),
+                            end_date=end, mrr=self.mrr)  # fmt: skip
 
 
 def history(account, days: list[date], **values) -> None:

@@ -4,13 +4,21 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from accounts.models import Note
 from playbooks.actions import add_days
-from playbooks.models import PlaybookAction, PlaybookRun, StepStatus, Task
+from playbooks.models import UNFINISHED, PlaybookAction, PlaybookRun, StepStatus, Task
 from playbooks.services import playbooks_evaluate, run_execute
 from tests.factories import AccountFactory, UserFactory
-from tests.playbooks.conftest import AS_OF, TODAY, SnapshotFactory, make_playbook
+from tests.playbooks.conftest import (
+    AS_OF,
+    TODAY,
+    SnapshotFactory,
+    days_back,
+    history,
+    make_playbook,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +236,72 @@ def test_high_priority_tasks_come_first_on_a_day(client, today_is, maya):
     from playbooks.selectors import day_tasks
 
     assert [t.title for t in day_tasks(user=maya, today=TODAY).today] == ["High", "Normal", "Low"]
+
+
+def _usage_down(account, last, days: int = 3) -> None:
+    """Usage down 50 % on each of the `days` days ending with `last`."""
+    history(account, days_back(last, days), usage_trend=-50.0)
+
+
+def _evaluate_and_run(as_of) -> None:
+    for run in playbooks_evaluate(as_of=as_of):
+        run_execute(run_id=run)
+
+
+def test_two_playbooks_asking_for_the_same_task_make_one_open_task_per_account(today_is, maya):
+    check_in = {"kind": "create_task", "title": "Check in with {account}: usage is down"}
+    first = make_playbook("usage_below", threshold=-30, actions=[check_in])
+    second = make_playbook("usage_below", threshold=-40, actions=[check_in])
+    acme = AccountFactory(name="Acme", owner=maya)
+    _usage_down(acme, AS_OF)
+
+    _evaluate_and_run(AS_OF)
+    _evaluate_and_run(AS_OF)  # the nightly evaluation run twice
+
+    task = Task.objects.get()
+    assert (task.title, task.kind) == (
+        "Check in with Acme: usage is down",
+        "usage_below:Check in with {account}: usage is down",
+    )
+    skipped = PlaybookRun.objects.exclude(pk=task.run_id).get().steps.get()
+    assert skipped.status == StepStatus.SKIPPED
+    assert "“Check in with Acme: usage is down”" in skipped.result
+    assert {task.run.playbook, skipped.run.playbook} == {first, second}
+
+
+def test_a_new_signal_adds_no_second_open_task_of_its_kind_until_the_first_is_done(today_is, maya):
+    make_playbook("usage_below", threshold=-30, reenroll_after_days=1)
+    acme = AccountFactory(name="Acme", owner=maya)
+    _usage_down(acme, AS_OF)
+    _evaluate_and_run(AS_OF)
+    # Usage recovered for a day, then fell again: a new streak, a new signal, a new run.
+    later = AS_OF + timedelta(days=5)
+    SnapshotFactory(account=acme, as_of=later - timedelta(days=3), usage_trend=5.0)
+    _usage_down(acme, later, days=2)
+    today_is(later + timedelta(days=1))
+    _evaluate_and_run(later)
+
+    assert PlaybookRun.objects.count() == 2
+    assert Task.objects.filter(status__in=UNFINISHED).count() == 1
+
+    Task.objects.update(status="done")
+    even_later = later + timedelta(days=5)
+    SnapshotFactory(account=acme, as_of=even_later - timedelta(days=2), usage_trend=5.0)
+    _usage_down(acme, even_later, days=1)
+    today_is(even_later + timedelta(days=1))
+    _evaluate_and_run(even_later)
+    assert Task.objects.filter(status__in=UNFINISHED).count() == 1
+    assert Task.objects.count() == 2
+
+
+def test_the_database_refuses_a_second_unfinished_task_of_a_kind_on_an_account(maya):
+    acme = AccountFactory(owner=maya)
+    fields = {"account": acme, "title": "Call", "due_on": TODAY, "source": "playbook",
+              "kind": "detractor:Call {account}"}  # fmt: skip
+    Task.objects.create(**fields, status="done")
+    Task.objects.create(**fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.create(**{**fields, "status": "snoozed", "snoozed_until": TODAY})
+    Task.objects.create(**{**fields, "kind": ""})  # people's tasks have no kind
+    Task.objects.create(**{**fields, "kind": ""})

@@ -28,11 +28,9 @@ from tests.playbooks.test_webhooks import Receiver, receiver_server
 
 VISIBILITY_TIMEOUT = 3
 
-# serialized_rollback: the flush after each test then leaves the content types to the next
-# test that restores the serialized database, instead of recreating them under it.
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -204,3 +204,59 @@ def test_the_editor_keeps_only_the_parameters_of_the_chosen_trigger(client, admi
 
     playbook = Playbook.objects.get(name="Renewal check")
     assert (playbook.threshold, playbook.band, playbook.days) == (None, "", 60)
+
+
+def test_playbook_pages_state_the_trigger_with_the_playbooks_own_values(client, leader, renewals):
+    usage = Playbook.objects.get(name="Usage down 30 %")
+    make_playbook("health_fell", points=15.0, days=7, name="Fell")
+    make_playbook("band_entered", band="red", name="Red")
+    client.force_login(leader)
+
+    listing = client.get("/playbooks/").content.decode()
+    detail = client.get(f"/playbooks/{usage.pk}/").content.decode()
+    dry_run = client.get(f"/playbooks/{default_renewal_playbook().pk}/dry-run/").content.decode()
+
+    assert "<td>Renewal in 90 days</td>" in listing
+    assert "<td>Usage trend below -30 %</td>" in listing
+    assert "<td>Seat utilisation above 100 %</td>" in listing
+    assert "<td>Health fell by 15 points in 7 days</td>" in listing
+    assert "<td>Health entered the red band</td>" in listing
+    assert "<dd>Usage trend below -30 %</dd>" in detail
+    assert "<dd>Renewal in 90 days</dd>" in dry_run
+    for page in (listing, detail, dry_run):
+        assert "N days" not in page and "X %" not in page
+
+
+def test_the_editor_labels_each_type_specific_field_with_its_types_for_readers_without_script(
+    client, admin, today_is
+):
+    client.force_login(admin)
+
+    page = client.get("/playbooks/new/").content.decode()
+
+    assert 'data-show-for="health_fell renewal_within"' in page  # the days
+    assert "(for “Health fell by N points in D days”, “Renewal in N days”)" in page
+    assert 'data-show-for="webhook"' in page and "(for “Call a webhook”)" in page
+    assert '<select name="trigger" data-type-select' in page
+    assert 'src="/static/js/playbook-editor.js" defer' in page
+    # Rows are added in place from the formsets' empty forms; the old advice only without script.
+    assert '<template id="actions-empty">' in page and "actions-__prefix__-kind" in page
+    assert '<template id="conditions-empty">' in page
+    assert page.index("<noscript>") < page.index("Need more rows?") < page.index("</noscript>")
+
+
+def test_the_playbook_list_costs_the_same_queries_for_few_or_many_playbooks(
+    client, leader, today_is, django_assert_num_queries
+):
+    from playbooks.models import SavedFilter
+
+    client.force_login(leader)
+    for size in (1, 6):
+        for n in range(size):
+            saved = SavedFilter.objects.create(name=f"Filter {size}-{n}")
+            make_playbook("filter_match", saved_filter=saved, name=f"Match {size}-{n}")
+        # session, user, permissions (2), the playbooks with their filters and run counts,
+        # the data freshness line (2)
+        with django_assert_num_queries(7):
+            page = client.get("/playbooks/").content.decode()
+        assert f"An account matches “Filter {size}-0” for the first time" in page

@@ -1,13 +1,19 @@
 """Each trigger enrols the accounts whose signal fired, once per signal, set-based."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from accounts.models import Contract, add_months
 from playbooks.models import PlaybookRun
 from playbooks.services import playbooks_evaluate, playbooks_evaluate_responses
-from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    SurveyResponseFactory,
+)
 from tests.playbooks.conftest import AS_OF, SnapshotFactory, days_back, history, make_playbook
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +84,64 @@ def test_a_renewal_in_n_days_enrols_once_per_renewal_date(today_is):
     playbooks_evaluate(as_of=later)
 
     assert enrolled(playbook) == {"Soon": f"renewal:{AS_OF + timedelta(days=60)}"}
+
+
+def monthly_plan(account, *, through, months: int = 6) -> None:
+    """One-month contracts in a row (a monthly plan), the last one running through `through`."""
+    start = add_months(through + timedelta(days=1), -months)
+    for n in range(months):
+        ContractFactory(account=account, plan="Team Monthly", mrr="315.00",
+                        start_date=add_months(start, n),
+                        end_date=add_months(start, n + 1) - timedelta(days=1))  # fmt: skip
+
+
+def test_a_monthly_plan_rolling_over_is_no_renewal_but_a_committed_term_is(today_is):
+    playbook = make_playbook("renewal_within", days=90)
+    monthly = AccountFactory(name="Monthly")
+    monthly_plan(monthly, through=AS_OF + timedelta(days=15))
+    SnapshotFactory(account=monthly, as_of=AS_OF, days_to_renewal=15, renewal_contract=False)
+    quarter_start = AS_OF - timedelta(days=70)
+    quarter_end = add_months(quarter_start, 3) - timedelta(days=1)
+    quarterly = AccountFactory(name="Quarterly")
+    ContractFactory(account=quarterly, start_date=quarter_start, end_date=quarter_end)
+    both = AccountFactory(name="Monthly add-on, annual core")
+    monthly_plan(both, through=AS_OF + timedelta(days=10))
+    ContractFactory(account=both, start_date=AS_OF - timedelta(days=284),
+                    end_date=AS_OF + timedelta(days=80))  # fmt: skip
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    assert enrolled(playbook) == {
+        "Quarterly": f"renewal:{quarter_end}",
+        "Monthly add-on, annual core": f"renewal:{AS_OF + timedelta(days=80)}",
+    }
+    values = PlaybookRun.objects.get(account=both).trigger_values
+    assert values == {"days_to_renewal": 80, "renewal_on": str(AS_OF + timedelta(days=80))}
+
+
+def test_the_shortest_committed_term_is_a_setting(today_is, settings):
+    settings.RENEWAL_MIN_TERM_MONTHS = 1
+    playbook = make_playbook("renewal_within", days=90)
+    monthly = AccountFactory(name="Monthly")
+    monthly_plan(monthly, through=AS_OF + timedelta(days=15))
+
+    playbooks_evaluate(as_of=AS_OF)
+
+    assert enrolled(playbook) == {"Monthly": f"renewal:{AS_OF + timedelta(days=15)}"}
+
+
+def test_a_term_of_n_months_is_the_same_rule_in_sql_and_python(db):
+    from django.db import connection
+
+    starts = [date(2025, 1, 31), date(2024, 11, 30), date(2024, 2, 29), date(2025, 6, 1)]
+    with connection.cursor() as cursor:
+        for start in starts:
+            cursor.execute("SELECT (%s::date + make_interval(months => 3))::date - 1", [start])
+            assert cursor.fetchone()[0] == add_months(start, 3) - timedelta(days=1)
+    # 31 Jan + 3 months is 30 Apr (PostgreSQL's rule too): a term through 29 Apr.
+    short = Contract(start_date=date(2025, 1, 31), end_date=date(2025, 4, 28))
+    term = Contract(start_date=date(2025, 1, 31), end_date=date(2025, 4, 29))
+    assert (short.is_committed_term, term.is_committed_term) == (False, True)
 
 
 def test_a_champion_leaving_enrols_the_account_for_that_departure(today_is):

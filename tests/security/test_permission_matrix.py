@@ -29,6 +29,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import CostMonth, ImportLog, Note
+from connectors.models import InboxItem
+from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
 from metrics.services import snapshot_recompute
@@ -150,6 +152,10 @@ ACCESS: dict[str, Rule] = {
     # work on alice's tasks nor add one (tests/playbooks/test_task_access.py: her own task).
     "my_day": Rule(LOGIN, 200, 200, 200, 200),
     "task_complete": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    # Ticked tasks are looked up through the rule of task_complete: another CSM's ids, or
+    # (carol) a task on an account read through one's own, change nothing.
+    "tasks_complete": Rule(LOGIN, DONE, DONE, 403, DONE, method="POST", data={"tasks": "1"}),
+    "tasks_undo": Rule(LOGIN, DONE, DONE, 403, DONE, method="POST"),
     "task_snooze": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"days": "1"}),
     "task_reassign": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
     "task_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=TASK),
@@ -167,6 +173,17 @@ ACCESS: dict[str, Rule] = {
     "api:openapi-json": Rule(401, 200, 200, 200, 200),
     "api:openapi-view": Rule(LOGIN, 200, 200, 200, 200),
     "api:api-root": every(404),
+    # Sources push to /ingest/ with their own credentials, never a session: a Segment write key
+    # (401 without one) and a Stripe signature (400 without one). No CSRF token either.
+    "segment_ingest": every(401, method="POST"),
+    "segment_ingest_call": every(401, method="POST"),
+    "stripe_webhook": every(400, method="POST"),
+    "zendesk_webhook": every(404, method="POST"),  # the path's connector is a Stripe one
+    # The connectors' inbox: admins only (it shows what sources sent, and creates accounts).
+    "connector_inbox": Rule(LOGIN, 403, 403, 403, 200),
+    "connector_inbox_map": Rule(
+        LOGIN, 403, 403, 403, DONE, method="POST", data={"new_account_name": "From the inbox"}
+    ),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
@@ -191,6 +208,8 @@ ACCESS: dict[str, Rule] = {
     "admin:surveys_invitation_add": staff_only(403),
     "admin:playbooks_playbookrun_add": staff_only(403),
     "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
+    "admin:connectors_syncbatch_add": staff_only(403),
+    "admin:connectors_inboxitem_add": staff_only(403),
     # Every model admin, including those other apps will register.
     "admin:*_changelist": staff_only(),
     "admin:*_add": staff_only(),
@@ -306,6 +325,9 @@ def world(alice, bob, leader, admin_user):
         "task": task,
         "playbook": make_playbook("detractor", name="Rescue"),
         "invitation": InvitationFactory(contact=contact),
+        "stripe_connector": connector_create(
+            kind="stripe", name="Billing", secrets_given={"signing_secret": MATRIX_SECRET}
+        )[0],
     }
 
 
@@ -339,10 +361,23 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "playbook_id": lambda: str(world["playbook"].pk),
         "token": lambda: world["invitation"].token,
         "external_id": lambda: account.external_id,
+        "call": lambda: "batch",
+        "item_id": lambda: str(unmatched_item(world["stripe_connector"]).pk),
+        "connector_id": lambda: str(world["stripe_connector"].pk),
     }
 
 
+def unmatched_item(connector) -> InboxItem:
+    """A fresh unmatched record (each mapping request resolves one)."""
+    number = InboxItem.objects.count() + 1
+    return InboxItem.objects.create(
+        connector=connector, status="unmatched", record_kind="contracts", reason="customer: ?",
+        match_kind="account", match_id=f"cus_{number}", payload={},
+    )  # fmt: skip
+
+
 MISSING_OBJECT = "0"
+MATRIX_SECRET = "whsec_matrix"  # pragma: allowlist secret
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 

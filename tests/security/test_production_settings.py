@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 BASE_DIR = settings.BASE_DIR
@@ -58,7 +59,11 @@ def production_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "testserver,northstar.example.com",
+        # What customers see (surveys.branding's deploy checks want both).
+        "COMPANY_NAME": "Acme Analytics",
+        "DEFAULT_FROM_EMAIL": "success@acme.example.com",
         **extra,
     }
 
@@ -82,6 +87,14 @@ def test_check_deploy_with_production_settings_reports_nothing():
     assert result.stdout.strip() == "System check identified no issues (0 silenced).", (
         result.stdout + result.stderr
     )
+
+
+def test_check_deploy_warns_when_customers_would_hear_from_us_at_localhost():
+    result = run(["manage.py", "check", "--deploy"], COMPANY_NAME="",
+                 DEFAULT_FROM_EMAIL="northstar@localhost")  # fmt: skip
+
+    assert "surveys.W001" in result.stderr + result.stdout
+    assert "surveys.W002" in result.stderr + result.stdout
 
 
 def test_production_pages_send_hsts_frame_referrer_and_csp_headers_with_secure_cookies():

@@ -22,7 +22,7 @@ def mail_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def worker_with_file_email(transactional_db, django_db_serialized_rollback, mail_dir):
+def worker_with_file_email(transactional_db, mail_dir):
     """A real worker writing emails as files in `mail_dir` (filemail:// with an absolute
     path)."""
     process = start_worker(output=subprocess.PIPE, TEST_EMAIL_URL=f"filemail:///{mail_dir}")

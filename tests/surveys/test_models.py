@@ -40,7 +40,7 @@ def test_promoters_follow_the_spec_and_csats_satisfied_answers(kind, score, grou
 def test_a_fresh_install_has_one_active_survey_of_each_kind_with_its_scale_labels(db):
     nps, csat, ces = (active_survey(kind) for kind in ("nps", "csat", "ces"))
 
-    assert nps.question == "How likely are you to recommend us to a friend or colleague?"
+    assert nps.question == "How likely are you to recommend {company} to a friend or colleague?"
     assert (nps.low_label, nps.high_label) == ("Not at all likely", "Extremely likely")
     assert list(nps.scale) == list(range(0, 11))
     assert list(csat.scale) == [1, 2, 3, 4, 5]

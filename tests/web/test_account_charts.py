@@ -2,10 +2,12 @@
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from types import SimpleNamespace
 
 import pytest
 
+from accounts.models import Contract, add_months
 from accounts.selectors import (
     ContractEvent,
     TicketMonth,
@@ -48,7 +50,7 @@ def history(days: int = 60, **overrides) -> list[HistoryPoint]:
 
 
 def contract(start: date, end: date | None, mrr: str = "1000.00", plan: str = "Growth"):
-    return SimpleNamespace(start_date=start, end_date=end, mrr=Decimal(mrr), plan=plan)
+    return Contract(start_date=start, end_date=end, mrr=Decimal(mrr), plan=plan)
 
 
 def response(kind: str, score: int, day: int, comment: str = "", contact=None):
@@ -128,16 +130,65 @@ def test_the_mrr_chart_marks_contract_starts_and_ends_on_the_mrr_line():
 
 
 def test_a_renewal_is_one_event_on_the_renewing_contracts_start():
-    old = contract(START, START + timedelta(days=29), mrr="400.00", plan="Team")
-    new = contract(START + timedelta(days=30), None, mrr="650.00", plan="Team")
-    lapsed = contract(START + timedelta(days=100), START + timedelta(days=110), plan="Add-on")
+    old = contract(START, START + timedelta(days=364), mrr="400.00", plan="Team")
+    new = contract(START + timedelta(days=365), None, mrr="650.00", plan="Team")
+    lapsed = contract(START + timedelta(days=400), START + timedelta(days=410), plan="Add-on")
 
-    events = contract_events([old, new, lapsed], first=START, last=START + timedelta(days=200))
+    events = contract_events([old, new, lapsed], first=START, last=START + timedelta(days=500))
 
-    assert [(e.day - START).days for e in events] == [0, 30, 100, 110]
+    assert [(e.day - START).days for e in events] == [0, 365, 400, 410]
     assert [e.kind for e in events] == ["start", "start", "start", "end"]
     assert events[1].label == "Team renewed (400 → 650/month)"
     assert events[3].label == "Add-on contract ends (1,000/month)"
+
+
+def monthly(first: date, months: int, mrr: str = "315.00", plan: str = "Team Monthly"):
+    """`months` one-month contracts in a row from `first`, as a monthly plan is imported."""
+    starts = [add_months(first, n) for n in range(months + 1)]
+    return [
+        contract(start, end - timedelta(days=1), mrr=mrr, plan=plan)
+        for start, end in pairwise(starts)
+    ]
+
+
+def test_a_monthly_plan_rolling_over_puts_nothing_on_the_timeline():
+    contracts = monthly(date(2025, 1, 1), 6)
+
+    events = contract_events(contracts, first=date(2025, 1, 1), last=date(2025, 12, 31))
+
+    assert [e.label for e in events] == [
+        "Team Monthly contract starts (315/month)",
+        "Team Monthly contract ends (315/month)",
+    ]
+    assert [e.day for e in events] == [date(2025, 1, 1), date(2025, 6, 30)]
+
+
+def test_a_monthly_plan_changing_its_mrr_or_plan_is_an_event():
+    contracts = [
+        *monthly(date(2025, 1, 1), 3),
+        *monthly(date(2025, 4, 1), 2, mrr="350.00"),
+        contract(date(2025, 6, 1), date(2026, 5, 31), mrr="3000.00", plan="Team Annual"),
+    ]
+
+    events = contract_events(contracts, first=date(2025, 1, 1), last=date(2025, 12, 31))
+
+    assert [(e.day, e.label) for e in events] == [
+        (date(2025, 1, 1), "Team Monthly contract starts (315/month)"),
+        (date(2025, 4, 1), "Team Monthly MRR changed (315 → 350/month)"),
+        (date(2025, 6, 1), "Plan changed: Team Monthly → Team Annual (350 → 3,000/month)"),
+    ]
+
+
+def test_a_quarterly_term_is_committed_and_its_continuation_a_renewal(settings):
+    quarters = [contract(date(2025, 1, 1), date(2025, 3, 31)),
+                contract(date(2025, 4, 1), date(2025, 6, 30))]  # fmt: skip
+
+    events = contract_events(quarters, first=date(2025, 1, 1), last=date(2025, 5, 1))
+
+    assert events[1].label == "Growth renewed (1,000 → 1,000/month)"
+    settings.RENEWAL_MIN_TERM_MONTHS = 4
+    events = contract_events(quarters, first=date(2025, 1, 1), last=date(2025, 5, 1))
+    assert len(events) == 1
 
 
 def test_mrr_ticks_carry_the_currency_symbol():
