@@ -16,7 +16,8 @@
     current.replaceChildren(...fresh.childNodes);
     if (status) {
       status.textContent = "";
-      setTimeout(() => { status.textContent = freshStatus ? freshStatus.textContent : ""; }, 50);
+      const outcome = freshStatus ? [...freshStatus.childNodes] : [];
+      setTimeout(() => status.replaceChildren(...outcome), 50);
     }
   };
 
