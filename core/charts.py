@@ -3,16 +3,21 @@ way a figure reaches a page.
 
 Charts are pure functions from selector output to a figure written as a dict (see
 web/charts.py); `figure_json` turns one (or a go.Figure) into the JSON plotly.js draws, with the
-default template, and `chart_html` wraps that JSON in a <div> and its script. plotly.min.js is
-served once per page from our own static files.
+default template and the one chart configuration, and `chart_html` writes it into the page as
+data beside an empty <div>. static/js/charts.js draws every such chart once plotly.js has loaded
+(both deferred, templates/includes/plotly.html): no inline script, so the Content-Security-Policy
+needs no nonce for charts.
 """
 
 from collections.abc import Callable, Iterable
 from functools import cache, wraps
 from typing import Any
+from uuid import uuid4
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 # The palette: ink, muted text and grid lines, then the hues every chart picks from.
 INK, MUTED, GRID = "#1f2937", "#6b7280", "#eef0f4"
@@ -26,7 +31,10 @@ BAND_COLORS = {"green": GREEN, "yellow": YELLOW, "red": RED, "unknown": SLATE}
 # A survey answer's colour by its score group (surveys.score_group).
 GROUP_COLORS = {"detractor": RED, "passive": YELLOW, "promoter": GREEN}
 
-CONFIG = {"displaylogo": False, "responsive": True}
+# No mode bar (Plotly's toolbar): product pages are read, not edited, and its 8 to 10 buttons per
+# chart were tab stops a keyboard user had to pass (56 before a 360 page's first action) and
+# interactive controls nested in a chart that is an image to assistive technology.
+CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 
 
 def tint(color: str, alpha: float) -> str:
@@ -60,14 +68,23 @@ _NO_MILLI = [
 ]
 
 
+# Below this top value a count axis is ticked at every whole number (at most 10 ticks).
+INTEGER_TICKS_BELOW = 10
+
+
 def _all_zero(values: Iterable[Any]) -> bool:
     return not any(value for value in values if value is not None)
 
 
-def count_axis(values: Iterable[Any], **extra) -> dict:
-    """An axis of counts from 0; a series of zeros gets a flat axis at 0 (plotly would spread
-    it over -1..1, or 0..1 with ticks of 0.2)."""
-    axis = {"rangemode": "tozero", "tickformat": "~s", "tickformatstops": _NO_MILLI, **extra}
+def count_axis(values: Iterable[Any], *, integer: bool = True, **extra) -> dict:
+    """An axis of counts from 0, ticked at whole numbers (plotly ticks a series up to 4 at
+    0.5 steps: "0.5 users"); a series of zeros gets a flat axis at 0 (plotly would spread it
+    over -1..1, or 0..1 with ticks of 0.2)."""
+    values = [value for value in values if value is not None]
+    axis = {"rangemode": "tozero", "tickformat": "~s", "tickformatstops": _NO_MILLI}
+    if integer and values and max(values) < INTEGER_TICKS_BELOW:
+        axis |= {"tickmode": "linear", "tick0": 0, "dtick": 1}  # above it plotly steps by 2 or more
+    axis |= extra
     if _all_zero(values):
         axis |= {"range": [0, 1], "tickmode": "array", "tickvals": [0], "autorange": False}
     return axis
@@ -79,8 +96,8 @@ def money_axis(values: Iterable[Any], currency: str, **extra) -> dict:
     symbol = currency_symbol(currency)
     if symbol == "$":
         stops = [{**stop, "value": "$" + stop["value"]} for stop in _NO_MILLI]
-        return count_axis(values, tickformat="$~s", tickformatstops=stops, **extra)
-    return count_axis(values, tickprefix=symbol, **extra)
+        return count_axis(values, integer=False, tickformat="$~s", tickformatstops=stops, **extra)
+    return count_axis(values, integer=False, tickprefix=symbol, **extra)
 
 
 def money_hover(currency: str, field: str = "y") -> str:
@@ -111,27 +128,30 @@ def _template(name: str) -> dict:
 
 
 def figure_json(chart: dict | go.Figure) -> dict:
-    """The figure as the JSON plotly.js draws: a go.Figure's own, and a chart given as a dict
-    with the default template, as a go.Figure would have (building one costs 4 to 8 ms a chart:
-    it checks and copies every point)."""
+    """The figure as the JSON plotly.js draws, with the one chart configuration: a go.Figure's
+    own, and a chart given as a dict with the default template, as a go.Figure would have
+    (building one costs 4 to 8 ms a chart: it checks and copies every point)."""
     if isinstance(chart, go.Figure):
-        return chart.to_plotly_json()
+        return {**chart.to_plotly_json(), "config": CONFIG}
     if pio.templates.default:
         layout = {"template": _template(pio.templates.default), **chart["layout"]}
-        return {**chart, "layout": layout}
-    return chart
+        chart = {**chart, "layout": layout}
+    return {**chart, "config": CONFIG}
 
 
-def chart_html(chart: dict | go.Figure, *, div_id: str | None = None) -> str:
-    """The chart as a <div> and its script, without plotly.js (the page loads it once); the
-    page adds its CSP nonce with the `with_nonce` filter."""
-    return pio.to_html(
-        figure_json(chart),
-        full_html=False,
-        include_plotlyjs=False,
-        config=CONFIG,
-        div_id=div_id,
-        validate=False,
+# JSON inside <script> must not close the element: plotly's encoder escapes "<" and ">", and
+# this escapes "&" too, as Django's json_script does.
+_JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def chart_html(chart: dict | go.Figure, *, div_id: str | None = None) -> SafeString:
+    """The chart as an empty <div> and its figure as JSON data (not a script that runs), for
+    static/js/charts.js to draw; the page includes templates/includes/plotly.html once."""
+    div_id = div_id or f"chart-{uuid4().hex[:12]}"
+    data = pio.to_json(figure_json(chart), validate=False).translate(_JSON_ESCAPES)
+    return mark_safe(  # noqa: S308 - the id is escaped, the JSON cannot close its element
+        f'<div id="{escape(div_id)}" class="plotly-chart"></div>'
+        f'<script type="application/json" data-chart-for="{escape(div_id)}">{data}</script>'
     )
 
 

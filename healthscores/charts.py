@@ -2,7 +2,7 @@
 
 import plotly.graph_objects as go
 
-from core.charts import BLUE, DARK_GREY, GRID, STEEL
+from core.charts import BLUE, DARK_GREY, GRID, STEEL, count_axis
 from healthscores.lab import BANDS, HORIZONS, Evaluation
 
 CURRENT, PROPOSAL = "Current model", "Proposal"
@@ -55,6 +55,8 @@ def score_gap_chart(current: Evaluation, proposal: Evaluation) -> go.Figure:
 
 def band_distribution_chart(current: Evaluation, proposal: Evaluation) -> go.Figure:
     fig = _pair(current.band_distribution, proposal.band_distribution, BANDS, list(BANDS))
+    counts = [*current.band_distribution.values(), *proposal.band_distribution.values()]
+    fig.update_yaxes(**count_axis(counts))
     return _layout(fig, "Accounts per band on the latest date", "accounts")
 
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import RowLabelsMixin
 from healthscores.models import METRIC_CHOICES, HealthComponent, HealthModel
 from healthscores.scoring import Component, Definition
 from healthscores.selectors import definition_changes
@@ -75,7 +76,7 @@ class HealthModelForm(forms.ModelForm):
         return exclude
 
 
-class HealthComponentForm(forms.ModelForm):
+class HealthComponentForm(RowLabelsMixin, forms.ModelForm):
     class Meta:
         model = HealthComponent
         fields = ("metric", "weight", "bad", "good")
@@ -129,7 +130,7 @@ class LabThresholdsForm(forms.Form):
         return cleaned
 
 
-class LabComponentForm(forms.Form):
+class LabComponentForm(RowLabelsMixin, forms.Form):
     metric = forms.ChoiceField(choices=[("", "—"), *METRIC_CHOICES], required=False)
     weight = forms.FloatField(min_value=0, max_value=1000, required=False)
     bad = forms.FloatField(required=False)

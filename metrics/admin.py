@@ -18,11 +18,27 @@ class KpiTargetForm(forms.ModelForm):
         fields = ("key", "segment", "target", "note")
 
 
+class SegmentFilter(admin.SimpleListFilter):
+    """The segments targets are set for, the empty one named "Whole portfolio" (the field's
+    own filter wrote it as a link without text)."""
+
+    title = "segment"
+    parameter_name = "segment"
+
+    def lookups(self, request, model_admin):
+        segments = model_admin.get_queryset(request).values_list("segment", flat=True)
+        return [(s, s or "Whole portfolio") for s in sorted(set(segments))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(segment=value)
+
+
 @admin.register(KpiTarget)
 class KpiTargetAdmin(admin.ModelAdmin):
     form = KpiTargetForm
     list_display = ("key", "label", "segment_or_portfolio", "target", "unit", "note")
-    list_filter = ("segment",)
+    list_filter = (SegmentFilter,)
     search_fields = ("key", "segment", "note")
 
     @admin.display(description="KPI")

@@ -28,6 +28,7 @@ from core.charts import (
     TEAL,
     VIOLET,
     YELLOW,
+    count_axis,
     money_axis,
     money_hover,
 )
@@ -234,13 +235,14 @@ def logo_retention_figure(series: MonthlySeries) -> go.Figure:
     return _figure(
         "Customer retention and logo churn",
         [churn, retention],
-        yaxis={"ticksuffix": "%", "tickformat": ".0f"},
+        # No fixed precision: CRR lives within a point or two of 100 %, where ".0f" wrote ticks
+        # 0.2 apart as "99%, 99%, 100%, 100%"; plotly's own format has the digits its step needs.
+        yaxis={"ticksuffix": "%"},
         yaxis2={
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
             "ticksuffix": "%",
-            "tickformat": ".1f",
             "rangemode": "tozero",
         },
         margin={"r": 56},
@@ -261,44 +263,58 @@ def health_bands_figure(series: MonthlySeries) -> go.Figure:
         )
         for band, name in BAND_TRACES
     ]
-    return _figure("Paying accounts by health band", bars, barmode="stack")
+    totals = [sum(_number(v) or 0 for v in month) for month in zip(
+        *(series.of(f"band_{band}_accounts") for band, _name in BAND_TRACES), strict=True
+    )]  # fmt: skip
+    return _figure(
+        "Paying accounts by health band", bars, barmode="stack", yaxis=count_axis(totals)
+    )
+
+
+# The sentiment chart's three panels, top to bottom: each measure on its own axis, since an NPS
+# of 40 (-100..100) and a CSAT of 40 % (0..100) on one axis read as the same thing.
+SENTIMENT_PANELS = (
+    ("nps", "NPS", "%{y:.0f}", {"range": [-100, 100], "tickvals": [-100, 0, 100]}),
+    ("csat", "CSAT", "%{y:.1f}%", {"range": [0, 100], "tickvals": [0, 50, 100], "ticksuffix": "%"}),
+    ("ces", "CES", "%{y:.2f}", {"range": [1, 7], "tickvals": [1, 4, 7]}),
+)
+PANEL_DOMAINS = ([0.7, 1], [0.35, 0.65], [0, 0.3])
 
 
 def sentiment_figure(series: MonthlySeries) -> go.Figure:
-    """NPS (-100..100) and CSAT (%) on the left axis, CES (1..7) on the right."""
-    lines = [
-        _trace(
-            "scatter",
-            series,
-            key,
-            y=_numbers(series.of(key)),
-            name=name,
-            mode="lines+markers",
-            yaxis=axis,
-            line={"color": COLORS[key], "width": 2.5, "dash": "dot" if axis == "y2" else "solid"},
-            marker={"size": 6},
-            # Surveys are sparse: a month without answers is skipped, not a break in the line.
-            connectgaps=True,
-            hovertemplate=f"{name}: {template}<extra></extra>",
+    """NPS (-100..100), CSAT (%) and CES (1..7) per month, one panel and axis each, sharing the
+    month axis."""
+    lines, axes = [], {}
+    for row, ((key, name, template, axis), domain) in enumerate(
+        zip(SENTIMENT_PANELS, PANEL_DOMAINS, strict=True), start=1
+    ):
+        suffix = "" if row == 1 else str(row)
+        lines.append(
+            _trace(
+                "scatter",
+                series,
+                key,
+                y=_numbers(series.of(key)),
+                name=name,
+                mode="lines+markers",
+                yaxis=f"y{suffix}",
+                line={"color": COLORS[key], "width": 2.5},
+                marker={"size": 6},
+                # Surveys are sparse: a month without answers is skipped, not a break in the line.
+                connectgaps=True,
+                hovertemplate=f"{name}: {template}<extra></extra>",
+            )
         )
-        for key, name, axis, template in (
-            ("nps", "NPS", "y", "%{y:.0f}"),
-            ("csat", "CSAT", "y", "%{y:.1f}%"),
-            ("ces", "CES", "y2", "%{y:.2f}"),
-        )
-    ]
+        axes[f"yaxis{suffix}"] = {
+            **axis,
+            "domain": domain,
+            "gridcolor": GRID,
+            "zerolinecolor": SLATE,
+            "tickfont": {"size": 11},
+            "title": {"text": name, "font": {"size": 11}},
+        }
     return _figure(
-        "NPS, CSAT and CES",
-        lines,
-        yaxis={"range": [-100, 100], "title": {"text": "NPS · CSAT %", "font": {"size": 11}}},
-        yaxis2={
-            "overlaying": "y",
-            "side": "right",
-            "range": [1, 7],
-            "showgrid": False,
-            "title": {"text": "CES", "font": {"size": 11}},
-        },
-        margin={"r": 56},
+        "NPS, CSAT and CES", lines, height=360, xaxis={"anchor": f"y{len(lines)}"}, **axes
     )
 
 

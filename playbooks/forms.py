@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from accounts.models import LifecycleStage
+from core.forms import RowLabelsMixin
 from playbooks import webhooks, wording
 from playbooks.models import (
     TEXT_CONDITION_FIELDS,
@@ -115,7 +116,7 @@ class PlaybookAdminForm(PlaybookForm):
 BAND_VALUES = ("green", "yellow", "red", "unknown")
 
 
-class ConditionForm(forms.ModelForm):
+class ConditionForm(RowLabelsMixin, forms.ModelForm):
     class Meta:
         model = Condition
         fields = ("field", "operator", "value")

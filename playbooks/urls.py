@@ -9,7 +9,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/complete/", views.task_complete_view, name="task_complete"),
     path("tasks/<int:task_id>/snooze/", views.task_snooze_view, name="task_snooze"),
     path("tasks/<int:task_id>/reassign/", views.task_reassign_view, name="task_reassign"),
-    path("accounts/<int:account_id>/tasks/", views.task_create_view, name="task_create"),
     path("playbooks/", views.playbook_list, name="playbook_list"),
     path("playbooks/new/", views.playbook_edit, name="playbook_create"),
     path("playbooks/<int:playbook_id>/", views.playbook_detail, name="playbook_detail"),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_account_for_action, require_may_act, user_sees_all_accounts
+from accounts.access import require_may_act, user_sees_all_accounts
 from healthscores.selectors import open_alerts_for_user
 from metrics.freshness import data_freshness
 from playbooks import selectors
@@ -29,7 +29,6 @@ from playbooks.forms import (
     PlaybookForm,
     ReassignForm,
     SnoozeForm,
-    TaskForm,
     TaskIdsForm,
 )
 from playbooks.models import Playbook, Task
@@ -37,7 +36,6 @@ from playbooks.services import (
     Completed,
     TaskError,
     playbook_activate,
-    task_create,
     task_reassign,
     task_snooze,
     tasks_complete,
@@ -199,28 +197,6 @@ def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
     name = assignee.get_full_name() or assignee.get_username()
     messages.success(request, f"Given to {name}: {task.title}.")
     return _back(request)
-
-
-@require_POST
-def task_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
-    """A task written on the account page, assigned to its author."""
-    account = get_account_for_action(request.user, account_id)
-    if not request.user.has_perm(ADD_TASK_PERMISSION):
-        raise PermissionDenied("Your role may read tasks but not add them.")
-    form = TaskForm(request.POST)
-    back = f"{reverse('account_detail', args=[account.pk])}#tasks"
-    if not form.is_valid():
-        problems = "; ".join(
-            f"{form.fields[name].label}: {' '.join(errors)}"
-            if name in form.fields
-            else " ".join(errors)
-            for name, errors in form.errors.items()
-        )
-        messages.error(request, f"The task was not added. {problems}")
-        return redirect(back)
-    task_create(account=account, created_by=request.user, **form.cleaned_data)
-    messages.success(request, "Task added to your day.")
-    return redirect(back)
 
 
 # Playbook pages

@@ -19,6 +19,7 @@ from core.charts import (
     TEAL,
     VIOLET,
     as_figure,
+    count_axis,
     empty_state_note,
     tint,
 )
@@ -58,7 +59,8 @@ def _empty(message: str) -> dict:
 
 def nps_chart(months: Sequence[SentimentMonth]) -> dict:
     """Promoters, passives and detractors as shares of each month's NPS answers (stacked to
-    100 %), and the NPS (-100..100) as a line on the same axis."""
+    100 %) above, and the NPS (-100..100) as a line below on its own axis: on one axis a share
+    of 40 % and an NPS of 40 read as the same thing."""
     if not any(m.nps_responses for m in months):
         return _empty("No NPS answers in this period")
     labels = _labels(months)
@@ -94,10 +96,16 @@ def nps_chart(months: Sequence[SentimentMonth]) -> dict:
         "marker": {"size": 7},
         "connectgaps": True,
         "hovertemplate": "NPS: %{y:.0f}<extra></extra>",
+        "yaxis": "y2",
     }
-    axis = {"range": [-100, 100], "title": {"text": "% of answers · NPS"}, "gridcolor": GRID,
-            "zeroline": True, "zerolinecolor": SLATE}  # fmt: skip
-    return {"data": [*bars, line], "layout": _layout(barmode="relative", yaxis=axis)}
+    shares = {"domain": [0.42, 1], "range": [0, 100], "ticksuffix": "%", "gridcolor": GRID,
+              "title": {"text": "% of answers"}, "tickvals": [0, 50, 100]}  # fmt: skip
+    nps = {"domain": [0, 0.3], "range": [-100, 100], "tickvals": [-100, 0, 100],
+           "gridcolor": GRID, "zeroline": True, "zerolinecolor": SLATE,
+           "title": {"text": "NPS"}}  # fmt: skip
+    layout = _layout(barmode="stack", yaxis=shares, yaxis2=nps, height=360)
+    layout["xaxis"] = {**layout["xaxis"], "anchor": "y2"}
+    return {"data": [*bars, line], "layout": layout}
 
 
 def satisfaction_chart(months: Sequence[SentimentMonth]) -> dict:
@@ -170,7 +178,9 @@ def response_rate_chart(months: Sequence[RateMonth]) -> dict:
         "data": [sent, answered, rate],
         "layout": _layout(
             barmode="overlay",
-            yaxis={"title": {"text": "Invitations"}, "rangemode": "tozero", "gridcolor": GRID},
+            yaxis=count_axis(
+                (m.sent for m in months), title={"text": "Invitations"}, gridcolor=GRID
+            ),
             yaxis2={
                 "range": [0, 100],
                 "tickvals": [0, 25, 50, 75, 100],

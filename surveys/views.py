@@ -111,7 +111,7 @@ def account_invite(request: HttpRequest, account_id: int) -> HttpResponse:
     form = InviteForm(request.POST, account=account)
     if not form.is_valid():
         errors = [error for errors in form.errors.values() for error in errors]
-        messages.error(request, "No survey sent: " + " ".join(errors))
+        messages.error(request, "No survey sent: " + " ".join(errors), extra_tags="contacts")
         return redirect(back)
     survey, contact = form.cleaned_data["survey"], form.cleaned_data["contact"]
     if contact is None:
@@ -121,5 +121,7 @@ def account_invite(request: HttpRequest, account_id: int) -> HttpResponse:
             survey=survey, contacts=[contact], invited_by=request.user
         )
     level = messages.SUCCESS if outcome.created else messages.WARNING
-    messages.add_message(request, level, f"{survey.get_kind_display()}: {outcome.summary()}.")
+    messages.add_message(
+        request, level, f"{survey.get_kind_display()}: {outcome.summary()}.", extra_tags="contacts"
+    )
     return redirect(back)

@@ -316,7 +316,6 @@ def adoption_chart(points: Sequence) -> dict:
     if not points:
         return _empty("No usage yet", grid)
     days = [p.as_of for p in points]
-    max_features = max(p.features_used_30d for p in points)
     data = [
         {
             "type": "scatter",
@@ -348,7 +347,7 @@ def adoption_chart(points: Sequence) -> dict:
     axes = _axes(
         grid,
         yaxis={"title": {"text": "%"}, "rangemode": "tozero"},
-        yaxis2=_secondary_axis("Features", dtick=1 if max_features <= 8 else None),
+        yaxis2=_secondary_axis("Features", **count_axis(p.features_used_30d for p in points)),
     )
     return _chart(data, axes)
 
@@ -385,7 +384,7 @@ def tickets_chart(months: Sequence) -> dict:
     axes = _axes(
         grid,
         xaxis={"tickformat": "%b %y", "dtick": "M2"},
-        yaxis={"title": {"text": "Tickets"}, "rangemode": "tozero"},
+        yaxis=count_axis((m.opened for m in months), title={"text": "Tickets"}),
         yaxis2=_secondary_axis("Hours"),
     )
     return _chart(data, {"bargap": 0.3, **axes})

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/export.csv", accounts.accounts_export, name="accounts_export"),
     path("accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/notes/", accounts.note_create, name="note_create"),
+    path("accounts/<int:account_id>/tasks/", accounts.task_create_view, name="task_create"),
     path(
         "accounts/<int:account_id>/fields/",
         accounts.account_fields_update,

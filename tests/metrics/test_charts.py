@@ -1,5 +1,6 @@
 """The portfolio charts (metrics/charts.py): pure functions, tested without a database."""
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -119,6 +120,9 @@ def test_logo_churn_has_its_own_axis_beside_customer_retention(series):
     assert trace(figure, "Logo churn").type == "bar"
     assert trace(figure, "Logo churn").yaxis == "y2"
     assert trace(figure, "CRR").type == "scatter"
+    # A fixed ".0f" wrote ticks 0.2 apart near 100 % as "99%, 99%, 100%, 100%".
+    assert figure.layout.yaxis.tickformat is None
+    assert figure.layout.yaxis2.tickformat is None
 
 
 def test_health_bands_stack_paying_accounts_per_band(series):
@@ -128,14 +132,19 @@ def test_health_bands_stack_paying_accounts_per_band(series):
     assert [t.name for t in figure.data] == ["Green", "Yellow", "Red", "Not scored"]
     assert trace(figure, "Green").y[0] == 7
     assert trace(figure, "Red").y[0] == 2
+    assert figure.layout.yaxis.dtick == 1  # a handful of accounts: never "0.5 accounts"
 
 
-def test_sentiment_puts_ces_on_its_own_scale(series):
+def test_sentiment_gives_nps_csat_and_ces_a_panel_and_an_axis_each(series):
     figure = charts.sentiment_figure(series)
 
     assert figure.layout.title.text == "NPS, CSAT and CES"
-    assert trace(figure, "CES").yaxis == "y2"
-    assert list(figure.layout.yaxis2.range) == [1, 7]
+    assert [trace(figure, name).yaxis for name in ("NPS", "CSAT", "CES")] == ["y", "y2", "y3"]
+    assert list(figure.layout.yaxis.range) == [-100, 100]
+    assert list(figure.layout.yaxis2.range) == [0, 100]
+    assert list(figure.layout.yaxis3.range) == [1, 7]
+    domains = [figure.layout[axis].domain for axis in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(lower[1] < upper[0] for upper, lower in itertools.pairwise(domains))
     assert list(trace(figure, "NPS").y) == [30.0, None, None]
 
 

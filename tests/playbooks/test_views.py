@@ -239,17 +239,52 @@ def test_a_csm_adds_a_task_from_the_account_page(client, alice, today_is):
     )  # fmt: skip
 
 
-def test_a_task_without_a_title_or_date_is_refused_with_a_message(client, alice, today_is):
+def test_a_task_without_a_title_or_date_is_refused_with_the_errors_at_their_fields(
+    client, alice, today_is
+):
     acme = AccountFactory(owner=alice)
     client.force_login(alice)
 
-    response = client.post(f"/accounts/{acme.pk}/tasks/", {"title": "", "due_on": "soon"},
-                           follow=True)  # fmt: skip
+    response = client.post(f"/accounts/{acme.pk}/tasks/", {"title": "", "due_on": "soon"})
+
+    assert response.status_code == 400  # the page itself, not a redirect that forgets the form
+    page = response.content.decode()
+    assert '<p class="field-error" id="task-title-error">This field is required.</p>' in page
+    assert '<p class="field-error" id="task-due-error">Enter a valid date.</p>' in page
+    assert not Task.objects.exists()
+
+
+def test_a_refused_task_keeps_what_was_typed(client, alice, today_is):
+    acme = AccountFactory(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        f"/accounts/{acme.pk}/tasks/", {"title": "Send the QBR deck", "priority": "high"}
+    )
 
     page = response.content.decode()
-    assert "The task was not added." in page and "Task: This field is required." in page
-    assert "Due: Enter a valid date." in page
-    assert not Task.objects.exists()
+    assert 'value="Send the QBR deck" aria-invalid' not in page  # the title was fine
+    assert 'value="Send the QBR deck"' in page
+    assert '<option value="high" selected>' in page
+    assert 'id="id_task_due" required value="" aria-invalid="true"' in page
+
+
+def test_an_added_task_is_confirmed_beside_its_form_not_at_the_top_of_the_page(
+    client, alice, today_is
+):
+    acme = AccountFactory(owner=alice)
+    client.force_login(alice)
+
+    response = client.post(
+        f"/accounts/{acme.pk}/tasks/",
+        {"title": "Send the deck", "due_on": "2025-06-20", "priority": "normal"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert '<span class="message-success">Task added to your day.</span></p>' in page
+    assert page.index("Task added to your day.") > page.index('id="tasks-status"')
+    assert page.count("Task added to your day.") == 1  # not also at the top of the page
 
 
 def test_the_accounts_of_the_tasks_page_cost_no_extra_queries_for_csms(

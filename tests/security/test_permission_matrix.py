@@ -107,7 +107,7 @@ def admin_site_page(admin: int | str = 200, **kwargs) -> Rule:
 
 NOTE = {"body": "Called the sponsor; renewal looks good."}
 SENTIMENT = {"band": "green", "reason": "Exec sponsor confirmed the renewal."}
-TASK = {"title": "Call", "due_on": "2099-05-01"}
+TASK = {"title": "Call", "due_on": "2099-05-01", "priority": "normal"}
 
 # The classification of every URL pattern. Keys are URL names (namespace:name) or, for unnamed
 # patterns, the route; a key may use shell wildcards (*), the first matching key wins, exact

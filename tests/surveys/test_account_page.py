@@ -20,7 +20,7 @@ def test_the_owner_sees_a_send_survey_control_per_contact_and_for_all(client, al
 
     html = client.get(f"/accounts/{acme.pk}/").content.decode()
 
-    assert f'action="/surveys/accounts/{acme.pk}/invite/"' in html
+    assert f'action="/surveys/accounts/{acme.pk}/invite/#contacts"' in html
     assert f'name="contact" value="{jane.pk}"' in html
     assert 'name="contact" value="all"' in html
     assert "Customer satisfaction" in html  # every active survey is offered

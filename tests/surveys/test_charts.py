@@ -30,7 +30,25 @@ def test_nps_stacks_the_three_groups_as_shares_and_draws_the_score():
     assert promoters.y == (50, None, 0)
     assert score.y == (25, None, -100)
     assert list(figure.data[0].x) == ["Jan 2024", "Feb 2024", "Mar 2024"]
-    assert figure.layout.yaxis.range == (-100, 100)
+
+
+def test_the_nps_never_shares_an_axis_with_the_shares_of_answers():
+    figure = nps_figure(months({"nps_promoters": 2, "nps_responses": 4}, {}, {}))
+
+    *shares, score = figure.data
+    assert {bar.yaxis for bar in shares} == {None}  # the first axis: 0..100 % of answers
+    assert figure.layout.yaxis.range == (0, 100)
+    assert score.yaxis == "y2" and figure.layout.yaxis2.range == (-100, 100)
+    top, bottom = figure.layout.yaxis.domain, figure.layout.yaxis2.domain
+    assert bottom[1] < top[0]  # two panels, one above the other, not two scales overlaid
+
+
+def test_invitations_are_counted_in_whole_numbers():
+    figure = response_rate_figure(
+        [RateMonth(month=JAN, sent=3, answered=1), RateMonth(month=FEB, sent=2, answered=2)]
+    )
+
+    assert figure.layout.yaxis.dtick == 1  # never "0.5 invitations"
 
 
 def test_csat_is_the_share_of_4_and_5_and_ces_the_mean_on_the_right_axis():

@@ -242,6 +242,22 @@ def test_the_adoption_chart_plots_utilisation_adoption_and_features_used():
     assert fig.data[2].yaxis == "y2"
 
 
+def test_small_counts_are_ticked_in_whole_numbers_on_every_360_chart():
+    few = history(10, seats=3, active_users_30d=2, features_used_30d=3)
+    months = [SimpleNamespace(month=date(2025, m, 1), opened=m % 3, avg_first_response_hours=None)
+              for m in range(1, 13)]  # fmt: skip
+
+    axes = [
+        charts.usage_figure(few).layout.yaxis,  # users
+        charts.adoption_figure(few).layout.yaxis2,  # features used
+        charts.tickets_figure(months).layout.yaxis,  # tickets opened
+    ]
+
+    # plotly's own ticks for 0..3 are 0.5 apart: "0.5 users"; a secondary axis's "auto" mode
+    # ignored a dtick of 1.
+    assert [(axis.tickmode, axis.tick0, axis.dtick) for axis in axes] == [("linear", 0, 1)] * 3
+
+
 def test_secondary_axes_use_their_own_ticks_not_the_first_axis_ones():
     fig = charts.usage_figure(history(10))
 
@@ -358,12 +374,11 @@ def test_survey_colours_follow_promoters_passives_and_detractors():
     assert charts.survey_color("ces", 7) == GREEN
 
 
-def test_chart_html_is_a_div_without_plotly_js_and_without_the_plotly_logo():
+def test_chart_html_is_a_div_and_its_data_without_plotly_js_or_the_mode_bar():
     html = chart_html(charts.usage_figure(history(3)), div_id="chart-usage")
 
-    assert html.startswith("<div")
-    assert 'id="chart-usage"' in html
-    assert '"displaylogo": false' in html
-    assert '"responsive": true' in html
+    assert html.startswith('<div id="chart-usage"')
+    assert '<script type="application/json" data-chart-for="chart-usage">' in html
+    assert '"config":{"displayModeBar":false,"displaylogo":false,"responsive":true}' in html
     assert "cdn.plot.ly" not in html
     assert len(html) < 100_000  # the 4.5 MB library is served once, not inlined

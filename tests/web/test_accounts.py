@@ -788,7 +788,7 @@ def test_the_360_page_draws_six_charts_with_plotly_loaded_once(client, alice, ac
 
     for name in ("health", "mrr", "usage", "adoption", "tickets", "surveys"):
         assert f'id="chart-{name}"' in content
-    assert content.count("vendor/plotly.min.js") == 1
+    assert content.count("vendor/plotly-basic.min.js") == 1
     assert "cdn.plot.ly" not in content
 
 

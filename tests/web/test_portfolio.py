@@ -293,7 +293,7 @@ def test_the_page_embeds_every_chart(as_leader, portfolio):
     for name in charts:
         assert f'data-chart="{name}"'.encode() in response.content
     assert b'id="portfolio-charts"' in response.content
-    assert b"vendor/plotly.min.js" in response.content
+    assert b"vendor/plotly-basic.min.js" in response.content
 
 
 def test_a_target_is_shown_with_how_close_the_figure_is(as_leader, portfolio):

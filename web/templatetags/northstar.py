@@ -6,15 +6,14 @@ each metric's label and definition come from the KPI registry, so a tooltip cann
 the number it explains.
 """
 
-import re
 from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
@@ -152,14 +151,16 @@ def in_days(days) -> str:
     return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
-
-
-@register.filter
-def with_nonce(html: str, nonce) -> SafeString:
-    """Chart markup made by Plotly on the server, with this response's CSP nonce on each inline
-    script, so the Content-Security-Policy needs no 'unsafe-inline' for scripts. Only for our
-    own chart HTML: Plotly escapes "<" and "/" inside its JSON, so the only script tags are its
-    own."""
-    nonced = _SCRIPT_TAG.sub(f'<script nonce="{escape(str(nonce))}"', str(html))
-    return mark_safe(nonced)  # noqa: S308 - server-made chart markup, see above
+@register.simple_tag(takes_context=True)
+def form_status(context, card: str) -> SafeString:
+    """The outcome of an action of the 360 page's `card` (a message tagged with the card's id),
+    in a live region beside its form: where the person who pressed the button is looking, and
+    read out by a screen reader when static/js/account-forms.js updates the card in place."""
+    shown = [m for m in context.get("messages") or () if m.extra_tags == card]
+    return format_html(
+        '<p class="form-status" id="{}-status" role="status" aria-live="polite">{}</p>',
+        card,
+        format_html_join(
+            " ", '<span class="message-{}">{}</span>', ((m.level_tag, m.message) for m in shown)
+        ),
+    )

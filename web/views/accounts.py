@@ -51,6 +51,8 @@ from healthscores.selectors import (
 from healthscores.services import alert_acknowledge, alert_close, sentiment_override_add
 from metrics.freshness import data_freshness
 from metrics.registry import ACCOUNT
+from playbooks.forms import TaskForm
+from playbooks.services import task_create
 from surveys.selectors import account_survey_controls
 from web import charts, selectors
 from web.exports import HEADER, account_lines
@@ -65,6 +67,10 @@ from web.forms import (
 
 PAGE_SIZE = 50
 NOTE_PERMISSION = "accounts.add_note"
+TASK_PERMISSION = "playbooks.add_task"
+# The 360 page's cards whose forms show their outcome beside them ({% form_status %}), not at
+# the top of the page: an action's message carries its card's id as its tag.
+FORM_CARDS = ("alerts", "sentiment", "tasks", "notes", "contacts")
 
 # The list's sortable columns: (sort key, heading, registry key for its tooltip, numeric, the
 # direction of the first click: at-risk and big accounts first).
@@ -177,8 +183,24 @@ def note_create(request: HttpRequest, account_id: int) -> HttpResponse:
     if not form.is_valid():
         return render_account_page(request, account, note_form=form, status=400)
     note_add(account=account, author=request.user, body=form.cleaned_data["body"])
-    messages.success(request, "Note added.")
-    return redirect(f"{reverse('account_detail', args=[account.pk])}#notes")
+    # The tag names the card that shows the message, beside its form (web/templatetags).
+    messages.success(request, "Note added.", extra_tags="notes")
+    return redirect(_account_url(account.pk, "notes"))
+
+
+@require_POST
+def task_create_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    """A task written on the account page, assigned to its author; a refused one re-renders
+    the page with the errors at their fields and what was typed kept."""
+    account = get_account_for_action(request.user, account_id)
+    if not request.user.has_perm(TASK_PERMISSION):
+        raise PermissionDenied("Your role may read tasks but not add them.")
+    form = TaskForm(request.POST)
+    if not form.is_valid():
+        return render_account_page(request, account, task_form=form, status=400)
+    task_create(account=account, created_by=request.user, **form.cleaned_data)
+    messages.success(request, "Task added to your day.", extra_tags="tasks")
+    return redirect(_account_url(account.pk, "tasks"))
 
 
 def render_account_page(
@@ -188,6 +210,7 @@ def render_account_page(
     note_form: NoteForm | None = None,
     sentiment_form: SentimentOverrideForm | None = None,
     fields_form: CustomValuesForm | None = None,
+    task_form: TaskForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The 360 page, also re-rendered with a form's errors after a failed POST."""
@@ -199,6 +222,8 @@ def render_account_page(
         context["fields_form"] = fields_form or CustomValuesForm(
             fields=[value.field for value in fields], custom=account.custom
         )
+    context["task_form"] = task_form or TaskForm()
+    context["form_cards"] = FORM_CARDS
     return render(request, "accounts/detail.html", context, status=status)
 
 
@@ -368,7 +393,9 @@ def _account_url(account_id: int, anchor: str) -> str:
 def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _get_alert_for_action(request.user, alert_id)
     alert_acknowledge(alert=alert, user=request.user)
-    messages.success(request, f"Alert acknowledged: {alert.get_reason_display()}.")
+    messages.success(
+        request, f"Alert acknowledged: {alert.get_reason_display()}.", extra_tags="alerts"
+    )
     return _back(request, _account_url(alert.account_id, "alerts"))
 
 
@@ -376,7 +403,7 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
 def alert_close_view(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = _get_alert_for_action(request.user, alert_id)
     alert_close(alert=alert, user=request.user)
-    messages.success(request, f"Alert closed: {alert.get_reason_display()}.")
+    messages.success(request, f"Alert closed: {alert.get_reason_display()}.", extra_tags="alerts")
     return _back(request, _account_url(alert.account_id, "alerts"))
 
 
@@ -393,5 +420,7 @@ def sentiment_override_create_view(request: HttpRequest, account_id: int) -> Htt
         band=form.cleaned_data["band"],
         reason=form.cleaned_data["reason"],
     )
-    messages.success(request, "Your sentiment is recorded beside the health score.")
+    messages.success(
+        request, "Your sentiment is recorded beside the health score.", extra_tags="sentiment"
+    )
     return HttpResponseRedirect(_account_url(account.pk, "sentiment"))
