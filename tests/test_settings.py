@@ -121,7 +121,8 @@ def test_a_malformed_value_stops_start_up_naming_the_variable(name, value):
 def test_a_logo_elsewhere_is_the_only_other_origin_images_may_come_from():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "DEBUG": "false", "SECRET_KEY": "a-long-random-test-secret",
-           "COMPANY_LOGO_URL": "https://cdn.acme.example/brand/logo.png"}  # fmt: skip
+           "COMPANY_LOGO_URL": "https://cdn.acme.example/brand/logo.png",
+           "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode()}  # fmt: skip
     probe = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])"
