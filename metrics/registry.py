@@ -736,6 +736,45 @@ PLAIN: dict[str, str] = {
 }
 PORTFOLIO_KPIS = tuple(replace(kpi, plain=PLAIN[kpi.key]) for kpi in PORTFOLIO_KPIS)
 
+# Every account metric in plain words, for the 360 page's "What is this?" disclosures.
+ACCOUNT_PLAIN: dict[str, str] = {
+    "mrr": "What this account pays each month, counting every contract running that day.",
+    "arr": "What this account pays over a year: twelve times its monthly revenue.",
+    "movement": "How its monthly revenue changed since the month began: new, back again, "
+    "more, less or gone; empty when it did not change.",
+    "movement_mrr": "How much its monthly revenue changed since the month began; empty when it "
+    "did not change.",
+    "seats": "The seats of the contracts running that day.",
+    "active_users_30d": "People at the account who used the product in the last 30 days.",
+    "seat_utilization": "Active users of the last 30 days for each seat bought; above 100 % "
+    "they use more seats than they pay for.",
+    "usage_trend": "Product use in the last 30 days against the 30 days before: -50 % means "
+    "half as much, -100 % none at all; empty when there was no use to compare with.",
+    "feature_adoption": "The share of the product's features this account used in the last 30 "
+    "days.",
+    "time_on_platform_minutes": "Minutes in the product per active person and day, last 30 days.",
+    "open_tickets": "Support tickets opened and not yet resolved.",
+    "tickets_90d": "Support tickets opened in the last 90 days.",
+    "avg_first_response_hours_90d": "How long, on average, the account waited for a first "
+    "answer from support, over tickets answered in the last 90 days.",
+    "fcr_rate_90d": "The share of its tickets resolved in the last 90 days that were solved on "
+    "the first contact.",
+    "nps_180d": "Net promoter score of its answers in the last 180 days: the share who would "
+    "recommend us (9-10) minus the share who would not (0-6), from -100 to +100.",
+    "csat_180d": "The share of its satisfaction answers in the last 180 days that were 4 or 5 "
+    "out of 5.",
+    "ces_180d": "How easy its people found it to get things done, on average, 1 to 7 (7 the "
+    "easiest), last 180 days.",
+    "days_to_renewal": "Days until the soonest end of a contract running now; empty when no "
+    "contract has an end.",
+    "champion_left_90d": "Whether a contact marked as champion left the account in the last "
+    "90 days.",
+    "health_score": "0 to 100: how healthy the account looks, from the health model's "
+    "components below, each scored 0 at its bad value and 100 at its good one.",
+    "health_band": "Green from 70, yellow from 40, red below; unknown without a score.",
+}
+ACCOUNT_KPIS = tuple(replace(kpi, plain=ACCOUNT_PLAIN.get(kpi.key, "")) for kpi in ACCOUNT_KPIS)
+
 PORTFOLIO = {kpi.key: kpi for kpi in PORTFOLIO_KPIS}
 ACCOUNT = {kpi.key: kpi for kpi in ACCOUNT_KPIS}
 # Account metrics a health model may score: the numeric ones.

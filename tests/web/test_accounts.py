@@ -702,9 +702,11 @@ def test_the_why_panel_lists_each_component_with_its_registry_definition(client,
 
     labels = [c["label"] for c in response.context["components"]]
     assert labels == ["Usage trend", "NPS (180 days)", "Open tickets"]
+    # Each component opens its definition: in plain words, then the formula.
+    assert "<summary>What is this?" in content
     assert (
-        'title="(events in [D-29, D] - events in [D-59, D-30]) / events in [D-59, D-30] x 100."'
-        in (content)
+        "Formula: (events in [D-29, D] - events in [D-59, D-30]) / events in [D-59, D-30] x 100."
+        in content
     )
     assert "left out" in content  # NPS has no value
 
@@ -915,7 +917,7 @@ def test_champion_left_says_its_90_day_window_beside_a_champion_who_left_earlier
     content = client.get(f"/accounts/{account.pk}/").content.decode()
 
     assert f"Left {AS_OF - timedelta(150):%b %Y}" in content
-    assert ">Champion left in the last 90 days</span></th>" in content
+    assert ">Champion left in the last 90 days<details" in content
     assert ">Champion left<" not in content
 
 

@@ -81,6 +81,13 @@ def definition(key: str) -> str:
 
 
 @register.filter
+def plain(key: str) -> str:
+    """The same account metric in plain words, for a "What is this?" disclosure."""
+    kpi = ACCOUNT.get(key)
+    return kpi.plain if kpi else ""
+
+
+@register.filter
 def label(key: str) -> str:
     kpi = ACCOUNT.get(key)
     return kpi.label if kpi else key
