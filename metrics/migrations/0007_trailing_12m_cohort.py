@@ -59,24 +59,4 @@ class Migration(migrations.Migration):
             "DELETE FROM metrics_portfoliorollup; UPDATE metrics_snapshotrun SET rollup_built = false",
             migrations.RunSQL.noop,
         ),
-        migrations.RunSQL(
-            """
-            UPDATE metrics_accountsnapshot s
-            SET mrr_12m_ago = m.mrr
-            FROM (
-                SELECT d.as_of, c.account_id, SUM(c.mrr) AS mrr
-                FROM (SELECT DISTINCT as_of FROM metrics_accountsnapshot) d
-                JOIN accounts_contract c
-                  ON c.start_date <= (d.as_of - interval '12 months')::date
-                 AND (c.end_date IS NULL OR c.end_date >= (d.as_of - interval '12 months')::date)
-                GROUP BY d.as_of, c.account_id
-            ) m
-            WHERE s.as_of = m.as_of AND s.account_id = m.account_id AND m.mrr <> 0
-            """,
-            migrations.RunSQL.noop,
-        ),
-        migrations.RunSQL(
-            "DELETE FROM metrics_portfoliorollup; UPDATE metrics_snapshotrun SET rollup_built = false",
-            migrations.RunSQL.noop,
-        ),
     ]
