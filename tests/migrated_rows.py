@@ -21,7 +21,7 @@ from django.db.models.signals import post_migrate
 # Recreated by Django's own post_migrate handlers, before ours runs.
 RECREATED_BY_DJANGO = {"contenttypes.contenttype", "auth.permission"}
 
-_copies: dict[str, str] = {}
+_copies: dict[str, list[dict]] = {}
 
 
 def migrated_models(using: str) -> list:
@@ -37,19 +37,28 @@ def migrated_models(using: str) -> list:
     return [model for model in ordered if model in models]
 
 
-def rows_as_json(using: str, models: list) -> str:
+def copy_rows(using: str, models: list) -> list[dict]:
     """The rows of `models`, by natural key where the model has one, so they load under
-    whatever ids the flush's post_migrate gave the rows they name."""
+    whatever ids the flush's post_migrate gave the rows they name. Python values, not JSON:
+    JSON keeps datetimes to the millisecond, so a row written at .000250 would come back as
+    .000000."""
     objects = (obj for model in models for obj in model._base_manager.using(using).order_by("pk"))
     return serializers.serialize(
-        "json", objects, use_natural_foreign_keys=True, use_natural_primary_keys=True
+        "python", objects, use_natural_foreign_keys=True, use_natural_primary_keys=True
     )
+
+
+def load_rows(using: str, rows: list[dict]) -> None:
+    """Save `rows` (from copy_rows) in one transaction."""
+    with transaction.atomic(using=using):
+        for row in serializers.deserialize("python", rows, using=using):
+            row.save(using=using)
 
 
 def keep(using: str) -> None:
     """Copy the migrated rows of the test database `using`; every flush from now restores them."""
     models = migrated_models(using)
-    _copies[using] = rows_as_json(
+    _copies[using] = copy_rows(
         using, [model for model in models if model._meta.label_lower not in RECREATED_BY_DJANGO]
     )
     # post_migrate is sent app by app, to apps with a models module: load after the last one's.
@@ -61,6 +70,4 @@ def restore(sender, using: str, plan=None, **kwargs) -> None:
     """post_migrate receiver: a flush sends it without a plan (`migrate` sends one)."""
     if plan is not None or using not in _copies:
         return
-    with transaction.atomic(using=using):
-        for row in serializers.deserialize("json", _copies[using], using=using):
-            row.save(using=using)
+    load_rows(using, _copies[using])
