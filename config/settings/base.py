@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "api",
     "playbooks",
     "connectors",
+    "churn",  # the churn probability per account and horizon (the renewal desk reads it)
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
