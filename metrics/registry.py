@@ -788,3 +788,14 @@ SCORABLE_ACCOUNT_METRICS = tuple(
 def portfolio_values(totals: Totals) -> dict[str, Any]:
     """Every portfolio KPI from the summed snapshot columns, in registry order."""
     return {kpi.key: kpi.compute(totals) for kpi in PORTFOLIO_KPIS}
+
+
+def period_values(totals: Totals, *, cohort: str) -> dict[str, Any]:
+    """Every portfolio KPI over a trailing period (metrics.periods) from its combined totals:
+    the month's formulas, except NRR and GRR, which are the fixed cohort's at the period's start
+    (`cohort` "3m" or "12m": its MRR on the last date / its MRR then, and the part kept)."""
+    values = portfolio_values(totals)
+    start = totals[f"cohort_{cohort}_start_mrr"]
+    values["nrr"] = ratio(totals[f"cohort_{cohort}_mrr"], start, 100)
+    values["grr"] = ratio(totals[f"cohort_{cohort}_kept_mrr"], start, 100)
+    return values

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
+from metrics.periods import period_rule as _period_rule
 from metrics.registry import ACCOUNT, Unit
 
 register = template.Library()
@@ -85,6 +86,12 @@ def plain(key: str) -> str:
     """The same account metric in plain words, for a "What is this?" disclosure."""
     kpi = ACCOUNT.get(key)
     return kpi.plain if kpi else ""
+
+
+@register.filter
+def period_rule(key: str) -> str:
+    """How a portfolio figure is taken over a trailing period, in plain words."""
+    return _period_rule(key)
 
 
 @register.filter
