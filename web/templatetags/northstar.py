@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
 from metrics.periods import period_rule as _period_rule
-from metrics.registry import ACCOUNT, Unit
+from metrics.registry import ACCOUNT, ACCOUNT_TERMS, Unit
 
 register = template.Library()
 
@@ -76,15 +76,15 @@ def signed(value, places: int = 0) -> str:
 
 @register.filter
 def definition(key: str) -> str:
-    """The registry's one-sentence definition of an account metric, for a tooltip."""
-    kpi = ACCOUNT.get(key)
+    """The registry's one-sentence definition of an account metric or fact, in spec terms."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.definition if kpi else ""
 
 
 @register.filter
 def plain(key: str) -> str:
-    """The same account metric in plain words, for a "What is this?" disclosure."""
-    kpi = ACCOUNT.get(key)
+    """The same account metric or fact in plain words, for a "What is this?" disclosure."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.plain if kpi else ""
 
 
@@ -96,7 +96,7 @@ def period_rule(key: str) -> str:
 
 @register.filter
 def label(key: str) -> str:
-    kpi = ACCOUNT.get(key)
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.label if kpi else key
 
 
