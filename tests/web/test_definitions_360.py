@@ -48,6 +48,6 @@ def test_the_plan_and_customer_since_tiles_explain_themselves_in_a_disclosure(cl
     ):
         tile = page[page.index(f'<span class="tile-label">{label}</span>') :]
         tile = tile[: tile.index("</details>")]
-        assert f"<summary>What is this?<span class=\"visually-hidden\"> {label}</span>" in tile
+        assert f'<summary>What is this?<span class="visually-hidden"> {label}</span>' in tile
         assert words in tile
         assert 'title="' not in tile
