@@ -100,6 +100,7 @@ CASES = [
     # Cohort on D: 1000 + 500 + 150 + 0 + 80 = 1730; kept: 1000 + 200 + 150 + 0 + 80 = 1430.
     (THREE, "nrr", 1730 / 1780 * 100),
     (THREE, "grr", 1430 / 1780 * 100),
+    (THREE, "nrr_12m", 1080 / 1230 * 100),  # still its own cohort, of 2023-03-31 (below)
     (THREE, "customers_start", 5),
     (THREE, "churned_customers", 1),  # churns; comeback pays again on 03-31
     (THREE, "new_customers", 1),  # newcomer
