@@ -24,7 +24,8 @@ from core.charts import (
 from renewals.models import ForecastSource
 
 SOURCE_COLORS = {ForecastSource.MODEL: BLUE, ForecastSource.CSM: ORANGE, ForecastSource.BLEND: TEAL}
-REASON_COLORS = [RED, ORANGE, YELLOW, VIOLET, BLUE, TEAL, SKY, GREY, INK, SLATE]
+# A reason's colour in the stacked charts; "No reason yet" is always grey.
+REASON_COLORS = [RED, ORANGE, YELLOW, VIOLET, BLUE, TEAL, SKY, INK, SLATE]
 NO_REASON = "No reason yet"
 
 
@@ -109,7 +110,7 @@ def _stacked(rows: list[dict], key: str, labels, *, currency: str) -> dict:
         {
             "type": "bar", "name": reason, "x": [label for _value, label in labels],
             "y": [values[reason].get(value, 0) for value, _label in labels],
-            "marker": {"color": REASON_COLORS[i % len(REASON_COLORS)]},
+            "marker": {"color": GREY if reason == NO_REASON else REASON_COLORS[i % 9]},
             "hovertemplate": f"{reason}: {money_hover(currency)}<extra></extra>",
         }
         for i, reason in enumerate(reasons)

@@ -44,7 +44,7 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
     """The renewals ending in the next 30, 90 or 180 days, with the model's churn probability
     and the owner's call side by side; the owner records her call here."""
     today = timezone.localdate()
-    form = RenewalFilterForm(request.GET, owners=_owners(request))
+    form = RenewalFilterForm({"days": 90} | request.GET.dict(), owners=_owners(request))
     params = form.params()
     rows = selectors.renewal_rows(user=request.user, today=today, **params)
     context = {
