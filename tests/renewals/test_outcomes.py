@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 
-from renewals.models import RenewalOutcome
+from metrics.services import snapshot_recompute
+from renewals.models import RenewalForecast, RenewalOutcome
 from renewals.services import outcomes_after_snapshot
 from tests.factories import AccountFactory, ContractFactory
 
@@ -159,3 +161,21 @@ def test_the_grace_period_is_a_setting(settings):
     outcomes_after_snapshot(END + timedelta(days=11))
 
     assert _outcome(term).kind == "churned"
+
+
+def test_the_nightly_snapshot_runs_the_renewal_steps_after_the_scores():
+    term = _term(AccountFactory())
+
+    snapshot_recompute(as_of=END + timedelta(days=31))
+
+    assert _outcome(term).kind == "churned"
+    assert RenewalForecast.objects.filter(as_of=END + timedelta(days=31)).exists()
+
+
+def test_the_command_runs_the_steps_for_a_date_and_refuses_a_bad_one():
+    term = _term(AccountFactory())
+    call_command("renewals_nightly", date=(END + timedelta(days=31)).isoformat(), verbosity=0)
+    assert _outcome(term).kind == "churned"
+
+    with pytest.raises(CommandError, match="--date must be YYYY-MM-DD"):
+        call_command("renewals_nightly", date="31/07/2025")
