@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "playbooks",
     "connectors",
     "churn",  # the churn probability per account and horizon (the renewal desk reads it)
+    "renewals",  # the renewal desk: calls, outcomes from contracts, reasons, the forecast
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
@@ -103,12 +104,23 @@ AFTER_SNAPSHOT_STEPS = [
     "healthscores.services.score_snapshot_date",
     # Evaluate the playbooks' triggers on that night's scores and bands (after the scores).
     "playbooks.services.evaluate_after_snapshot",
+    # Derive the renewals' outcomes from the contracts, then store the day's forecast (it reads
+    # the outcomes and the churn probabilities, so it runs after both).
+    "renewals.services.outcomes_after_snapshot",
+    "renewals.services.forecast_after_snapshot",
 ]
 # The tables those steps fill with one row per account and date (app_label.Model), analysed with
 # the snapshots after a backfill so their planner statistics keep up (autovacuum may be off).
 AFTER_SNAPSHOT_TABLES = [
     # The health scores, one row per snapshot row.
     "healthscores.SnapshotHealth",
+]
+
+# The other apps' sections of My day (playbooks.views.my_day reads this list): each callable
+# takes the day's owner and returns a playbooks.selectors.DaySection or None.
+MY_DAY_SECTIONS = [
+    # Churns and downsells of the owner's accounts still waiting for their reason.
+    "renewals.selectors.my_day_open_outcomes",
 ]
 
 # Who may see an account beyond the owner (accounts.access reads this list): each callable
@@ -349,6 +361,12 @@ if RENEWAL_MIN_TERM_MONTHS < 1:
     raise ImproperlyConfigured(
         f"RENEWAL_MIN_TERM_MONTHS must be 1 or more, not {RENEWAL_MIN_TERM_MONTHS}"
     )
+# The renewal desk's grace period: a committed term is renewed when a successor term of the same
+# account starts within this many days of its end (either side, as kpi-spec's renewal_rate
+# window), and churned when none has started this many days after it ended.
+RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", default=30)
+if RENEWAL_GRACE_DAYS < 0:
+    raise ImproperlyConfigured(f"RENEWAL_GRACE_DAYS must be 0 or more, not {RENEWAL_GRACE_DAYS}")
 
 # Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
 # retry's delay in seconds (doubling at each retry, at most an hour).

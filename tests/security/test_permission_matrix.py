@@ -20,13 +20,14 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import CostMonth, CustomField, ImportLog, Note
 from connectors.models import InboxItem
@@ -35,6 +36,7 @@ from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
 from metrics.services import snapshot_recompute
 from playbooks.models import Task
+from renewals.models import RenewalOutcome
 from surveys.models import InAppKey
 from tests.factories import (
     AccountFactory,
@@ -177,6 +179,16 @@ ACCESS: dict[str, Rule] = {
     "playbook_create": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_edit": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_toggle": Rule(LOGIN, 403, 403, 403, DONE, method="POST", data={"active": "1"}),
+    # The renewal desk: renewals of the accounts one may see; a call or a churn's reason is the
+    # owner's (leaders read, carol reading through a task changes nothing); forecast and reasons
+    # cover the accounts one may see.
+    "renewals": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    "renewal_call": Rule(
+        LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"call": "commit"}
+    ),
+    "renewal_outcome_reason": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    "renewal_forecast": Rule(LOGIN, 200, 200, 200, 200),
+    "renewal_reasons": Rule(LOGIN, 200, 200, 200, 200),
     # The API authenticates by key, never by session: 401 for every persona here (its own tests
     # cover keys and scopes). Its schema and docs page are for signed-in users or a key.
     "api:*_upsert": every(401, method="POST"),
@@ -222,6 +234,7 @@ ACCESS: dict[str, Rule] = {
     "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
     "admin:connectors_syncbatch_add": staff_only(403),
     "admin:connectors_inboxitem_add": staff_only(403),
+    "admin:renewals_renewaloutcome_add": staff_only(403),  # outcomes come from the contracts
     # Every model admin, including those other apps will register.
     "admin:*_changelist": staff_only(),
     "admin:*_add": staff_only(),
@@ -291,6 +304,12 @@ def world(alice, bob, leader, admin_user):
     account = AccountFactory(name="Alices Customer", owner=alice)
     AccountFactory(name="Bobs Customer", owner=bob)
     ContractFactory(account=account)
+    # A renewal ending in 30 days, and a term that churned in 2023 (the snapshot's nightly chain
+    # derives its outcome).
+    today = timezone.localdate()
+    renewal = ContractFactory(account=account, start_date=today - timedelta(days=335),
+                              end_date=today + timedelta(days=30))  # fmt: skip
+    ContractFactory(account=account, start_date=date(2022, 7, 1), end_date=date(2023, 6, 30))
     contact = ContactFactory(account=account)
     TicketFactory(account=account)
     UsageDailyFactory(account=account)
@@ -334,6 +353,7 @@ def world(alice, bob, leader, admin_user):
         },
         "account": account,
         "alert": alert,
+        "renewal": renewal,
         "task": task,
         "playbook": make_playbook("detractor", name="Rescue"),
         "invitation": InvitationFactory(contact=contact),
@@ -364,6 +384,8 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
     return {
         "account_id": lambda: str(account.pk),
         "alert_id": lambda: str(world["alert"].pk),
+        "contract_id": lambda: str(world["renewal"].pk),
+        "outcome_id": lambda: str(RenewalOutcome.objects.get(account=account).pk),
         "key": lambda: "mrr",
         "object_id": admin_object_id if model_admin else lambda: str(account.pk),
         "content_type_id": lambda: str(ContentType.objects.get_for_model(account).pk),
