@@ -75,6 +75,8 @@ def test_a_csms_pages_have_no_serious_accessibility_violation(
         "/portfolio/drill/nrr/",
         "/portfolio/drill/at_risk/",
         "/surveys/",
+        "/notifications/",
+        "/notifications/preferences/",
     ])  # fmt: skip
 
     assert not found, "\n".join(found)
@@ -131,6 +133,7 @@ def test_the_settings_in_the_admin_have_no_serious_accessibility_violation(
         "/admin/metrics/kpitarget/",
         f"/admin/metrics/kpitarget/{target.pk}/change/",
         "/admin/metrics/kpitarget/add/",
+        "/admin/surveys/inappkey/add/",
     ])  # fmt: skip
 
     assert not found, "\n".join(found)
