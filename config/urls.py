@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.views import LoginView, healthz
 from connectors.urls import inbox_urlpatterns as connector_inbox_urls
+from notifications.urls import slack_urlpatterns as notification_slack_urls
 from surveys.urls import inapp_urlpatterns as survey_inapp_urls
 from surveys.urls import public_urlpatterns as survey_public_urls
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
     path("connectors/", include(connector_inbox_urls)),
+    path("notifications/", include("notifications.urls")),
+    path("slack/", include(notification_slack_urls)),  # Slack's buttons, by its signature
     path("health/lab/", include("healthscores.lab_urls")),
     path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),

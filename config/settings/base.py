@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "connectors",
     "churn",  # the churn probability per account and horizon (the renewal desk reads it)
     "renewals",  # the renewal desk: calls, outcomes from contracts, reasons, the forecast
+    "notifications",  # the bell, Slack and the digests: one record per signal and user
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
@@ -108,6 +109,9 @@ AFTER_SNAPSHOT_STEPS = [
     # the outcomes and the churn probabilities, so it runs after both).
     "renewals.services.outcomes_after_snapshot",
     "renewals.services.forecast_after_snapshot",
+    # One notification per new alert, account entering red and task due, for its user; Slack
+    # messages are queued after commit, so Slack never holds up (or fails) the chain.
+    "notifications.services.notify_after_snapshot",
 ]
 # The tables those steps fill with one row per account and date (app_label.Model), analysed with
 # the snapshots after a backfill so their planner statistics keep up (autovacuum may be off).
@@ -386,6 +390,14 @@ CONNECTOR_SECRET_KEYS = valid_keys(
 )
 # Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
 SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# Slack (docs/notifications.md): a bot token (chat:write, users:read.email) posting to
+# SLACK_CHANNEL or a user's direct messages, or an incoming webhook URL; the signing secret
+# verifies the buttons' interactivity requests. SLACK_API_URL is for a proxy (or the tests).
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 # The in-app survey widget: requests a minute per public key (a tenth of it per end user).
 INAPP_RATE_LIMIT_PER_MINUTE = env_int("INAPP_RATE_LIMIT_PER_MINUTE", default=600)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.

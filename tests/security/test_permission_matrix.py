@@ -208,6 +208,16 @@ ACCESS: dict[str, Rule] = {
     "connector_inbox_map": Rule(
         LOGIN, 403, 403, 403, DONE, method="POST", data={"new_account_name": "From the inbox"}
     ),
+    # Notifications: everyone signed in has their own bell, page and preferences (each sees only
+    # their own rows: tests/notifications/test_bell.py). The digest's unsubscribe link is public
+    # and signed (a bad token: 400); GET only asks to confirm. Slack's buttons carry Slack's
+    # signature instead of a session: without one, 401 for everyone.
+    "notification_list": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_bell": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_read": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST", data={"all": "1"}),
+    "notification_preferences": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_unsubscribe": every(200),
+    "slack_interactivity": every(401, method="POST"),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
