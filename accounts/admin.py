@@ -160,11 +160,9 @@ class NorthstarUserAdmin(UserAdmin):
     )
 
     def get_urls(self):
-        sessions = path(
-            "<path:object_id>/sessions/",
-            self.admin_site.admin_view(self.sessions_view),
-            name="auth_user_sessions",
-        )
+        view = self.admin_site.admin_view(self.sessions_view)
+        view.model_admin = self  # as the admin's own views carry it
+        sessions = path("<path:object_id>/sessions/", view, name="auth_user_sessions")
         return [sessions, *super().get_urls()]
 
     @admin.display(description="Sessions")

@@ -45,7 +45,18 @@ const provider = new Provider(issuer, {
     profile: ['name', 'preferred_username'],
     groups: ['groups'],
   },
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    // The provider's own "sign out?" page, without the default's web font (tests run offline).
+    rpInitiatedLogout: {
+      enabled: true,
+      async logoutSource(ctx, form) {
+        ctx.body = page(`<h1>Sign out of the test IdP?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+      },
+    },
+  },
   cookies: { keys: ['test-only-cookie-key'] },
   async findAccount(ctx, sub) {
     const user = findUser(sub);
