@@ -18,6 +18,7 @@ from django.test import Client
 from accounts.models import SignInMethod, SsoIdentity, UserSession
 from tests.factories import UserFactory
 from tests.oidc.provider import sign_in_at_provider
+from tests.test_settings import assert_refused_naming, start_django
 
 pytestmark = pytest.mark.django_db
 
@@ -339,3 +340,37 @@ def test_a_password_login_carrying_a_code_and_state_never_reaches_the_provider(c
     assert response.status_code == 302
     assert signed_in_user(client) == alice
     assert UserSession.objects.get(user=alice).method == SignInMethod.PASSWORD
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "alice"])
+def test_configured_the_sso_pages_answer_everyone(client, sso, alice, persona):
+    """The permission matrix runs without SSO (both pages 404); configured, starting a sign-in
+    goes to the provider and a bare callback back to the login page, for anyone."""
+    if persona == "alice":
+        client.force_login(alice)
+
+    assert client.get("/oidc/authenticate/")["Location"].startswith(f"{sso.issuer}/auth?")
+    assert client.get("/oidc/callback/")["Location"] == "/login/"
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"OIDC_CLIENT_ID": "northstar", "OIDC_GROUPS_CSM": "cs"}, "OIDC_ISSUER"),
+        (
+            {
+                "OIDC_CLIENT_ID": "northstar", "OIDC_ISSUER": "https://idp.example",
+                "OIDC_AUTHORIZATION_ENDPOINT": "https://idp.example/auth",
+                "OIDC_TOKEN_ENDPOINT": "https://idp.example/token",
+                "OIDC_USERINFO_ENDPOINT": "https://idp.example/me",
+                "OIDC_JWKS_URI": "https://idp.example/jwks",
+            },
+            "OIDC_GROUPS_CSM",
+        ),
+        ({"SSO_ONLY": "true"}, "OIDC_CLIENT_ID"),
+        ({"SSO_ONLY": "sometimes"}, "SSO_ONLY"),
+    ],
+    ids=["endpoints missing", "no role group", "sso only without sso", "sso only malformed"],
+)  # fmt: skip
+def test_an_incomplete_sso_configuration_stops_start_up_naming_what_is_missing(environment, named):
+    assert_refused_naming(start_django(**environment), named)
