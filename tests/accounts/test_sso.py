@@ -24,12 +24,27 @@ pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 SITE = "http://testserver"
-MAYA = {"password": "maya-pass", "sub": "sub-maya", "email": "maya@corp.example",
-        "name": "Maya Patel", "groups": ["cs-team", "everyone"]}  # fmt: skip
-LENA = {"password": "lena-pass", "sub": "sub-lena", "email": "lena@corp.example",
-        "name": "Lena Donovan", "groups": ["cs-leaders"]}  # fmt: skip
-ADA = {"password": "ada-pass", "sub": "sub-ada", "email": "ada@corp.example",
-       "name": "Ada Brooks", "groups": ["northstar-admins", "cs-leaders"]}  # fmt: skip
+MAYA = {
+    "password": "maya-pass",  # pragma: allowlist secret
+    "sub": "sub-maya",
+    "email": "maya@corp.example",
+    "name": "Maya Patel",
+    "groups": ["cs-team", "everyone"],
+}
+LENA = {
+    "password": "lena-pass",  # pragma: allowlist secret
+    "sub": "sub-lena",
+    "email": "lena@corp.example",
+    "name": "Lena Donovan",
+    "groups": ["cs-leaders"],
+}
+ADA = {
+    "password": "ada-pass",  # pragma: allowlist secret
+    "sub": "sub-ada",
+    "email": "ada@corp.example",
+    "name": "Ada Brooks",
+    "groups": ["northstar-admins", "cs-leaders"],
+}
 
 
 def callback_url(client: Client, login: str, password: str, *, browser=None, **query) -> str:

@@ -11,8 +11,13 @@ from tests.oidc.provider import running_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MAYA = {"password": "maya-pass", "sub": "sub-maya", "email": "maya@corp.example",
-        "name": "Maya Patel", "groups": ["cs-team"]}  # fmt: skip
+MAYA = {
+    "password": "maya-pass",  # pragma: allowlist secret
+    "sub": "sub-maya",
+    "email": "maya@corp.example",
+    "name": "Maya Patel",
+    "groups": ["cs-team"],
+}
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ const findUser = (sub) => Object.values(users).find((user) => user.sub === sub);
 const provider = new Provider(issuer, {
   clients: [{
     client_id: 'northstar',
-    client_secret: 'northstar-test-secret',
+    client_secret: 'northstar-test-secret',  // pragma: allowlist secret
     redirect_uris: config.redirect_uris,
     post_logout_redirect_uris: config.post_logout_redirect_uris,
     grant_types: ['authorization_code'],
