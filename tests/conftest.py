@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from tests import migrated_rows
 from tests.factories import UserFactory
-from tests.oidc.provider import running_provider
+from tests.oidc.provider import PROVIDER_FIXTURES, running_provider, skip_unless_installed
 
 
 @pytest.fixture
@@ -33,6 +33,14 @@ def bob(db):
 @pytest.fixture
 def leader(db):
     return UserFactory(username="lena", email="lena@northstar.example", groups=["Leader"])
+
+
+def pytest_runtest_setup(item):
+    """Without tests/oidc/node_modules every SSO test skips here, before any fixture starts;
+    raised from this one line, `-ra` folds the skips into one line saying how to get them (the
+    browser tests' Chromium check, tryfirst, comes before it)."""
+    if PROVIDER_FIXTURES & set(item.fixturenames):
+        skip_unless_installed()
 
 
 @pytest.fixture(scope="session")

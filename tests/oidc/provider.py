@@ -21,11 +21,17 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 CLIENT_ID, CLIENT_SECRET = "northstar", "northstar-test-secret"  # pragma: allowlist secret
+# The fixtures that start a provider (tests/conftest.py, tests/browser/test_sso_sign_in.py).
+PROVIDER_FIXTURES = {"oidc_provider", "live_provider"}
 MISSING = "tests/oidc/node_modules is missing: npm ci --prefix tests/oidc to run the SSO tests"
 
 
+def installed() -> bool:
+    return (HERE / "node_modules" / "oidc-provider").is_dir() and shutil.which("node") is not None
+
+
 def skip_unless_installed() -> None:
-    if not (HERE / "node_modules" / "oidc-provider").is_dir() or shutil.which("node") is None:
+    if not installed():
         pytest.skip(MISSING)
 
 
