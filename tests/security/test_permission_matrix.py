@@ -120,6 +120,10 @@ ACCESS: dict[str, Rule] = {
     "healthz": every(200),
     "login": Rule(200, DONE, DONE, DONE, DONE),  # a logged-in user is sent on
     "logout": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST"),
+    # Single sign-on, not configured here: the pages do not exist. Configured, they answer
+    # everyone (the sign-in starts there); tests/accounts/test_sso.py checks that state.
+    "oidc_authenticate": every(404),
+    "oidc_callback": every(404),
     # Accounts: a CSM sees the accounts they own, leaders and admins every account; 404 hides
     # an account's existence from those who may not see it.
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
@@ -229,6 +233,8 @@ ACCESS: dict[str, Rule] = {
     "admin:view_on_site": admin_site_page(404),  # accounts have no public URL
     "admin:app_list": admin_site_page(),
     "admin:auth_user_password_change": staff_only(),
+    # A user's sessions, listed and ended by those who may change the user.
+    "admin:auth_user_sessions": staff_only(),
     "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
     # Rows written only by the system: django-axes' logs, health model versions (an audit
     # trail), rescore jobs (the rescore's progress), import logs, the feature catalog (a
