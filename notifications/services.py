@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from accounts.access import user_may_act_on, user_sees_all_accounts
+from accounts.access import user_ids_seeing_all_accounts, user_may_act_on, user_sees_all_accounts
 from accounts.models import RENEWAL_WINDOW_DAYS
 from core.sql import execute_logged
 from core.workspace import workspace_zone
@@ -254,10 +254,16 @@ def digest_due_user_ids(now: datetime) -> list[int]:
     today (daily, or weekly on a Monday), not yet sent today. Users without a preference row
     get the defaults (8:00, daily for CSMs, weekly for leaders)."""
     preferences = {p.user_id: p for p in NotificationPreference.objects.all()}
+    users = list(User.objects.filter(is_active=True).exclude(email="").values_list("pk", flat=True))
+    weekly_by_role = user_ids_seeing_all_accounts(users)
     due = []
-    for user in User.objects.filter(is_active=True).exclude(email="").prefetch_related("groups"):
-        preference = preferences.get(user.pk)
-        digest = preference.digest if preference else default_digest(user)
+    for pk in users:
+        preference = preferences.get(pk)
+        digest = (
+            preference.digest
+            if preference
+            else (Digest.WEEKLY if pk in weekly_by_role else Digest.DAILY)
+        )
         hour = preference.digest_hour if preference else 8
         local = now.astimezone(user_zone(preference))
         if digest == Digest.OFF or local.hour != hour:
@@ -266,7 +272,7 @@ def digest_due_user_ids(now: datetime) -> list[int]:
             continue
         if preference and preference.last_digest_on == local.date():
             continue
-        due.append(user.pk)
+        due.append(pk)
     return due
 
 
@@ -290,8 +296,7 @@ def unsubscribe(token: str) -> bool:
 
 def digest_sections(user_ids: list[int], *, today: date, since: datetime) -> dict[int, list]:
     """{user id: [(section key, title, [rows])]} for a batch of users, from one statement."""
-    users = User.objects.filter(pk__in=user_ids).prefetch_related("groups", "user_permissions")
-    see_all = [user.pk for user in users if user_sees_all_accounts(user)]
+    see_all = sorted(user_ids_seeing_all_accounts(user_ids))
     as_of = today - timedelta(days=1)
     with connection.cursor() as cursor:
         execute_logged(cursor, sql.DIGEST_ROWS, {
@@ -353,16 +358,19 @@ def digests_send(user_ids: list[int], *, now: datetime | None = None) -> int:
         p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=list(users))
     }
     today = now.astimezone(workspace_zone()).date()
+    weekly_by_role = user_ids_seeing_all_accounts(users)
     pending = [pk for pk in user_ids if pk in users and (
         pk not in preferences or preferences[pk].last_digest_on != today)]  # fmt: skip
     if not pending:
         return 0
-    since_by_user = {
-        pk: now - timedelta(days=7 if (preferences.get(pk) and preferences[pk].digest ==
-                                       Digest.WEEKLY) or (pk not in preferences and
-                                       default_digest(users[pk]) == Digest.WEEKLY) else 1)
+    digest_of = {
+        pk: preferences[pk].digest if pk in preferences
+        else (Digest.WEEKLY if pk in weekly_by_role else Digest.DAILY)
         for pk in pending
     }  # fmt: skip
+    since_by_user = {
+        pk: now - timedelta(days=7 if digest_of[pk] == Digest.WEEKLY else 1) for pk in pending
+    }
     sections: dict[int, list] = {}
     for since in set(since_by_user.values()):
         batch = [pk for pk in pending if since_by_user[pk] == since]
@@ -378,9 +386,7 @@ def digests_send(user_ids: list[int], *, now: datetime | None = None) -> int:
     )
     NotificationPreference.objects.bulk_create(
         [
-            NotificationPreference(
-                user_id=pk, digest=default_digest(users[pk]), last_digest_on=today
-            )
+            NotificationPreference(user_id=pk, digest=digest_of[pk], last_digest_on=today)
             for pk in sent
             if pk not in existing
         ],

@@ -21,7 +21,7 @@ from tests.factories import AccountFactory, ContractFactory, UserFactory
 from tests.notifications.slack_fake import FakeSlack
 
 D = date(2024, 3, 31)
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # pragma: allowlist secret
 
 pytestmark = pytest.mark.django_db
 
