@@ -370,6 +370,11 @@ CONNECTOR_SECRET_KEYS = valid_keys(
 SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.
 CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
+# A sync's lock (one sync per connector) lives this many seconds and is renewed by its holder
+# every third of it: a worker killed mid-sync frees its connector this soon, not in an hour.
+CONNECTOR_SYNC_LOCK_SECONDS = env_int("CONNECTOR_SYNC_LOCK_SECONDS", default=60)
+if CONNECTOR_SYNC_LOCK_SECONDS < 3:
+    raise ImproperlyConfigured("CONNECTOR_SYNC_LOCK_SECONDS must be at least 3")
 
 LOGGING = {
     "version": 1,

@@ -52,17 +52,25 @@ def event(event_id: str, kind: str, obj: dict, on: date) -> dict:
 
 class FakeStripe:
     """GET /v1/subscriptions in pages of `limit`, answering in list shape. `fail` maps a
-    request number (1-based) to a status to answer instead (429 with Retry-After, 500)."""
+    request number (1-based) to a status to answer instead (429 with Retry-After, 500); `hold`
+    is a request number answered only once `release` is set (a slow page), `held` is set when
+    that request arrives."""
 
-    def __init__(self, subscriptions: list[dict], fail: dict[int, int] | None = None):
+    def __init__(
+        self, subscriptions: list[dict], fail: dict[int, int] | None = None, hold: int = 0
+    ):
         self.subscriptions = subscriptions
         self.fail = dict(fail or {})
         self.requests: list[dict] = []
+        self.hold, self.held, self.release = hold, threading.Event(), threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 fake.requests.append({"path": self.path, "auth": self.headers["Authorization"]})
+                if len(fake.requests) == fake.hold:
+                    fake.held.set()
+                    fake.release.wait(timeout=120)
                 status = fake.fail.pop(len(fake.requests), None)
                 if status is not None:
                     return self._send(status, {"error": {"type": "api_error",
@@ -102,6 +110,7 @@ class FakeStripe:
         return self
 
     def __exit__(self, *exc):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         time.sleep(0)

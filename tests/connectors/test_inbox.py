@@ -36,8 +36,8 @@ def test_the_inbox_lists_each_waiting_record_with_its_reason_and_payload(
     for n in range(3):
         track(Client(), key, f"crm-{n}", f"m{n}")
 
-    # session, user, the freshness line (2), the count and the page of items
-    with django_assert_num_queries(6):
+    # session, user, the freshness line (2) and its connectors, the count and the page of items
+    with django_assert_num_queries(7):
         page = admin_client_.get("/connectors/inbox/")
 
     assert page.status_code == 200
