@@ -8,7 +8,7 @@ stored cursor. A lock as long as the longest sync would have held it for an hour
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import redis
 from django.conf import settings
@@ -41,10 +41,9 @@ def connector_sync_lock(connector_id: int) -> Iterator[bool]:
     finally:
         done.set()
         renewer.join()
-        try:
+        # It may have expired (Redis unreachable for longer than the lock lives).
+        with suppress(LockError):
             lock.release()
-        except LockError:  # it expired (Redis was unreachable longer than the lock lives)
-            pass
 
 
 def _renew(lock, done: threading.Event, every: float) -> None:
