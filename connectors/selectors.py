@@ -65,7 +65,7 @@ def connectors_freshness() -> list[ConnectorFreshness]:
     row (a hot row at thousands of requests a second)."""
     last_delivery = (
         SyncBatch.objects.filter(connector=OuterRef("pk"), dry_run=False)
-        .exclude(source="sync")
+        .filter(source__in=("push", "webhook"))
         .order_by("-started_at")
         .values("finished_at")[:1]
     )

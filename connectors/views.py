@@ -26,14 +26,10 @@ from accounts.importer.batch import BatchInvalid
 from connectors import segment
 from connectors.forms import InboxMapForm
 from connectors.models import Connector, ConnectorKind, InboxItem
+from connectors.replay import inbox_item_create_account, inbox_item_map
 from connectors.segment_services import segment_messages_record
 from connectors.selectors import inbox_open, segment_connector_for_key
-from connectors.services import (
-    ConnectorInvalid,
-    connector_secrets,
-    inbox_item_create_account,
-    inbox_item_map,
-)
+from connectors.services import ConnectorInvalid, connector_secrets
 from connectors.stripe_services import stripe_event_apply
 from connectors.syncs import SYNCS, connector_sync_locked
 from connectors.zendesk_services import zendesk_signature_valid, zendesk_ticket_apply
@@ -207,12 +203,11 @@ def inbox_map(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
         if form.cleaned_data.get("account"):
             account = form.cleaned_data["account"]
-            resolved = inbox_item_map(item=item, account=account)
+            replay = inbox_item_map(item=item, account=account)
         else:
-            account = inbox_item_create_account(
+            account, replay = inbox_item_create_account(
                 item=item, name=form.cleaned_data["new_account_name"]
             )
-            resolved = 1
     except (ConnectorInvalid, BatchInvalid) as exc:
         problems = getattr(exc, "problems", None)
         messages.error(
@@ -220,9 +215,11 @@ def inbox_map(request: HttpRequest, item_id: int) -> HttpResponse:
             "; ".join(f"{p.field}: {p.message}" for p in problems) if problems else str(exc),
         )
         return redirect("connector_inbox")
+    again = replay.refused + replay.unmatched
     messages.success(
         request, f"{item.match_id} now maps to {account.name} ({account.external_id}); "
-        f"{resolved} waiting record(s) resolved, later ones follow."
+        f"{replay.received} waiting record(s) replayed: {replay.applied} applied"
+        + (f", {again} back in the inbox" if again else "") + "; later ones follow."
     )  # fmt: skip
     return redirect("connector_inbox")
 
