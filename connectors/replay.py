@@ -56,8 +56,10 @@ def inbox_item_create_account(*, item: InboxItem, name: str) -> tuple[Account, D
 def inbox_items_replay(*, connector: Connector, items: list[InboxItem]) -> Delivery:
     """Apply the items' payloads again through their source's path; logged as a "replay"
     delivery (its refusals are new inbox items)."""
-    replay = REPLAYS[ConnectorKind(connector.kind)]
-    return replay(connector, items)
+    replay, needs = REPLAYS[ConnectorKind(connector.kind)]
+    # An item without the record it stood for (one made by hand) is resolved, not replayed.
+    return replay(connector, [i for i in items if isinstance(i.payload, dict) and
+                              needs <= i.payload.keys()])  # fmt: skip
 
 
 def _segment(connector: Connector, items: list[InboxItem]) -> Delivery:
@@ -106,9 +108,10 @@ def _zendesk(connector: Connector, items: list[InboxItem]) -> Delivery:
     return summary.delivery
 
 
+# Each source's replay, and the keys its payloads must have.
 REPLAYS = {
-    ConnectorKind.SEGMENT: _segment,
-    ConnectorKind.STRIPE: _stripe,
-    ConnectorKind.HUBSPOT: _hubspot,
-    ConnectorKind.ZENDESK: _zendesk,
+    ConnectorKind.SEGMENT: (_segment, {"type"}),
+    ConnectorKind.STRIPE: (_stripe, {"id", "customer"}),
+    ConnectorKind.HUBSPOT: (_hubspot, {"id", "properties"}),
+    ConnectorKind.ZENDESK: (_zendesk, {"id"}),
 }

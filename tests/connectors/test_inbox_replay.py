@@ -139,3 +139,17 @@ def test_mapping_a_zendesk_organization_replays_its_tickets(zendesk):
 
     assert replay.applied == 1
     assert Ticket.objects.get(external_id="zendesk-4").account == who
+
+
+def test_an_item_without_its_record_is_resolved_and_nothing_is_replayed(stripe_connector):
+    acme = AccountFactory(external_id="acme")
+    item = InboxItem.objects.create(
+        connector=stripe_connector, status="unmatched", record_kind="contracts",
+        reason="customer: ?", match_kind="account", match_id="cus_1", payload={},
+    )  # fmt: skip
+
+    replay = inbox_item_map(item=item, account=acme)
+
+    assert (replay.received, replay.applied) == (0, 0)
+    assert InboxItem.objects.get().resolved_at is not None
+    assert Contract.objects.count() == 0
