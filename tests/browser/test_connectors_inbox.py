@@ -77,10 +77,13 @@ def test_an_admin_previews_a_stripe_sync_and_nothing_is_written(
         subscription("sub_e", customer("cus_e"), start=date(2024, 1, 1)),
     ]
     with FakeStripe(subscriptions) as fake:
+        secrets = {
+            "signing_secret": "whsec_b",
+            "api_key": "sk_test_local",
+        }  # pragma: allowlist secret
         connector, _ = connector_create(
-            kind="stripe", name="Billing", settings={"api_base": fake.url},
-            secrets_given={"signing_secret": "whsec_b", "api_key": "sk_test_local"},
-        )  # fmt: skip
+            kind="stripe", name="Billing", settings={"api_base": fake.url}, secrets_given=secrets
+        )
         log_in_as_root(page, live_server.url)
         # (The admin's link and action to this page: tests/connectors/test_dry_run.py; the admin
         # has no favicon, which Chromium reports as a console error.)
