@@ -48,6 +48,11 @@ log_min_messages = warning
 def skip_unless_installed() -> None:
     if not (BIN / "initdb").is_file():
         pytest.skip(MISSING)
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a postgres user: the replica tests need one")
 
 
 def _as_server_user(command: list[str]) -> list[str]:
