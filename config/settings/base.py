@@ -460,6 +460,11 @@ SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 INAPP_RATE_LIMIT_PER_MINUTE = env_int("INAPP_RATE_LIMIT_PER_MINUTE", default=600)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.
 CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
+# A sync's lock (one sync per connector) lives this many seconds and is renewed by its holder
+# every third of it: a worker killed mid-sync frees its connector this soon, not in an hour.
+CONNECTOR_SYNC_LOCK_SECONDS = env_int("CONNECTOR_SYNC_LOCK_SECONDS", default=60)
+if CONNECTOR_SYNC_LOCK_SECONDS < 3:
+    raise ImproperlyConfigured("CONNECTOR_SYNC_LOCK_SECONDS must be at least 3")
 
 LOGGING = {
     "version": 1,
