@@ -143,16 +143,13 @@ def usage_events_record(
 
 
 def usage_events_roll_up(*, rows: Sequence[CleanItem]) -> int:
-    """Stage validated events (batch_clean(EVENTS, ...)) and add them to the daily usage rows
+    """Add validated events (batch_clean(EVENTS, ...)) to the daily usage rows
     of their local dates, in the caller's transaction: the one path of every event source (the
     API, Segment's track and page calls). Returns the usage rows inserted or changed."""
     with connection.cursor() as cursor:
-        accounts_sql.create_staging_table(cursor, EVENTS)
-        statement = accounts_sql.copy_statement(EVENTS, EVENTS.column_names)
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row((row.index, *row.full_row(EVENTS)))
-        written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+        written = api_sql.events_roll_up(
+            cursor, [row.full_row(EVENTS) for row in rows], zone=settings.TIME_ZONE
+        )
         if written >= ANALYZE_MIN_ROWS:
             accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
         return written

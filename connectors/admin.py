@@ -3,11 +3,14 @@ the delivery log, the external identities and the inbox of records that could no
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from connectors import services
 from connectors.models import (
+    PULLED_KINDS,
     SECRET_NAMES,
     Connector,
     ConnectorKind,
@@ -48,9 +51,26 @@ class ConnectorAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "is_active", "endpoint", "secret_status", "last_success_at",
                     "last_error_at")  # fmt: skip
     list_filter = ("kind", "is_active")
-    readonly_fields = ("endpoint", "secret_status", "state", "last_success_at", "last_error",
-                       "last_error_at", "created_at")  # fmt: skip
-    actions = ("issue_write_key",)
+    readonly_fields = ("endpoint", "secret_status", "dry_run", "state", "last_success_at",
+                       "last_error", "last_error_at", "created_at")  # fmt: skip
+    actions = ("issue_write_key", "preview_sync")
+
+    @admin.display(description="dry run")
+    def dry_run(self, connector: Connector) -> str:
+        if not connector.pk or connector.kind not in PULLED_KINDS:
+            return "pushed: nothing to preview"
+        url = reverse("connector_dry_run", args=[connector.pk])
+        return format_html('<a href="{}">Preview a sync (nothing is written)</a>', url)
+
+    @admin.action(description="Preview a sync (dry run: nothing is written)")
+    def preview_sync(self, request: HttpRequest, queryset):
+        """The dry-run page of the first pulled connector chosen (one preview at a time)."""
+        connector = queryset.filter(kind__in=PULLED_KINDS).order_by("name").first()
+        if connector is None:
+            messages.error(request, "Choose a Stripe, HubSpot or Zendesk connector: the others "
+                           "are pushed, so there is no sync to preview.")  # fmt: skip
+            return None
+        return HttpResponseRedirect(reverse("connector_dry_run", args=[connector.pk]))
 
     @admin.display(description="secrets")
     def secret_status(self, connector: Connector) -> str:

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.importer.batch import BatchInvalid, batch_upsert
-from accounts.importer.records import ACCOUNTS
+from accounts.importer.batch import BatchInvalid
 from accounts.models import Account
 from connectors import crypto
 from connectors.models import (
@@ -252,39 +251,11 @@ class SyncSummary:
 # --- The inbox --------------------------------------------------------------------------------
 
 
-def inbox_item_map(*, item: InboxItem, account: Account) -> int:
-    """Map the item's id to an account, once: every later record of that id follows it, and
-    every open item waiting on the same id is resolved. Returns how many items were resolved."""
-    if not item.match_kind:
-        raise ConnectorInvalid("this record was refused by a validator; mapping cannot fix it")
-    with transaction.atomic():
-        ExternalIdentity.objects.update_or_create(
-            connector=item.connector, kind=item.match_kind, external_id=item.match_id,
-            defaults={"object_id": account.pk},
-        )  # fmt: skip
-        return InboxItem.objects.filter(
-            connector=item.connector, match_kind=item.match_kind, match_id=item.match_id,
-            resolved_at__isnull=True,
-        ).update(resolved_at=timezone.now())  # fmt: skip
-
-
 def identity_account_set(*, connector: Connector, external_id: str, account: Account) -> None:
     ExternalIdentity.objects.update_or_create(
         connector=connector, kind=IdentityKind.ACCOUNT, external_id=external_id,
         defaults={"object_id": account.pk},
     )  # fmt: skip
-
-
-def inbox_item_create_account(*, item: InboxItem, name: str) -> Account:
-    """Create the account an unmatched id stands for (external_id = that id) through the
-    import's validator, then map the id to it."""
-    if not item.match_kind:
-        raise ConnectorInvalid("this record was refused by a validator; mapping cannot fix it")
-    with transaction.atomic():
-        batch_upsert(ACCOUNTS, [{"external_id": item.match_id, "name": name}])
-        account = Account.objects.get(external_id=item.match_id)
-        inbox_item_map(item=item, account=account)
-    return account
 
 
 FAILING_ALERT_AFTER = timedelta(hours=1)

@@ -170,9 +170,14 @@ def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListP
     return rows
 
 
+def sort_column(sort: str) -> tuple[str, bool]:
+    """The list's sort column (an annotation of account_rows) and whether it is descending."""
+    return SORT_FIELDS.get(sort.removeprefix("-"), "name"), sort.startswith("-")
+
+
 def _sort_rows(rows: QuerySet, sort: str) -> QuerySet:
-    descending = sort.startswith("-")
-    column = F(SORT_FIELDS.get(sort.removeprefix("-"), "name"))
+    name, descending = sort_column(sort)
+    column = F(name)
     order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
     return rows.order_by(order, "name", "pk")
 

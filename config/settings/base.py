@@ -153,6 +153,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # With DATABASE_REPLICA_URL: where a request's reads go (core/replica.py); before everything
+    # that reads the session or the user. Removes itself without a replica.
+    "core.replica.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -207,6 +210,53 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
 # (the portfolio's aggregate at 10,000 accounts: 1.1 s with JIT, 0.55 s without).
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A streaming replica of that database for the pages' and the read API's reads (GET and HEAD;
+# core/replica.py decides which, docs/scaling.md says how to run one). Unset, every read goes to
+# the primary. Reads fall back to the primary while the replica lags more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS or cannot be reached within DATABASE_REPLICA_CONNECT_TIMEOUT;
+# its lag is measured at most every DATABASE_REPLICA_CHECK_SECONDS per process. Migrations,
+# writes, tasks and commands never use it; the test settings drop it.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="").strip()
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30)
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", default=5)
+if DATABASE_REPLICA_MAX_LAG_SECONDS < 0 or DATABASE_REPLICA_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS and DATABASE_REPLICA_CHECK_SECONDS must be 0 or more"
+    )
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    try:
+        DATABASES["replica"] = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a valid database URL: {exc}"
+        ) from None
+    if DATABASES["replica"].get("ENGINE") != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a PostgreSQL URL such as "
+            "postgres://user:password@replica-host:5432/name"
+        )
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # A test run would mirror the primary's test database, never create one on the replica.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(
+        connect_timeout=env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2),
+        options=DATABASES["default"]["OPTIONS"]["options"],
+    )
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# The paths whose GETs read the primary even with a replica: the admin (an edit, then its list),
+# sign-in (the OpenID callback creates and updates users), /healthz (it checks the primary), and
+# the public endpoints that read to decide a write (survey pages, the in-app widget, ingestion,
+# Slack's buttons).
+REPLICA_PRIMARY_PATHS = ["/admin/", "/oidc/", "/healthz", "/s/", "/inapp/", "/ingest/", "/slack/"]
+# The models always read from the primary (app labels or app_label.Model): who is signed in and
+# with which roles and keys, so that ending a session, revoking a key or removing a role takes
+# effect at once; they are small key lookups the primary serves in well under a millisecond.
+REPLICA_PRIMARY_MODELS = ["auth", "sessions", "accounts.UserSession", "api.ApiKey", "axes"]
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
@@ -460,6 +510,11 @@ SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 INAPP_RATE_LIMIT_PER_MINUTE = env_int("INAPP_RATE_LIMIT_PER_MINUTE", default=600)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.
 CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
+# A sync's lock (one sync per connector) lives this many seconds and is renewed by its holder
+# every third of it: a worker killed mid-sync frees its connector this soon, not in an hour.
+CONNECTOR_SYNC_LOCK_SECONDS = env_int("CONNECTOR_SYNC_LOCK_SECONDS", default=60)
+if CONNECTOR_SYNC_LOCK_SECONDS < 3:
+    raise ImproperlyConfigured("CONNECTOR_SYNC_LOCK_SECONDS must be at least 3")
 
 LOGGING = {
     "version": 1,

@@ -256,7 +256,7 @@ def test_the_playbook_list_costs_the_same_queries_for_few_or_many_playbooks(
             saved = SavedFilter.objects.create(name=f"Filter {size}-{n}")
             make_playbook("filter_match", saved_filter=saved, name=f"Match {size}-{n}")
         # session, user, permissions (2), the playbooks with their filters and run counts,
-        # the data freshness line (2)
-        with django_assert_num_queries(7):
+        # the data freshness line (2) and its connectors
+        with django_assert_num_queries(8):
             page = client.get("/playbooks/").content.decode()
         assert f"An account matches “Filter {size}-0” for the first time" in page

@@ -181,6 +181,7 @@ def test_the_pages_cost_the_same_queries_whatever_the_number_of_renewals(
 
     # session, user, permissions (2 groups), the snapshot run, the renewals with their scores,
     # health, calls and outcomes, the owner's open outcomes, the reasons offered; the forecast:
-    # the quarter's renewals, owners, closed quarters; the reasons: three grouped queries.
-    with django_assert_max_num_queries(10):
+    # the quarter's renewals, owners, closed quarters; the reasons: three grouped queries; the
+    # freshness line's connectors.
+    with django_assert_max_num_queries(11):
         assert client.get(url).status_code == 200

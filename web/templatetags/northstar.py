@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from connectors.selectors import connectors_freshness
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
 from metrics.periods import period_rule as _period_rule
@@ -29,12 +30,16 @@ MINUS = "\u2212"
 @register.inclusion_tag("includes/freshness.html", takes_context=True)
 def data_freshness_line(context) -> dict:
     """The freshness of the data for the header: the view's own reading when it made one (so
-    the page does not read it twice), else two queries of its own."""
+    the page does not read it twice), else two queries of its own; and each connector's last
+    success (one query). Composed here, in `web`: metrics does not read the connectors."""
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"freshness": None}
     reading = context.get("data_freshness")
-    return {"freshness": reading if isinstance(reading, DataFreshness) else data_freshness()}
+    return {
+        "freshness": reading if isinstance(reading, DataFreshness) else data_freshness(),
+        "connectors": connectors_freshness(),
+    }
 
 
 @register.filter

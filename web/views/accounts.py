@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import (
     HttpRequest,
@@ -64,6 +63,7 @@ from web.forms import (
     ScoreMovementForm,
     SentimentOverrideForm,
 )
+from web.keyset import keyset_page
 
 PAGE_SIZE = 50
 NOTE_PERMISSION = "accounts.add_note"
@@ -134,13 +134,25 @@ def home(request: HttpRequest) -> HttpResponse:
     freshness = data_freshness()
     form, params = _list_params(request)
     rows = selectors.account_rows(user=request.user, params=params, as_of=freshness.as_of)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    column, descending = selectors.sort_column(params.sort)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = keyset_page(
+        rows,
+        column=column,
+        descending=descending,
+        size=PAGE_SIZE,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        number=number,
+    )
     context = {
         "data_freshness": freshness,
         "form": form,
         "params": params,
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "sees_all": user_sees_all_accounts(request.user),
         "renewal_windows": RENEWAL_WINDOWS,
         "filtered": any(getattr(params, name) not in ("", None, False, ()) for name in FILTERS),
