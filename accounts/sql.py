@@ -230,6 +230,15 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
         sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table),
         label=f"lock {kind.name}",
     )
+    if kind.name == "usage":
+        # Every month of the file gets its partition before the insert (the default partition
+        # would take them otherwise, and retention could not drop them by month).
+        cursor.execute(
+            sql.SQL(
+                "SELECT northstar_ensure_month_partitions({t}, min(date), max(date)) FROM {s} "
+                "HAVING count(*) > 0"
+            ).format(t=sql.Literal(_TABLES["usage"]), s=staging_table(kind))
+        )
     changed = 0
     updated = [(t, e) for name, t, e in plan if name in present and name not in kind.key]
     custom = [column.name for column in kind.columns if column.custom and column.name in present]

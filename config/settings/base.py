@@ -530,3 +530,15 @@ LOGGING = {
         },
     },
 }
+
+# Usage rows are partitioned by month (accounts/partitions.py, docs/performance.md): the daily job
+# keeps this many months' partitions ready ahead, and drops the partitions of months older than
+# USAGE_RETENTION_MONTHS (0 keeps every month; KPIs read at most 60 days back).
+USAGE_PARTITION_MONTHS_AHEAD = env_int("USAGE_PARTITION_MONTHS_AHEAD", default=3)
+USAGE_RETENTION_MONTHS = env_int("USAGE_RETENTION_MONTHS", default=0)
+if USAGE_PARTITION_MONTHS_AHEAD < 1:
+    raise ImproperlyConfigured("USAGE_PARTITION_MONTHS_AHEAD must be 1 or more")
+if 0 < USAGE_RETENTION_MONTHS < 3:
+    raise ImproperlyConfigured(
+        "USAGE_RETENTION_MONTHS must be 0 (keep all) or 3 or more: KPIs read 60 days of usage"
+    )
