@@ -174,7 +174,9 @@ def _band(band: str, as_of: date | None) -> Q:
     if band == NOT_CUSTOMER:
         return _snapshot(as_of, mrr=0)
     if band == UNKNOWN_BAND:
-        return ~_snapshot(as_of) | _snapshot(as_of, mrr__gt=0, health__isnull=True)
+        unscored = Q(health__isnull=True) | Q(health__band=UNKNOWN_BAND)
+        rows = _related("snapshots").objects.filter(unscored, as_of=_day(as_of), mrr__gt=0)
+        return ~_snapshot(as_of) | Q(pk__in=rows.values("account_id"))
     return _snapshot(as_of, mrr__gt=0, health__band=band)
 
 
