@@ -56,7 +56,8 @@ def views_page(request: HttpRequest) -> HttpResponse:
     """The views the user may pick, with their account count and MRR (among the accounts the
     user may see, on the newest snapshot): a fixed number of queries whatever their number."""
     views = account_selectors.views_for_user(request.user)
-    as_of = data_freshness().as_of
+    freshness = data_freshness()
+    as_of = freshness.as_of
     specs = {view.pk: account_selectors.view_spec(view) for view in views}
     figures = selectors.view_figures(user=request.user, specs=specs, as_of=as_of)
     rows = [
@@ -70,6 +71,7 @@ def views_page(request: HttpRequest) -> HttpResponse:
         for view in views
     ]
     context = {
+        "data_freshness": freshness,  # the layout's line reads it from here, not again
         "rows": rows,
         "as_of": as_of,
         "may_send": request.user.has_perm(f"surveys.{INVITE_PERMISSION}"),
