@@ -7,7 +7,7 @@ every page costs the same number of queries whatever the size of the portfolio o
 The accounts app's own reads (contracts, tickets, contacts, notes) are in accounts/selectors.py.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -83,11 +83,12 @@ class AccountListParams:
     sort: str = "name"
 
     def spec(self, base: filters.ViewFilter | None = None) -> filters.ViewFilter:
-        """The list's filter in the one vocabulary (accounts.filters). Applied on a view
-        (`base`), it keeps what the list's inputs cannot say: a saved filter's playbook
-        conditions."""
+        """The list's filter in the one vocabulary (accounts.filters). On a view (`base`): the
+        view's own filter when the list states no criterion (a link or bookmark `?view=`), else
+        the list's inputs (the view's criteria, refined) with what they cannot say: a saved
+        filter's playbook conditions."""
         churn = self.churn_above is not None
-        return filters.ViewFilter(
+        own = filters.ViewFilter(
             q=self.q,
             segment=self.segment,
             region=self.region,
@@ -102,8 +103,12 @@ class AccountListParams:
             churn_above=float(self.churn_above) / 100 if churn else None,
             churn_horizon=(self.churn_horizon or DEFAULT_CHURN_HORIZON) if churn else None,
             custom=self.custom,
-            conditions=base.conditions if base else (),
         )
+        if base is None:
+            return own
+        if own == filters.ViewFilter():
+            return base
+        return replace(own, conditions=base.conditions)
 
 
 def _owner_name() -> NullIf:

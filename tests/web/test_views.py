@@ -377,3 +377,18 @@ def run_and_accounts(db, alice):
             SnapshotFactory(account=AccountFactory(owner=alice, name=f"Account {number:03d}"))
 
     return make
+
+
+def test_a_link_to_a_view_alone_shows_the_views_accounts_in_the_list_and_its_export(
+    client, leader, book
+):
+    view = View.objects.create(name="SMB red", owner=leader,
+                               definition={"segment": "SMB", "band": "red"})  # fmt: skip
+    client.force_login(leader)
+
+    page = client.get("/", {"view": view.pk})
+    export = client.get("/accounts/export.csv", {"view": view.pk})
+
+    assert {a.name for a in page.context["page"].object_list} == {"Globex"}
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [row[1] for row in rows[1:]] == ["Globex"]
