@@ -168,16 +168,26 @@ def _snapshot(as_of: date | None, **lookups) -> Q:
     return Q(pk__in=rows.values("account_id"))
 
 
+def _health(as_of: date | None, **lookups) -> Q:
+    """Accounts whose score of the day (healthscores.SnapshotHealth, which keeps copies of the
+    snapshot's day, account and MRR) satisfies `lookups`: read through its as_of index, never
+    joined through every day's scores."""
+    rows = _related("health_scores").objects.filter(as_of=_day(as_of), **lookups)
+    return Q(pk__in=rows.values("account_id"))
+
+
 def _band(band: str, as_of: date | None) -> Q:
     """The list's rule: a band lists customers only (MRR > 0 on the day): a churned account keeps
     its score, but red means at risk, not gone. `unknown`: no score (or no snapshot yet)."""
     if band == NOT_CUSTOMER:
         return _snapshot(as_of, mrr=0)
     if band == UNKNOWN_BAND:
-        unscored = Q(health__isnull=True) | Q(health__band=UNKNOWN_BAND)
-        rows = _related("snapshots").objects.filter(unscored, as_of=_day(as_of), mrr__gt=0)
-        return ~_snapshot(as_of) | Q(pk__in=rows.values("account_id"))
-    return _snapshot(as_of, mrr__gt=0, health__band=band)
+        return (
+            ~_snapshot(as_of)
+            | (_snapshot(as_of, mrr__gt=0) & ~_health(as_of))
+            | _health(as_of, mrr__gt=0, band=UNKNOWN_BAND)
+        )
+    return _health(as_of, mrr__gt=0, band=band)
 
 
 def _churn(above: float, horizon: int, as_of: date | None) -> Q:
@@ -206,9 +216,9 @@ def _criterion(c: Criterion, as_of: date | None) -> Q:
             matched = Q(owner_id__in=owners)
             return matched if c.operator == "in" else Q(owner__isnull=True) | ~matched
         if c.field == "health_band":
-            matched = _snapshot(as_of, health__band__in=values)
+            matched = _health(as_of, band__in=values)
             if UNKNOWN_BAND in values:
-                matched |= ~_snapshot(as_of, health__isnull=False)
+                matched |= ~_health(as_of)
         else:
             matched = Q(**{f"{c.field}__in": values})
         return matched if c.operator == "in" else ~matched
@@ -217,6 +227,8 @@ def _criterion(c: Criterion, as_of: date | None) -> Q:
     if c.operator not in ("gte", "lte"):
         raise ValueError(f"{c.field} is compared with at least / at most")
     number = float(c.values[0])
+    if c.field == "health_score":
+        return _health(as_of, **{f"score__{c.operator}": number})
     return _snapshot(as_of, **{f"{SNAPSHOT_NUMBERS[c.field]}__{c.operator}": number})
 
 
