@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_views"),
+        ("accounts", "0008_views"),
         ("playbooks", "0006_task_kind"),
     ]
 
