@@ -130,3 +130,60 @@ def get_account_for_action(user: AbstractBaseUser, account_id: int) -> Account:
     account = get_account_for_user(user, account_id)
     require_may_act(user, account)
     return account
+
+
+# Views (accounts.models.View): who may read and who may change one.
+
+
+def views_readable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
+    """May read (pick, apply): one's own personal views, and the shared views of one's teams
+    (a shared view without a team is everyone's); leaders and admins read every shared view, as
+    they manage them. Another user's personal view is nobody else's, whatever the role."""
+    from accounts.models import View
+
+    if not user.is_authenticated:
+        return View.objects.none()
+    shared = Q(visibility="shared")
+    if not user_sees_all_accounts(user):
+        shared &= Q(team__isnull=True) | Q(team__in=user.groups.all())
+    return View.objects.filter(Q(visibility="personal", owner=user) | shared)
+
+
+def user_may_manage_shared_views(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Leaders and admins make, change and delete shared views."""
+    return user_sees_all_accounts(user)
+
+
+def user_may_edit_view(user: AbstractBaseUser | AnonymousUser, view) -> bool:
+    if not user.is_authenticated:
+        return False
+    if view.visibility == "personal":
+        return view.owner_id == user.pk
+    return user_may_manage_shared_views(user)
+
+
+def get_view_for_user(user: AbstractBaseUser, view_id: int):
+    """The view to read, or 404 (no leak of another user's personal view)."""
+    return get_object_or_404(views_readable_by(user), pk=view_id)
+
+
+def get_view_for_edit(user: AbstractBaseUser, view_id: int):
+    """The view to change: 404 when the user may not read it, 403 when they may only read it."""
+    view = get_view_for_user(user, view_id)
+    if not user_may_edit_view(user, view):
+        raise PermissionDenied("Shared views are changed by leaders and admins.")
+    return view
+
+
+def accounts_actable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
+    """May act, as a set: every account for leaders and admins, else the accounts one owns and
+    those the acting rules grant (never those read through a task)."""
+    if not user.is_authenticated or not user.is_active:
+        return Account.objects.none()
+    if user_sees_all_accounts(user):
+        return Account.objects.all()
+    granted = [extra(user) for extra in extra_actable_account_ids()]
+    condition = Q(owner=user)
+    for ids in granted:
+        condition |= Q(pk__in=ids)
+    return Account.objects.filter(condition)

@@ -22,6 +22,7 @@ from accounts.models import (
     Ticket,
     UsageDaily,
     UsageFeature,
+    View,
 )
 from accounts.sessions import user_sessions, user_sessions_end
 from surveys.admin import send_survey_to_accounts
@@ -142,6 +143,22 @@ class UsageFeatureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(View)
+class ViewAdmin(admin.ModelAdmin):
+    """Views are saved from the accounts list (its form reads the filter); here admins rename
+    them, change who sees them, or delete them. The filter itself is shown, not edited."""
+
+    list_display = ("name", "visibility", "team", "owner", "updated_at")
+    list_filter = ("visibility", "team")
+    search_fields = ("name", "description")
+    list_select_related = ("owner", "team")
+    fields = ("name", "description", "owner", "visibility", "team", "definition", "tracked_since")
+    readonly_fields = ("owner", "definition", "tracked_since")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # saved from the accounts list, which reads the filter
 
 
 User = get_user_model()

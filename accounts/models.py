@@ -417,6 +417,90 @@ class ImportLog(models.Model):
         return f"{self.kind} ({self.rows} rows) at {self.imported_at:%Y-%m-%d %H:%M}"
 
 
+class ViewVisibility(models.TextChoices):
+    PERSONAL = "personal", "Only me"
+    SHARED = "shared", "Shared"
+
+
+class View(models.Model):
+    """A named filter of accounts (accounts.filters.ViewFilter, kept as JSON in `definition`):
+    personal to its owner, or shared with a team (a Django group; no team: everyone). The list,
+    the portfolio, the exports, survey sending and playbook triggers read it through one
+    compiler (accounts.filters.view_condition); access applies on top of it."""
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=255, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="account_views",
+        help_text="Who made it; empty for views that came with playbooks (saved filters).",
+    )
+    visibility = models.CharField(
+        max_length=8, choices=ViewVisibility.choices, default=ViewVisibility.PERSONAL
+    )
+    team = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account_views",
+        help_text="A shared view's team; empty: everyone.",
+    )
+    definition = models.JSONField(default=dict, blank=True)
+    # The first day playbook triggers tracked its members: who was in it then entered nothing.
+    tracked_since = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], nulls_distinct=False, name="view_name_unique_per_owner"
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility="personal") | Q(owner__isnull=False),
+                name="view_personal_has_owner",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="view_name_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ViewMembership(models.Model):
+    """An account's stay in a view, as the nightly playbook evaluation saw it: from the day it
+    entered to the day it left (open while it is in). Playbooks' "enters view" and "leaves view"
+    triggers read these rows."""
+
+    view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    entered_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open stay per account and view (a return opens a new one).
+            models.UniqueConstraint(
+                fields=["view", "account"],
+                condition=Q(left_on__isnull=True),
+                name="view_membership_one_open",
+            ),
+        ]
+        indexes = [
+            # The refresh and the triggers: a view's stays by day.
+            models.Index(fields=["view", "entered_on"], name="view_membership_entered_idx"),
+            models.Index(fields=["view", "left_on"], name="view_membership_left_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.view_id} from {self.entered_on}"
+
+
 class SsoIdentity(models.Model):
     """The identity provider's account behind a user: its issuer and subject (the `sub` claim,
     stable where an email address may change or be reused). Sign-in finds the user by this pair;

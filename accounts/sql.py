@@ -460,3 +460,31 @@ WHERE derived.id = a.id AND a.lifecycle_stage <> derived.stage
 def refresh_lifecycle_stages(cursor, today: date) -> int:
     """Derive every account's stage from its contracts as of `today`, in one statement."""
     return execute_logged(cursor, LIFECYCLE_STAGES, {"today": today}, label="lifecycle stages")
+
+
+def insert_view_entries(*, view_id: int, members, as_of: date) -> int:
+    """Open a stay on `as_of` for every account of `members` (a queryset of account ids: the
+    compiled view) without an open stay in the view; one INSERT ... SELECT."""
+    from django.db import connection
+
+    from core.sql import queryset_sql
+
+    values: dict = {"view": view_id, "d": as_of}
+
+    def add(value) -> sql.Placeholder:
+        name = f"m{len(values)}"
+        values[name] = value
+        return sql.Placeholder(name)
+
+    statement = sql.SQL(
+        """
+INSERT INTO accounts_viewmembership (view_id, account_id, entered_on)
+SELECT %(view)s, m.id, %(d)s FROM ({members}) m (id)
+WHERE NOT EXISTS (
+    SELECT FROM accounts_viewmembership o
+    WHERE o.view_id = %(view)s AND o.account_id = m.id AND o.left_on IS NULL
+)
+ON CONFLICT DO NOTHING"""
+    ).format(members=queryset_sql(members, add))
+    with connection.cursor() as cursor:
+        return execute_logged(cursor, statement, values, label=f"view {view_id} entries {as_of}")

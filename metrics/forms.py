@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from accounts.models import View
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS
@@ -26,6 +27,7 @@ class PortfolioParams:
     region: str = ""
     owner_id: int | None = None
     group_id: int | None = None  # a company group: the account and every account below it
+    view: View | None = None  # a view (accounts.models.View) the user may read
     filtered: bool = field(default=False, compare=False)
 
     @property
@@ -56,6 +58,7 @@ class PortfolioParams:
             "region": self.region,
             "owner": self.owner_id or "",
             "group": self.group_id or "",
+            "view": self.view.pk if self.view else "",
             **overrides,
         }
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
@@ -74,9 +77,17 @@ class PortfolioFilterForm(forms.Form):
     region = forms.ChoiceField(required=False)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     group = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    view = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
-    def __init__(self, data, *, months: list[SnapshotMonth], options: FilterOptions) -> None:
+    def __init__(
+        self, data, *, months: list[SnapshotMonth], options: FilterOptions, views=()
+    ) -> None:
         super().__init__(data)
+        self.views = {view.pk: view for view in views}
+        self.fields["view"].choices = [
+            ("", "No view"),
+            *((pk, v.name) for pk, v in self.views.items()),
+        ]
         self.months = {month.value: month for month in months}
         self.fields["month"].choices = [(value, value) for value in self.months]
         self.fields["segment"].choices = [("", "All"), *((s, s) for s in options.segments)]
@@ -91,6 +102,7 @@ class PortfolioFilterForm(forms.Form):
         latest = default_month(list(self.months.values()))
         segment, region = cleaned.get("segment") or "", cleaned.get("region") or ""
         owner_id, group_id = cleaned.get("owner"), cleaned.get("group")
+        view = self.views.get(cleaned.get("view"))
         return PortfolioParams(
             month=self.months.get(cleaned.get("month") or "", latest),
             period=PeriodLength(cleaned.get("period") or PeriodLength.MONTH),
@@ -98,7 +110,8 @@ class PortfolioFilterForm(forms.Form):
             region=region,
             owner_id=owner_id,
             group_id=group_id,
-            filtered=bool(segment or region or owner_id or group_id),
+            view=view,
+            filtered=bool(segment or region or owner_id or group_id or view),
         )
 
 

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 
+from accounts.filters import ViewFilter, filter_accounts
 from accounts.models import RENEWAL_WINDOW_DAYS, Account, Contract, CostMonth, Ticket
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
 from metrics.periods import PeriodLength, PeriodMonths, period_months, values_of
@@ -48,19 +49,27 @@ class AccountFilter:
     owner_id: int | None = None
     group_id: int | None = None  # an account and every account below it
 
-    def apply(self, accounts: QuerySet[Account]) -> QuerySet[Account]:
-        if self.group_id is not None:
-            accounts = accounts.filter(pk__in=Account.objects.in_group(self.group_id).values("pk"))
-        if self.segment:
-            accounts = accounts.filter(segment=self.segment)
-        if self.region:
-            accounts = accounts.filter(region=self.region)
-        if self.lifecycle_stage:
-            accounts = accounts.filter(lifecycle_stage=self.lifecycle_stage)
+    @property
+    def spec(self) -> ViewFilter:
+        """The cut in the one vocabulary of filters (accounts.filters), as views say it."""
+        return ViewFilter(
+            segment=self.segment,
+            region=self.region,
+            stage=self.lifecycle_stage,
+            owner=self.owner_id,
+            group=self.group_id,
+        )
+
+    def apply(
+        self, accounts: QuerySet[Account], *, view: ViewFilter | None = None, as_of=None, user=None
+    ) -> QuerySet[Account]:
+        """`accounts` cut by these dimensions and by `view` (a view's filter, its figures read
+        on `as_of`), through the one compiler of filters."""
         if self.owner_email:
             accounts = accounts.filter(owner__email__iexact=self.owner_email)
-        if self.owner_id is not None:
-            accounts = accounts.filter(owner_id=self.owner_id)
+        accounts = filter_accounts(accounts, self.spec)
+        if view is not None:
+            accounts = filter_accounts(accounts, view, as_of=as_of, user=user)
         return accounts
 
 

@@ -1,4 +1,4 @@
-"""Admins edit playbooks and saved filters here too, with the forms the playbook page uses."""
+"""Admins edit playbooks here too, with the forms the playbook page uses."""
 
 from django.contrib import admin, messages
 
@@ -14,7 +14,6 @@ from playbooks.models import (
     PlaybookAction,
     PlaybookRun,
     PlaybookRunStep,
-    SavedFilter,
     Task,
 )
 from playbooks.services import playbook_activate, playbook_secret_rotate
@@ -24,16 +23,7 @@ class PlaybookConditionInline(admin.TabularInline):
     model = Condition
     form = ConditionForm
     fk_name = "playbook"
-    exclude = ("saved_filter",)
     extra = 0
-
-
-class FilterConditionInline(admin.TabularInline):
-    model = Condition
-    form = ConditionForm
-    fk_name = "saved_filter"
-    exclude = ("playbook",)
-    extra = 1
 
 
 class ActionInline(admin.StackedInline):
@@ -78,13 +68,6 @@ class PlaybookAdmin(admin.ModelAdmin):
         for playbook in queryset:
             playbook_secret_rotate(playbook=playbook)
         self.message_user(request, "New secrets: update the receivers.", messages.WARNING)
-
-
-@admin.register(SavedFilter)
-class SavedFilterAdmin(admin.ModelAdmin):
-    inlines = (FilterConditionInline,)
-    list_display = ("name", "description")
-    search_fields = ("name",)
 
 
 class StepInline(admin.TabularInline):

@@ -352,11 +352,11 @@ def _run_entry(run: PlaybookRun) -> TimelineEntry:
 
 
 def playbook_rows() -> list[Playbook]:
-    """Every playbook with its saved filter, its runs of the last 30 days and its latest run:
+    """Every playbook with its view, its runs of the last 30 days and its latest run:
     one query."""
     since = timezone.now() - timedelta(days=30)
     return list(
-        Playbook.objects.select_related("saved_filter")  # named in the trigger's summary
+        Playbook.objects.select_related("view")  # named in the trigger's summary
         .annotate(
             runs_30d=Count("runs", filter=Q(runs__created_at__gte=since)),
             last_run_at=Max("runs__created_at"),
@@ -367,9 +367,7 @@ def playbook_rows() -> list[Playbook]:
 
 def playbook_for_page(playbook_id: int) -> Playbook:
     return get_object_or_404(
-        Playbook.objects.select_related("saved_filter").prefetch_related(
-            "conditions", "saved_filter__conditions", "actions__assignee"
-        ),
+        Playbook.objects.select_related("view").prefetch_related("conditions", "actions__assignee"),
         pk=playbook_id,
     )
 

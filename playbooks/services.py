@@ -21,6 +21,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Account
+from accounts.services import view_memberships_refresh
 from playbooks import actions, webhooks
 from playbooks import sql as playbook_sql
 from playbooks.models import (
@@ -47,8 +48,8 @@ logger = logging.getLogger("northstar.playbooks")
 def _active(**filters) -> list[Playbook]:
     return list(
         Playbook.objects.filter(is_active=True, **filters)
-        .select_related("saved_filter")
-        .prefetch_related("conditions", "saved_filter__conditions")
+        .select_related("view__owner")
+        .prefetch_related("conditions")
         .order_by("pk")
     )
 
@@ -57,8 +58,10 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
     """Enrol the accounts entering each active playbook on the snapshot of `as_of` and queue
     their actions, with those of earlier runs whose steps have come due; returns the new runs."""
     runs = []
+    active = _active()
     with transaction.atomic(), connection.cursor() as cursor:
-        for playbook in _active():
+        _views_refresh(active, as_of=as_of)
+        for playbook in active:
             # Each in a savepoint: one broken playbook neither stops the others nor rolls back
             # the nightly snapshot whose transaction this runs in.
             try:
@@ -75,6 +78,21 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
         transaction.on_commit(lambda: runs_enqueue(queued))
     logger.info("playbooks %s: %d new runs, %d queued", as_of, len(runs), len(queued))
     return runs
+
+
+def _views_refresh(playbooks: list[Playbook], *, as_of: date) -> None:
+    """Bring the stays of the views that active "enters/leaves view" playbooks name up to
+    `as_of`, once per view, before any of them is evaluated."""
+    views = {p.view_id: p.view for p in playbooks if p.trigger in STAY_TRIGGERS and p.view_id}
+    for view in views.values():
+        try:
+            with transaction.atomic():
+                view_memberships_refresh(view=view, as_of=as_of)
+        except (DatabaseError, ValueError):
+            logger.exception("view %s could not be refreshed on %s", view.pk, as_of)
+
+
+STAY_TRIGGERS = (Trigger.VIEW_ENTERED, Trigger.VIEW_LEFT)
 
 
 def evaluate_after_snapshot(as_of: date) -> None:

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.filters import ViewFilter, filter_accounts
 from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, Contact
 from healthscores.models import Alert, AlertReason, AlertStatus
@@ -400,3 +401,21 @@ def detractor_alert_raise(*, response: SurveyResponse, due_on: date) -> Alert:
         alert.due_on = due_on
     alert.save(update_fields=["details", "due_on"])
     return alert
+
+
+def invite_view(
+    *,
+    survey: Survey,
+    accounts: QuerySet[Account],
+    spec: ViewFilter,
+    invited_by: AbstractBaseUser | None,
+    as_of: date | None = None,
+    expires_in_days: int = 30,
+) -> InvitationOutcome:
+    """Survey targeting by a view: every current contact of the accounts among `accounts` (the
+    caller's access rule: those the sender may act on) that the view's filter matches on
+    `as_of` (None: the newest snapshot), through the one filter compiler (accounts.filters)."""
+    targeted = filter_accounts(accounts, spec, as_of=as_of, user=invited_by)
+    return invite_accounts(
+        survey=survey, accounts=targeted, invited_by=invited_by, expires_in_days=expires_in_days
+    )

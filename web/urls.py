@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import accounts, portfolio, renewals, surveys
+from web.views import account_views, accounts, portfolio, renewals, surveys
 
 urlpatterns = [
     # The accounts list (the home), its export, the 360 page and its actions.
@@ -27,6 +27,12 @@ urlpatterns = [
         accounts.sentiment_override_create_view,
         name="sentiment_override_create",
     ),
+    # Views: named filters of the list and the portfolio, personal or shared.
+    path("views/", account_views.views_page, name="view_list"),
+    path("views/new/", account_views.view_create, name="view_create"),
+    path("views/<int:view_id>/edit/", account_views.view_edit, name="view_edit"),
+    path("views/<int:view_id>/delete/", account_views.view_delete_view, name="view_delete"),
+    path("views/<int:view_id>/survey/", account_views.view_survey_send, name="view_survey_send"),
     # The portfolio, its tiles as CSV and the rows behind every figure.
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),

@@ -75,6 +75,8 @@ def test_a_csms_pages_have_no_serious_accessibility_violation(
         "/portfolio/drill/nrr/",
         "/portfolio/drill/at_risk/",
         "/surveys/",
+        "/views/",
+        "/views/new/?query=segment%3DSMB",
         "/notifications/",
         "/notifications/preferences/",
     ])  # fmt: skip

@@ -29,7 +29,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from accounts.models import CostMonth, CustomField, ImportLog, Note
+from accounts.models import CostMonth, CustomField, ImportLog, Note, View
 from connectors.models import InboxItem
 from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
@@ -142,6 +142,14 @@ ACCESS: dict[str, Rule] = {
     ),
     # The account's custom values, edited by those who may act on it (issue 16).
     "account_fields_update": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
+    # Views (issue 16): the page and the form for everyone logged in; the view in the path is
+    # alice's personal view, nobody else's to read, change, delete or send a survey to (404:
+    # not even a leader or an admin learns it exists).
+    "view_list": Rule(LOGIN, 200, 200, 200, 200),
+    "view_create": Rule(LOGIN, 200, 200, 200, 200),
+    "view_edit": Rule(LOGIN, 200, 404, 404, 404, 404),
+    "view_delete": Rule(LOGIN, DONE, 404, 404, 404, 404, method="POST"),
+    "view_survey_send": Rule(LOGIN, DONE, 404, 404, 404, 404, method="POST"),
     # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
@@ -253,6 +261,7 @@ ACCESS: dict[str, Rule] = {
     "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
     "admin:connectors_syncbatch_add": staff_only(403),
     "admin:connectors_inboxitem_add": staff_only(403),
+    "admin:accounts_view_add": staff_only(403),  # views are saved from the accounts list
     "admin:renewals_renewaloutcome_add": staff_only(403),  # outcomes come from the contracts
     # Every model admin, including those other apps will register.
     "admin:*_changelist": staff_only(),
@@ -393,6 +402,14 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         first = model_admin.model._default_manager.order_by("pk").first()
         return str(first.pk) if first else MISSING_OBJECT  # none yet: the admin says so
 
+    def fresh_view() -> str:
+        """alice's personal view (a new one each time: a delete removes it)."""
+        view = View.objects.create(
+            name=f"Alice's view {View.objects.count() + 1}", owner=world["users"]["owner"],
+            definition={"segment": "SMB"},
+        )  # fmt: skip
+        return str(view.pk)
+
     def fresh_task() -> str:
         task = Task.objects.create(
             account=account, assignee=world["users"]["owner"], title="Call back",
@@ -412,6 +429,7 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "app_label": lambda: "accounts",
         "url": lambda: "no-such-page/",
         "task_id": fresh_task,
+        "view_id": fresh_view,
         "playbook_id": lambda: str(world["playbook"].pk),
         "token": lambda: world["invitation"].token,
         "external_id": lambda: account.external_id,

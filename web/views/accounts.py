@@ -8,6 +8,7 @@ entries), which is why it lives here and not in accounts.
 """
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,10 +33,12 @@ from accounts.access import (
     get_account_for_user,
     require_may_act,
     user_may_act_on,
+    user_may_edit_view,
     user_sees_all_accounts,
+    views_readable_by,
 )
 from accounts.custom_fields import field_values
-from accounts.models import Account
+from accounts.models import Account, View
 from accounts.services import account_custom_values_set, note_add
 from core.charts import chart_html
 from core.exports import csv_response
@@ -62,6 +65,7 @@ from web.forms import (
     NoteForm,
     ScoreMovementForm,
     SentimentOverrideForm,
+    list_query,
 )
 from web.keyset import keyset_page
 
@@ -122,9 +126,18 @@ def _list_params(request: HttpRequest):
     return form, form.params()
 
 
+def _applied_view(request: HttpRequest, params) -> View | None:
+    """The view the list is on (`?view=`) if the user may read it: one query, and none for a
+    list without a view (the pages keep their query budget; views are picked on /views/)."""
+    if params.view is None:
+        return None
+    return views_readable_by(request.user).select_related("team").filter(pk=params.view).first()
+
+
 HOME_ALERTS = 8
 # The list's parameters that narrow it (a "Clear filters" link appears).
-FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom")
+FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom",
+           "mrr_min", "mrr_max", "churn_above", "view")  # fmt: skip
 
 
 @require_GET
@@ -133,7 +146,20 @@ def home(request: HttpRequest) -> HttpResponse:
     every account; search, filters, sorting and pages are query parameters."""
     freshness = data_freshness()
     form, params = _list_params(request)
-    rows = selectors.account_rows(user=request.user, params=params, as_of=freshness.as_of)
+    view = _applied_view(request, params)
+    if request.GET.get("pick") is not None:
+        # A view picked (on /views/ or a playbook): open it with its criteria in the list's
+        # inputs, so they can be read, refined and saved.
+        if view is None:
+            return redirect("home")
+        spec = account_selectors.view_spec(view)
+        return redirect(f"{reverse('home')}?{urlencode(list_query(spec, view_id=view.pk))}")
+    rows = selectors.account_rows(
+        user=request.user,
+        params=params,
+        as_of=freshness.as_of,
+        base=account_selectors.view_spec(view),
+    )
     column, descending = selectors.sort_column(params.sort)
     try:
         number = int(request.GET.get("page", 1))
@@ -149,6 +175,11 @@ def home(request: HttpRequest) -> HttpResponse:
         number=number,
     )
     context = {
+        "view": view,
+        "view_figures": selectors.filter_figures(rows=rows) if view else None,
+        "view_conditions": account_selectors.view_spec(view).conditions if view else (),
+        "may_edit_view": bool(view and user_may_edit_view(request.user, view)),
+        "list_query": request.GET.urlencode(),
         "data_freshness": freshness,
         "form": form,
         "params": params,
@@ -170,7 +201,10 @@ def accounts_export(request: HttpRequest) -> StreamingHttpResponse:
     run = data_freshness().run
     _form, params = _list_params(request)
     rows = selectors.account_rows(
-        user=request.user, params=params, as_of=run.as_of if run else None
+        user=request.user,
+        params=params,
+        as_of=run.as_of if run else None,
+        base=account_selectors.view_spec(_applied_view(request, params)),
     )
     stamp = run.as_of.isoformat() if run else timezone.localdate().isoformat()
     return csv_response(

@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
-from accounts.access import accounts_visible_to, user_sees_all_accounts
+from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
 from accounts.models import Account
 from core.charts import currency_symbol, figure_json
 from core.exports import csv_response
@@ -50,6 +50,7 @@ class Scope:
     options: FilterOptions
     accounts: QuerySet[Account]
     whole_portfolio: bool
+    views: list = ()
     whole_groups: bool = False
     can_set_targets: bool = False
 
@@ -61,15 +62,23 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     options = replace(
         dashboard.filter_options(visible), groups=tuple(account_selectors.group_choices(visible))
     )
-    params = PortfolioFilterForm(request.GET, months=months, options=options).params()
+    views = _applied_views(request)
+    params = PortfolioFilterForm(request.GET, months=months, options=options, views=views).params()
     return Scope(
         params=params,
         months=months,
         options=options,
-        accounts=params.account_filter.apply(visible),
+        views=views,
+        accounts=params.account_filter.apply(
+            visible,
+            view=account_selectors.view_spec(params.view),
+            as_of=params.as_of,
+            user=request.user,
+        ),
         whole_portfolio=sees_all and not params.filtered,
-        # The rollup is by segment, region and owner: a company group cuts across them.
+        # The rollup is by segment, region and owner: a company group or a view cuts across.
         whole_groups=params.group_id is None
+        and params.view is None
         and dashboard.visible_in_whole_groups(
             user=request.user, visible=visible, sees_all=sees_all
         ),
@@ -77,11 +86,21 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     )
 
 
+def _applied_views(request: HttpRequest) -> list:
+    """The view asked for (`?view=`) when the user may read it: one query, none without one
+    (the page keeps its query budget; views are picked on /views/)."""
+    view_id = request.GET.get("view", "")
+    if not view_id.isdigit():
+        return []
+    return list(views_readable_by(request.user).filter(pk=int(view_id)))
+
+
 def _page_context(scope: Scope) -> dict[str, Any]:
     return {
         "params": scope.params,
         "months": scope.months,
         "options": scope.options,
+        "views": scope.views,
         "whole_portfolio": scope.whole_portfolio,
         "currency": settings.CURRENCY,
         "currency_symbol": currency_symbol(settings.CURRENCY),
