@@ -14,6 +14,7 @@ from accounts.models import (
     UsageDaily,
     UsageFeature,
 )
+from audit.admin import AuditedModelAdmin
 from surveys.admin import send_survey_to_accounts
 
 
@@ -30,7 +31,7 @@ class ContractInline(admin.TabularInline):
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(AuditedModelAdmin):
     list_display = ("label", "key", "target", "field_type")
     list_filter = ("target", "field_type")
     search_fields = ("label", "key")
@@ -41,7 +42,7 @@ class CustomFieldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedModelAdmin):
     list_display = ("name", "external_id", "segment", "region", "owner", "lifecycle_stage",
                     "created_on")  # fmt: skip
     list_filter = ("segment", "region", "lifecycle_stage", "industry")
@@ -54,7 +55,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedModelAdmin):
     list_display = ("name", "email", "account", "title", "is_champion", "left_on")
     list_filter = ("is_champion",)
     search_fields = ("name", "email", "external_id", "account__name")
@@ -63,7 +64,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedModelAdmin):
     list_display = ("external_id", "account", "plan", "start_date", "end_date", "mrr", "seats")
     list_filter = ("plan",)
     search_fields = ("external_id", "account__name")
@@ -73,7 +74,7 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AuditedModelAdmin):
     list_display = ("external_id", "subject", "account", "priority", "opened_at",
                     "first_response_at", "resolved_at")  # fmt: skip
     list_filter = ("priority", "resolved_on_first_contact")
@@ -84,7 +85,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageDaily)
-class UsageDailyAdmin(admin.ModelAdmin):
+class UsageDailyAdmin(AuditedModelAdmin):
     list_display = ("date", "account", "user_id", "feature", "events", "minutes", "sessions")
     list_filter = ("feature",)
     search_fields = ("user_id", "account__name", "account__external_id")
@@ -95,7 +96,7 @@ class UsageDailyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(AuditedModelAdmin):
     list_display = ("account", "author", "created_at")
     search_fields = ("body", "account__name")
     autocomplete_fields = ("account", "author")
@@ -104,13 +105,13 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostMonth)
-class CostMonthAdmin(admin.ModelAdmin):
+class CostMonthAdmin(AuditedModelAdmin):
     list_display = ("month", "sales_marketing_spend", "retention_spend")
     date_hierarchy = "month"
 
 
 @admin.register(ImportLog)
-class ImportLogAdmin(admin.ModelAdmin):
+class ImportLogAdmin(AuditedModelAdmin):
     list_display = ("kind", "source", "rows", "imported_at")
     list_filter = ("kind", "source")
     date_hierarchy = "imported_at"
@@ -123,7 +124,7 @@ class ImportLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageFeature)
-class UsageFeatureAdmin(admin.ModelAdmin):
+class UsageFeatureAdmin(AuditedModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 

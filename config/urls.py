@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
     path("connectors/", include(connector_inbox_urls)),
+    path("audit/", include("audit.urls")),  # the audit log, for admins
     path("health/lab/", include("healthscores.lab_urls")),
     path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),

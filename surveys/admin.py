@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from audit.admin import AuditedModelAdmin
 from surveys import services
 from surveys.defaults import INVITE_PERMISSION
 from surveys.forms import SendSurveyForm
@@ -14,7 +15,7 @@ from surveys.models import Invitation, InvitationStatus, Survey, SurveyResponse
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(AuditedModelAdmin):
     list_display = ("name", "kind", "is_active", "question", "updated_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "question")
@@ -52,7 +53,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedModelAdmin):
     list_display = ("created_at", "survey", "account", "email", "state", "sent_at",
                     "expires_at", "responded_at", "invited_by")  # fmt: skip
     list_filter = (InvitationStateFilter, "survey__kind", "survey")
@@ -84,7 +85,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(AuditedModelAdmin):
     list_display = ("responded_at", "account", "contact", "kind", "score")
     list_filter = ("kind", "score")
     search_fields = ("comment", "external_id", "account__name")
