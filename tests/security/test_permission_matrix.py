@@ -190,6 +190,9 @@ ACCESS: dict[str, Rule] = {
     "connector_inbox_map": Rule(
         LOGIN, 403, 403, 403, DONE, method="POST", data={"new_account_name": "From the inbox"}
     ),
+    # The audit log and its CSV: admins only (staff), like the admin it records.
+    "audit_log": Rule(LOGIN, 403, 403, 403, 200),
+    "audit_export": Rule(LOGIN, 403, 403, 403, 200),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
