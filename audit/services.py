@@ -48,14 +48,14 @@ def record(
     return AuditEntry.objects.create(
         actor_kind=who.kind,
         actor_id=who.id,
-        actor_label=who.label[:200],
+        actor_label=_no_nul(who.label)[:200],
         ip=who.ip,
         action=action[:64],
         content_type=ContentType.objects.get_for_model(model) if model else None,
         object_id="" if object_id is None else str(object_id)[:64],
-        object_label=(str(obj) if label is None and obj is not None else label or "")[:300],
-        changes=changes or {},
-        details=details or {},
+        object_label=_no_nul(str(obj) if label is None and obj is not None else label or "")[:300],
+        changes=_no_nul(changes or {}),
+        details=_no_nul(details or {}),
     )
 
 
@@ -76,6 +76,18 @@ def stored_values(obj: models.Model, fields: Iterable[str] | None = None) -> dic
         return dict.fromkeys(names)
     stored = type(obj)._base_manager.filter(pk=obj.pk).values(*names).first()
     return stored if stored is not None else dict.fromkeys(names)
+
+
+def _no_nul(value: Any) -> Any:
+    """The value with NUL characters dropped from its text: PostgreSQL's text and jsonb cannot
+    hold one, and a query string may carry one (an export's filters)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nul(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

@@ -378,22 +378,22 @@ def tasks_complete(*, tasks: QuerySet[Task], user: AbstractBaseUser) -> list[Com
     """Complete the unfinished ones of `tasks` at once (two statements, whatever their number);
     returns what each was before, for `tasks_reopen`."""
     with transaction.atomic():
-        before = [
-            Completed(*row)
-            for row in tasks.filter(status__in=UNFINISHED)
+        locked = list(
+            tasks.filter(status__in=UNFINISHED)
             .select_for_update(of=("self",))
             .order_by("pk")
-            .values_list("pk", "status", "snoozed_until")
-        ]
+            .only("pk", "status", "snoozed_until", "title")
+        )
+        before = [Completed(task.pk, task.status, task.snoozed_until) for task in locked]
         now = timezone.now()
-        done = Task.objects.filter(pk__in=[c.task_id for c in before])
-        done.update(status=TaskStatus.DONE, snoozed_until=None, completed_at=now, completed_by=user)
-        was = {c.task_id: c for c in before}
-        audit.record_each("task.complete", (
-            (task, {"status": [was[task.pk].status, TaskStatus.DONE], "completed_at": [None, now],
-                    "completed_by_id": [None, user.pk]})
-            for task in done
-        ))  # fmt: skip
+        Task.objects.filter(pk__in=[c.task_id for c in before]).update(
+            status=TaskStatus.DONE, snoozed_until=None, completed_at=now, completed_by=user
+        )
+        done = {"completed_at": [None, now], "completed_by_id": [None, user.pk]}
+        audit.record_each(
+            "task.complete",
+            ((task, {"status": [task.status, TaskStatus.DONE], **done}) for task in locked),
+        )
     return before
 
 
