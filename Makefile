@@ -38,6 +38,7 @@ format: venv  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 test: venv services lint  ## the whole test suite (real PostgreSQL and Redis)
+	bash scripts/test-deps.sh
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
 	$(VENV)/bin/pytest
 

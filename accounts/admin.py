@@ -1,6 +1,14 @@
 """Admin for the raw records: browse and correct; bulk loads go through import_data."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts.models import (
     Account,
@@ -10,11 +18,14 @@ from accounts.models import (
     CustomField,
     ImportLog,
     Note,
+    SsoIdentity,
     Ticket,
     UsageDaily,
     UsageFeature,
 )
-from audit.admin import AuditedModelAdmin
+from accounts.sessions import user_sessions, user_sessions_end
+from audit import services as audit
+from audit.admin import AuditedModelAdmin, AuditedUserAdmin
 from surveys.admin import send_survey_to_accounts
 
 
@@ -133,3 +144,70 @@ class UsageFeatureAdmin(AuditedModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class NorthstarUserAdmin(AuditedUserAdmin):
+    """Django's user admin, with the user's sessions: a page listing them, where an admin who
+    may change the user ends one, several or all."""
+
+    readonly_fields = (*UserAdmin.readonly_fields, "sessions_link", "sso_identity_shown")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Sign-in", {"fields": ("sso_identity_shown", "sessions_link")}),
+    )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.sessions_view)
+        view.model_admin = self  # as the admin's own views carry it
+        sessions = path("<path:object_id>/sessions/", view, name="auth_user_sessions")
+        return [sessions, *super().get_urls()]
+
+    @admin.display(description="Sessions")
+    def sessions_link(self, user) -> str:
+        if user.pk is None:
+            return "-"
+        url = reverse("admin:auth_user_sessions", args=[user.pk])
+        return format_html('<a href="{}">See and end this user\'s sessions</a>', url)
+
+    @admin.display(description="Single sign-on")
+    def sso_identity_shown(self, user) -> str:
+        identity = SsoIdentity.objects.filter(user=user).first() if user.pk else None
+        return str(identity) if identity else "None: signs in with a password"
+
+    def sessions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        user = get_object_or_404(User, pk=object_id)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        if request.method == "POST":
+            chosen = None if "end_all" in request.POST else request.POST.getlist("session")
+            ids = None if chosen is None else [int(pk) for pk in chosen if pk.isdigit()]
+            ended = user_sessions_end(
+                user=user, reason=f"ended by {request.user.get_username()}", session_ids=ids
+            )
+            audit.record("user.sessions_end", obj=user, details={"ended": ended})
+            messages.success(request, f"{ended} session{'s' * (ended != 1)} ended.")
+            return redirect("admin:auth_user_sessions", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Sessions of {user.get_username()}",
+            "subject": user,
+            "sessions": user_sessions(user=user),
+            "opts": self.opts,
+            "own_session_key": request.session.session_key,
+        }
+        return TemplateResponse(request, "admin/auth/user/sessions.html", context)
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(AuditedModelAdmin):
+    """Who signs in through the identity provider. Adding a row links an existing user to a
+    provider account by hand (when the provider does not say the email address is verified)."""
+
+    list_display = ("user", "issuer", "subject", "last_sign_in_at")
+    search_fields = ("user__username", "user__email", "subject")
+    raw_id_fields = ("user",)

@@ -415,3 +415,56 @@ class ImportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.rows} rows) at {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class SsoIdentity(models.Model):
+    """The identity provider's account behind a user: its issuer and subject (the `sub` claim,
+    stable where an email address may change or be reused). Sign-in finds the user by this pair;
+    an existing user is linked by email only when the provider says the address is verified."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SSO identity"
+        verbose_name_plural = "SSO identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique_sub"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class SignInMethod(models.TextChoices):
+    PASSWORD = "password", "Password"
+    SSO = "sso", "Single sign-on"
+
+
+class UserSession(models.Model):
+    """One signed-in session, recorded at sign-in so that an admin can list a user's sessions
+    and end them (Django's session rows cannot be found by user without decoding them all).
+    Ending a session deletes its django_session row too; a row whose session has expired is
+    left for the session cleanup and never listed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    method = models.CharField(max_length=16, choices=SignInMethod.choices)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        # The admin's list of one user's sessions, newest first.
+        indexes = [models.Index(fields=["user", "-started_at"], name="usersession_user_started")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

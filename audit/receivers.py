@@ -17,8 +17,13 @@ def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))[:150]
     ip = client_address(request) if request is not None else None
     actor = Actor(ActorKind.ANONYMOUS, label=username or "anonymous", ip=ip)
+    # Single sign-on says how and why it refused (accounts.sso_views); a password never shows.
+    details = {k: str(credentials[k])[:300] for k in ("method", "reason") if k in credentials}
     services.record(
-        "user.sign_in_failed", label=username, actor=actor, details={"username": username}
+        "user.sign_in_failed",
+        label=username,
+        actor=actor,
+        details={"username": username, **details},
     )
 
 

@@ -22,6 +22,12 @@ def _nightly_crontab():
     return crontab(hour=int(hour), minute=int(minute))
 
 
+def _hourly_crontab():
+    from celery.schedules import crontab
+
+    return crontab(minute=0)
+
+
 @app.on_after_configure.connect
 def _beat_schedule(sender, **kwargs) -> None:
     """The beat schedule, in one place; times are in the workspace time zone (CELERY_TIMEZONE)."""
@@ -36,4 +42,11 @@ def _beat_schedule(sender, **kwargs) -> None:
         "connectors-alert-failing": {"task": "connectors.alert_failing", "schedule": 300},
         # Audit entries older than AUDIT_RETENTION_DAYS (docs/audit.md), daily.
         "audit-prune": {"task": "audit.prune", "schedule": 86_400},
+        # Slack messages that waited (quiet hours, a snooze, an outage), every 5 minutes.
+        "notifications-slack": {"task": "notifications.deliver_slack", "schedule": 300},
+        # Digests at each user's local morning: beat checks at the top of every hour.
+        "notifications-digests": {
+            "task": "notifications.enqueue_digests",
+            "schedule": _hourly_crontab(),
+        },
     }

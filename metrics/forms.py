@@ -1,7 +1,9 @@
-"""The portfolio's parameters: the as-of month and the filters, validated field by field.
+"""The portfolio's parameters: the as-of month, the period ending with it and the filters,
+validated field by field.
 
-A page never fails on a bad parameter: an unknown month, segment, region or owner falls back to
-its default (the latest month, no filter) and the rest of the request still applies.
+A page never fails on a bad parameter: an unknown month, period, segment, region or owner falls
+back to its default (the last complete month, that month alone, no filter) and the rest of the
+request still applies.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from metrics.dashboard import FilterOptions, SnapshotMonth
+from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter
 
@@ -17,6 +20,8 @@ from metrics.selectors import AccountFilter
 @dataclass(frozen=True)
 class PortfolioParams:
     month: SnapshotMonth | None = None
+    # The month alone, or the trailing 3 or 12 months ending on the month's last computed day.
+    period: PeriodLength = PeriodLength.MONTH
     segment: str = ""
     region: str = ""
     owner_id: int | None = None
@@ -36,10 +41,17 @@ class PortfolioParams:
             group_id=self.group_id,
         )
 
+    @property
+    def query_without_filters(self) -> str:
+        """The month and period alone (the "Clear filters" link)."""
+        return self.query(segment="", region="", owner="", group="")
+
     def query(self, **overrides) -> str:
-        """The parameters as a query string, for links that keep the page's month and filters."""
+        """The parameters as a query string, for links that keep the page's month, period and
+        filters (the month alone, the default, is left out)."""
         values = {
             "month": self.month.value if self.month else "",
+            "period": "" if self.period == PeriodLength.MONTH else self.period.value,
             "segment": self.segment,
             "region": self.region,
             "owner": self.owner_id or "",
@@ -57,6 +69,7 @@ def default_month(months: list[SnapshotMonth]) -> SnapshotMonth | None:
 
 class PortfolioFilterForm(forms.Form):
     month = forms.ChoiceField(required=False)
+    period = forms.ChoiceField(required=False, choices=PeriodLength.choices)
     segment = forms.ChoiceField(required=False)
     region = forms.ChoiceField(required=False)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -80,6 +93,7 @@ class PortfolioFilterForm(forms.Form):
         owner_id, group_id = cleaned.get("owner"), cleaned.get("group")
         return PortfolioParams(
             month=self.months.get(cleaned.get("month") or "", latest),
+            period=PeriodLength(cleaned.get("period") or PeriodLength.MONTH),
             segment=segment,
             region=region,
             owner_id=owner_id,

@@ -18,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -25,10 +26,11 @@ from django.db.models import (
     Sum,
     TextChoices,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import RENEWAL_WINDOW_DAYS, Account, Contract, CostMonth, Ticket
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
+from metrics.periods import PeriodLength, PeriodMonths, period_months, values_of
 from metrics.registry import portfolio_values
 from metrics.sql import local_midnight
 from metrics.totals import rollup_aggregates, snapshot_aggregates
@@ -109,6 +111,39 @@ def portfolio_totals(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, A
 def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
     """Every portfolio KPI (kpi-spec sections 3 to 6) for the accounts on `as_of`."""
     return portfolio_values(portfolio_totals(as_of=as_of, accounts=accounts))
+
+
+class PeriodNotComputed(Exception):
+    """A trailing period with a month that has no snapshot: its sums would be short."""
+
+    def __init__(self, period: PeriodMonths) -> None:
+        self.period = period
+        missing = ", ".join(f"{first:%Y-%m}" for first in period.missing)
+        super().__init__(f"no snapshot in {missing}")
+
+
+def portfolio_period(*, as_of: date, length: PeriodLength) -> PeriodMonths:
+    """The months of the period of `length` ending on `as_of`, each read on its last computed
+    date (one query), as the portfolio page reads them."""
+    first = period_months({}, end=as_of, length=length).start
+    rows = (
+        SnapshotRun.objects.filter(as_of__gte=first, as_of__lte=as_of)
+        .annotate(month=TruncMonth("as_of"))
+        .values("month")
+        .annotate(last=Max("as_of"))
+        .order_by()
+    )
+    return period_months({row["month"]: row["last"] for row in rows}, end=as_of, length=length)
+
+
+def portfolio_period_kpis(*, period: PeriodMonths, accounts: QuerySet[Account]) -> dict[str, Any]:
+    """Every portfolio KPI over `period` (metrics.periods): its month's, or the trailing months'
+    flows summed, stocks of the last date and retention of the cohort at its start. Raises
+    PeriodNotComputed when a month of it has no snapshot."""
+    if period.missing:
+        raise PeriodNotComputed(period)
+    totals = portfolio_totals_by_date(dates=period.dates, accounts=accounts)
+    return values_of(totals, period)
 
 
 def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, FilteredRelation, Max, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
@@ -210,6 +211,14 @@ def day_tasks(
         playbooks=choices,
         hidden=len(tasks) - len(shown),
     )
+
+
+def day_sections(*, owner: AbstractBaseUser) -> list:
+    """The other apps' sections of the owner's day (settings.MY_DAY_SECTIONS, in order; each
+    callable returns an object with `id`, `template` and `items`, or None); playbooks imports
+    none of them."""
+    sections = (import_string(path)(owner) for path in settings.MY_DAY_SECTIONS)
+    return [section for section in sections if section is not None]
 
 
 def renewals(*, user: AbstractBaseUser, as_of: date | None, limit: int = 10) -> list:

@@ -91,6 +91,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "alerts": list(open_alerts_for_user(user=owner)[: DAY_ALERTS + 1]),
         "day_alerts": DAY_ALERTS,
         "renewals": selectors.renewals(user=owner, as_of=freshness.as_of),
+        "sections": selectors.day_sections(owner=owner),
         "drops": selectors.health_drops(user=owner, as_of=freshness.as_of),
         "team": selectors.team_view(today=today) if sees_all and is_own else None,
         "can_work": request.user.has_perm(TASK_PERMISSION),

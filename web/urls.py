@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import accounts, portfolio, surveys
+from web.views import accounts, portfolio, renewals, surveys
 
 urlpatterns = [
     # The accounts list (the home), its export, the 360 page and its actions.
@@ -32,6 +32,16 @@ urlpatterns = [
     path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
     path("portfolio/targets/", portfolio.target_save, name="portfolio_target_save"),
     path("portfolio/drill/<slug:key>/", portfolio.drill, name="portfolio_drill"),
+    # The renewal desk: renewals and calls, reasons of churns, the quarter's forecast.
+    path("renewals/", renewals.renewals_page, name="renewals"),
+    path("renewals/<int:contract_id>/call/", renewals.renewal_call, name="renewal_call"),
+    path(
+        "renewals/outcomes/<int:outcome_id>/reason/",
+        renewals.outcome_reason,
+        name="renewal_outcome_reason",
+    ),
+    path("renewals/forecast/", renewals.forecast_page, name="renewal_forecast"),
+    path("renewals/reasons/", renewals.reasons_page, name="renewal_reasons"),
     # The survey results and their export.
     path("surveys/", surveys.results, name="survey_results"),
     path("surveys/export.csv", surveys.results_export, name="survey_results_export"),

@@ -20,13 +20,14 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import CostMonth, CustomField, ImportLog, Note
 from connectors.models import InboxItem
@@ -35,6 +36,8 @@ from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
 from metrics.services import snapshot_recompute
 from playbooks.models import Task
+from renewals.models import RenewalOutcome
+from surveys.models import InAppKey
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -117,6 +120,10 @@ ACCESS: dict[str, Rule] = {
     "healthz": every(200),
     "login": Rule(200, DONE, DONE, DONE, DONE),  # a logged-in user is sent on
     "logout": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST"),
+    # Single sign-on, not configured here: the pages do not exist. Configured, they answer
+    # everyone (the sign-in starts there); tests/accounts/test_sso.py checks that state.
+    "oidc_authenticate": every(404),
+    "oidc_callback": every(404),
     # Accounts: a CSM sees the accounts they own, leaders and admins every account; 404 hides
     # an account's existence from those who may not see it.
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
@@ -152,6 +159,11 @@ ACCESS: dict[str, Rule] = {
     # The public survey page, reached from an emailed link: no login, the token is the key.
     "survey_respond": every(200),
     "survey_thanks": every(DONE),  # not answered yet: back to the questions
+    # The in-app widget's calls: no session, a public key, and only from the origins the key
+    # lists; the matrix sends none, so every persona is refused (tests/surveys/test_inapp.py).
+    "inapp_ask": every(403, method="POST"),
+    "inapp_answer": every(403, method="POST"),
+    "inapp_dismiss": every(403, method="POST"),
     # Playbooks: My day for everyone; tasks of the accounts one may see, acted on by CSMs and
     # staff (leaders read); playbooks are read by leaders and staff, and written by staff. The
     # task in the path is alice's: carol, reading the account through her own task, may neither
@@ -171,6 +183,16 @@ ACCESS: dict[str, Rule] = {
     "playbook_create": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_edit": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_toggle": Rule(LOGIN, 403, 403, 403, DONE, method="POST", data={"active": "1"}),
+    # The renewal desk: renewals of the accounts one may see; a call or a churn's reason is the
+    # owner's (leaders read, carol reading through a task changes nothing); forecast and reasons
+    # cover the accounts one may see.
+    "renewals": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    "renewal_call": Rule(
+        LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"call": "commit"}
+    ),
+    "renewal_outcome_reason": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    "renewal_forecast": Rule(LOGIN, 200, 200, 200, 200),
+    "renewal_reasons": Rule(LOGIN, 200, 200, 200, 200),
     # The API authenticates by key, never by session: 401 for every persona here (its own tests
     # cover keys and scopes). Its schema and docs page are for signed-in users or a key.
     "api:*_upsert": every(401, method="POST"),
@@ -193,6 +215,16 @@ ACCESS: dict[str, Rule] = {
     # The audit log and its CSV: admins only (staff), like the admin it records.
     "audit_log": Rule(LOGIN, 403, 403, 403, 200),
     "audit_export": Rule(LOGIN, 403, 403, 403, 200),
+    # Notifications: everyone signed in has their own bell, page and preferences (each sees only
+    # their own rows: tests/notifications/test_bell.py). The digest's unsubscribe link is public
+    # and signed (a bad token: 400); GET only asks to confirm. Slack's buttons carry Slack's
+    # signature instead of a session: without one, 401 for everyone.
+    "notification_list": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_bell": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_read": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST", data={"all": "1"}),
+    "notification_preferences": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_unsubscribe": every(200),
+    "slack_interactivity": every(401, method="POST"),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
@@ -204,6 +236,8 @@ ACCESS: dict[str, Rule] = {
     "admin:view_on_site": admin_site_page(404),  # accounts have no public URL
     "admin:app_list": admin_site_page(),
     "admin:auth_user_password_change": staff_only(),
+    # A user's sessions, listed and ended by those who may change the user.
+    "admin:auth_user_sessions": staff_only(),
     "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
     # Rows written only by the system: django-axes' logs, health model versions (an audit
     # trail), rescore jobs (the rescore's progress), import logs, the feature catalog (a
@@ -219,6 +253,7 @@ ACCESS: dict[str, Rule] = {
     "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
     "admin:connectors_syncbatch_add": staff_only(403),
     "admin:connectors_inboxitem_add": staff_only(403),
+    "admin:renewals_renewaloutcome_add": staff_only(403),  # outcomes come from the contracts
     # Every model admin, including those other apps will register.
     "admin:*_changelist": staff_only(),
     "admin:*_add": staff_only(),
@@ -288,6 +323,12 @@ def world(alice, bob, leader, admin_user):
     account = AccountFactory(name="Alices Customer", owner=alice)
     AccountFactory(name="Bobs Customer", owner=bob)
     ContractFactory(account=account)
+    # A renewal ending in 30 days, and a term that churned in 2023 (the snapshot's nightly chain
+    # derives its outcome).
+    today = timezone.localdate()
+    renewal = ContractFactory(account=account, start_date=today - timedelta(days=335),
+                              end_date=today + timedelta(days=30))  # fmt: skip
+    ContractFactory(account=account, start_date=date(2022, 7, 1), end_date=date(2023, 6, 30))
     contact = ContactFactory(account=account)
     TicketFactory(account=account)
     UsageDailyFactory(account=account)
@@ -331,9 +372,11 @@ def world(alice, bob, leader, admin_user):
         },
         "account": account,
         "alert": alert,
+        "renewal": renewal,
         "task": task,
         "playbook": make_playbook("detractor", name="Rescue"),
         "invitation": InvitationFactory(contact=contact),
+        "inapp_key": InAppKey.objects.create(name="App", allowed_origins="https://app.example"),
         "stripe_connector": connector_create(
             kind="stripe", name="Billing", secrets_given={"signing_secret": MATRIX_SECRET}
         )[0],
@@ -360,6 +403,8 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
     return {
         "account_id": lambda: str(account.pk),
         "alert_id": lambda: str(world["alert"].pk),
+        "contract_id": lambda: str(world["renewal"].pk),
+        "outcome_id": lambda: str(RenewalOutcome.objects.get(account=account).pk),
         "key": lambda: "mrr",
         "object_id": admin_object_id if model_admin else lambda: str(account.pk),
         "content_type_id": lambda: str(ContentType.objects.get_for_model(account).pk),
@@ -373,6 +418,7 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "call": lambda: "batch",
         "item_id": lambda: str(unmatched_item(world["stripe_connector"]).pk),
         "connector_id": lambda: str(world["stripe_connector"].pk),
+        "public_key": lambda: world["inapp_key"].public_key,
     }
 
 

@@ -17,7 +17,8 @@ from django.utils.safestring import SafeString
 
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
-from metrics.registry import ACCOUNT, Unit
+from metrics.periods import period_rule as _period_rule
+from metrics.registry import ACCOUNT, ACCOUNT_TERMS, Unit
 
 register = template.Library()
 
@@ -75,21 +76,27 @@ def signed(value, places: int = 0) -> str:
 
 @register.filter
 def definition(key: str) -> str:
-    """The registry's one-sentence definition of an account metric, for a tooltip."""
-    kpi = ACCOUNT.get(key)
+    """The registry's one-sentence definition of an account metric or fact, in spec terms."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.definition if kpi else ""
 
 
 @register.filter
 def plain(key: str) -> str:
-    """The same account metric in plain words, for a "What is this?" disclosure."""
-    kpi = ACCOUNT.get(key)
+    """The same account metric or fact in plain words, for a "What is this?" disclosure."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.plain if kpi else ""
 
 
 @register.filter
+def period_rule(key: str) -> str:
+    """How a portfolio figure is taken over a trailing period, in plain words."""
+    return _period_rule(key)
+
+
+@register.filter
 def label(key: str) -> str:
-    kpi = ACCOUNT.get(key)
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.label if kpi else key
 
 

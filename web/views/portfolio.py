@@ -32,6 +32,7 @@ from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.drill import Column, drill_for, sort_parameter, sorted_rows
 from metrics.forms import KpiTargetForm, PortfolioFilterForm, PortfolioParams
+from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO
 from metrics.selectors import portfolio_kpis
 from metrics.services import TARGET_PERMISSION, target_set
@@ -101,6 +102,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
         whole_groups=scope.whole_groups,
+        period=scope.params.period,
     )
     figures = charts.dashboard_figures(board.series, board.windows, currency=settings.CURRENCY)
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
@@ -123,9 +125,10 @@ def _tile_item(
     tile: dashboard.Tile, sparks: dict[str, str], board: dashboard.Dashboard, headline=False
 ) -> dict[str, Any]:
     """A tile, its sparkline, the count of answers behind a survey score and, on a headline
-    trailing-12-month tile, the month's own figure beside it."""
+    trailing-12-month tile, the period's own figure beside it (none over 12 months: the same)."""
     key = tile.kpi.key
-    beside = dashboard.HEADLINE_BESIDE.get(key) if headline else None
+    over_a_year = board.period is not None and board.period.length == PeriodLength.TRAILING_12
+    beside = dashboard.HEADLINE_BESIDE.get(key) if headline and not over_a_year else None
     answers = dashboard.ANSWER_COUNTS.get(key)
     return {
         "tile": tile,
@@ -168,11 +171,12 @@ def target_save(request: HttpRequest) -> HttpResponse:
 
 
 def portfolio_export(request: HttpRequest) -> HttpResponse:
-    """The tiles as CSV: key, label, value, unit, previous, target, definition."""
+    """The tiles as CSV: key, label, value, unit, previous, target, definition, and what the
+    value covers (the period's months, or the day of a stock)."""
     scope = _portfolio_scope(request)
     if scope.params.month is None:
         raise Http404("No snapshot has been computed yet.")
-    tiles, _series, _compared_with = dashboard.portfolio_tiles(
+    shown = dashboard.portfolio_tiles(
         as_of=scope.params.as_of,
         months=scope.months,
         accounts=scope.accounts,
@@ -180,13 +184,18 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
         whole_groups=scope.whole_groups,
+        period=scope.params.period,
     )
-    header = ["key", "label", "value", "unit", "previous", "target", "definition"]
+    header = ["key", "label", "value", "unit", "previous", "target", "definition", "covers"]
     rows = (
-        [t.kpi.key, t.kpi.label, t.value, t.kpi.unit, t.previous, t.target, t.kpi.definition]
-        for t in tiles.values()
+        [
+            *(t.kpi.key, t.kpi.label, t.value, t.kpi.unit),
+            *(t.previous, t.target, t.kpi.definition, t.scope),
+        ]
+        for t in shown.tiles.values()
     )
-    return csv_response(f"portfolio-{scope.params.as_of}.csv", header, rows)
+    suffix = "" if scope.params.period == PeriodLength.MONTH else f"-{scope.params.period}"
+    return csv_response(f"portfolio-{scope.params.as_of}{suffix}.csv", header, rows)
 
 
 def drill(request: HttpRequest, key: str) -> HttpResponse:
