@@ -46,6 +46,12 @@ SLACK_BATCH = 50
 SNOOZE_DAYS = 3
 UNSUBSCRIBE_SALT = "northstar.notifications.unsubscribe"
 DIGEST_BATCH = 200
+# Each digest section, and the signals whose "email" channel it follows (None: always shown).
+SECTION_SIGNALS = {
+    "alerts": (Signal.ALERT, Signal.ENTERED_RED),
+    "detractors": (Signal.DETRACTOR,),
+    "tasks": (Signal.TASK_DUE,),
+}
 SECTIONS = (
     ("alerts", "New alerts"),
     ("detractors", "Unanswered detractors"),
@@ -346,6 +352,18 @@ def _digest_message(user, sections: list, *, today: date) -> EmailMultiAlternati
     return message
 
 
+def _emailed_sections(sections: list, preference: NotificationPreference | None) -> list:
+    """The sections whose signals the user keeps on the email channel."""
+    if preference is None:
+        return sections
+    return [
+        (key, title, rows)
+        for key, title, rows in sections
+        if key not in SECTION_SIGNALS
+        or any(preference.wants(signal, "email") for signal in SECTION_SIGNALS[key])
+    ]
+
+
 def digests_send(user_ids: list[int], *, now: datetime | None = None) -> int:
     """Email the digest to each of `user_ids` over one SMTP connection, and mark each sent today
     (so a retry, or beat firing twice, sends nothing twice). Returns how many were sent."""
@@ -378,7 +396,8 @@ def digests_send(user_ids: list[int], *, now: datetime | None = None) -> int:
     sent = []
     with get_connection() as mail:
         for pk in pending:
-            mail.send_messages([_digest_message(users[pk], sections[pk], today=today)])
+            wanted = _emailed_sections(sections[pk], preferences.get(pk))
+            mail.send_messages([_digest_message(users[pk], wanted, today=today)])
             sent.append(pk)
     existing = set(preferences)
     NotificationPreference.objects.filter(user_id__in=[pk for pk in sent if pk in existing]).update(

@@ -29,7 +29,7 @@ def test_the_bell_counts_only_my_unread_notifications(
     notify(bob, "bobs")
     client.force_login(alice)
 
-    with django_assert_num_queries(4):  # session, user, count, latest
+    with django_assert_num_queries(5):  # session, user, preference, count, latest
         reading = client.get("/notifications/bell/").json()
 
     assert reading["unread"] == 1
@@ -124,3 +124,11 @@ def test_nightly_fan_out_reaches_a_leader_who_follows_every_account(alice, leade
     assert set(Notification.objects.values_list("user__username", "signal")) == {
         ("alice", "alert"), ("lena", "alert"),
     }  # fmt: skip
+
+
+def test_a_signal_taken_off_the_app_channel_leaves_the_bell(client, alice):
+    notify(alice, "red one")
+    NotificationPreference.objects.create(user=alice, channels={"entered_red": ["slack"]})
+    client.force_login(alice)
+    assert client.get("/notifications/bell/").json()["unread"] == 0
+    assert "red one" not in client.get("/notifications/").text

@@ -96,6 +96,15 @@ def test_a_csm_gets_her_morning_digest_ranked_by_arr(smtp, book, alice):
     assert f"/accounts/{book['big'].pk}/" in html
 
 
+def test_a_signal_taken_off_email_leaves_the_digest(smtp, book, alice):
+    NotificationPreference.objects.create(
+        user=alice, channels={"detractor": ["app"], "task_due": ["email"]}
+    )
+    services.digests_send([alice.pk])
+    text = body(smtp.messages[0], "plain")
+    assert "Unanswered detractors" not in text and "Plan the QBR" in text
+
+
 def test_the_unsubscribe_link_is_one_click_and_signed(smtp, book, alice):
     services.digests_send([alice.pk])
     (message,) = smtp.messages
