@@ -25,6 +25,8 @@ from accounts.models import (
     View,
 )
 from accounts.sessions import user_sessions, user_sessions_end
+from audit import services as audit
+from audit.admin import AuditedModelAdmin, AuditedUserAdmin
 from surveys.admin import send_survey_to_accounts
 
 
@@ -41,7 +43,7 @@ class ContractInline(admin.TabularInline):
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(AuditedModelAdmin):
     list_display = ("label", "key", "target", "field_type")
     list_filter = ("target", "field_type")
     search_fields = ("label", "key")
@@ -52,7 +54,7 @@ class CustomFieldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedModelAdmin):
     list_display = ("name", "external_id", "segment", "region", "owner", "lifecycle_stage",
                     "created_on")  # fmt: skip
     list_filter = ("segment", "region", "lifecycle_stage", "industry")
@@ -65,7 +67,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedModelAdmin):
     list_display = ("name", "email", "account", "title", "is_champion", "left_on")
     list_filter = ("is_champion",)
     search_fields = ("name", "email", "external_id", "account__name")
@@ -74,7 +76,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditedModelAdmin):
     list_display = ("external_id", "account", "plan", "start_date", "end_date", "mrr", "seats")
     list_filter = ("plan",)
     search_fields = ("external_id", "account__name")
@@ -84,7 +86,7 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AuditedModelAdmin):
     list_display = ("external_id", "subject", "account", "priority", "opened_at",
                     "first_response_at", "resolved_at")  # fmt: skip
     list_filter = ("priority", "resolved_on_first_contact")
@@ -95,7 +97,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageDaily)
-class UsageDailyAdmin(admin.ModelAdmin):
+class UsageDailyAdmin(AuditedModelAdmin):
     list_display = ("date", "account", "user_id", "feature", "events", "minutes", "sessions")
     list_filter = ("feature",)
     search_fields = ("user_id", "account__name", "account__external_id")
@@ -106,7 +108,7 @@ class UsageDailyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(AuditedModelAdmin):
     list_display = ("account", "author", "created_at")
     search_fields = ("body", "account__name")
     autocomplete_fields = ("account", "author")
@@ -115,13 +117,13 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostMonth)
-class CostMonthAdmin(admin.ModelAdmin):
+class CostMonthAdmin(AuditedModelAdmin):
     list_display = ("month", "sales_marketing_spend", "retention_spend")
     date_hierarchy = "month"
 
 
 @admin.register(ImportLog)
-class ImportLogAdmin(admin.ModelAdmin):
+class ImportLogAdmin(AuditedModelAdmin):
     list_display = ("kind", "source", "rows", "imported_at")
     list_filter = ("kind", "source")
     date_hierarchy = "imported_at"
@@ -134,7 +136,7 @@ class ImportLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageFeature)
-class UsageFeatureAdmin(admin.ModelAdmin):
+class UsageFeatureAdmin(AuditedModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 
@@ -166,7 +168,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class NorthstarUserAdmin(UserAdmin):
+class NorthstarUserAdmin(AuditedUserAdmin):
     """Django's user admin, with the user's sessions: a page listing them, where an admin who
     may change the user ends one, several or all."""
 
@@ -204,6 +206,7 @@ class NorthstarUserAdmin(UserAdmin):
             ended = user_sessions_end(
                 user=user, reason=f"ended by {request.user.get_username()}", session_ids=ids
             )
+            audit.record("user.sessions_end", obj=user, details={"ended": ended})
             messages.success(request, f"{ended} session{'s' * (ended != 1)} ended.")
             return redirect("admin:auth_user_sessions", user.pk)
         context = {
@@ -218,7 +221,7 @@ class NorthstarUserAdmin(UserAdmin):
 
 
 @admin.register(SsoIdentity)
-class SsoIdentityAdmin(admin.ModelAdmin):
+class SsoIdentityAdmin(AuditedModelAdmin):
     """Who signs in through the identity provider. Adding a row links an existing user to a
     provider account by hand (when the provider does not say the email address is verified)."""
 

@@ -9,12 +9,16 @@ from django.utils import timezone
 
 from accounts.filters import ViewFilter, view_condition
 from accounts.models import Account, ImportLog, LifecycleStage, Note, View, ViewMembership
+from audit import services as audit
 
 
 def note_add(*, account: Account, author: AbstractBaseUser | None, body: str) -> Note:
     """Append a note to the account's interaction log; notes are never edited, only added.
     A note without an author was written by the system (a playbook)."""
-    return Note.objects.create(account=account, author=author, body=body.strip())
+    with transaction.atomic():
+        note = Note.objects.create(account=account, author=author, body=body.strip())
+        audit.record_created("note.create", note, label=f"Note on {account}")
+    return note
 
 
 def account_lifecycle_stage_set(*, account: Account, stage: str) -> None:
@@ -23,8 +27,11 @@ def account_lifecycle_stage_set(*, account: Account, stage: str) -> None:
     if stage not in LifecycleStage.values:
         raise ValueError(f"unknown lifecycle stage {stage!r}")
     if account.lifecycle_stage != stage:
+        before = {"lifecycle_stage": account.lifecycle_stage}
         account.lifecycle_stage = stage
-        account.save(update_fields=["lifecycle_stage"])
+        with transaction.atomic():
+            account.save(update_fields=["lifecycle_stage"])
+            audit.record_changed("account.update", account, before)
 
 
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -56,8 +63,10 @@ def account_custom_values_set(*, account: Account, values: dict[str, object]) ->
         custom = {key: value for key, value in locked.custom.items() if key not in values}
         custom |= {key: value for key, value in values.items() if value not in (None, "")}
         if custom != locked.custom:
+            before = {"custom": locked.custom}
             locked.custom = custom
             locked.save(update_fields=["custom"])
+            audit.record_changed("account.update", locked, before)
     account.custom = locked.custom
     return account
 

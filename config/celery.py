@@ -42,6 +42,8 @@ def _beat_schedule(sender, **kwargs) -> None:
         "connectors-sync-due": {"task": "connectors.sync_due", "schedule": 60},
         # An email to the admins about a connector failing for more than an hour, every 5 min.
         "connectors-alert-failing": {"task": "connectors.alert_failing", "schedule": 300},
+        # Audit entries older than AUDIT_RETENTION_DAYS (docs/audit.md), daily.
+        "audit-prune": {"task": "audit.prune", "schedule": 86_400},
         # Slack messages that waited (quiet hours, a snooze, an outage), every 5 minutes.
         "notifications-slack": {"task": "notifications.deliver_slack", "schedule": 300},
         # Digests at each user's local morning: beat checks at the top of every hour.

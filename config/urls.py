@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("ingest/", include("connectors.urls")),  # sources push here, each with its own key
     path("connectors/", include(connector_inbox_urls)),
+    path("audit/", include("audit.urls")),  # the audit log, for admins
     path("notifications/", include("notifications.urls")),
     path("slack/", include(notification_slack_urls)),  # Slack's buttons, by its signature
     path("health/lab/", include("healthscores.lab_urls")),

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit import services as audit
+from audit.admin import AuditedModelAdmin
 from connectors import services
 from connectors.models import (
     PULLED_KINDS,
@@ -46,7 +48,7 @@ class ConnectorForm(forms.ModelForm):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(AuditedModelAdmin):
     form = ConnectorForm
     list_display = ("name", "kind", "is_active", "endpoint", "secret_status", "last_success_at",
                     "last_error_at")  # fmt: skip
@@ -108,13 +110,13 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExternalIdentity)
-class ExternalIdentityAdmin(admin.ModelAdmin):
+class ExternalIdentityAdmin(AuditedModelAdmin):
     list_display = ("connector", "kind", "external_id", "object_id", "updated_at")
     list_filter = ("connector", "kind")
     search_fields = ("external_id",)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedModelAdmin):
     """Rows written only by the connectors."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -150,4 +152,6 @@ class InboxItemAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark as resolved (dismiss)")
     def mark_resolved(self, request, queryset) -> None:
-        queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        resolved = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        audit.record("inboxitem.resolve", model=InboxItem, label="inbox items",
+                     details={"resolved": resolved})  # fmt: skip

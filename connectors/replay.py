@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.importer.batch import batch_upsert
 from accounts.importer.records import ACCOUNTS
 from accounts.models import Account
+from audit import services as audit
 from connectors import hubspot_services, segment_services, stripe_services, zendesk_services
 from connectors.models import Connector, ConnectorKind, InboxItem
 from connectors.services import Changes, ConnectorInvalid, Delivery, SyncSummary
@@ -39,6 +40,8 @@ def inbox_item_map(*, item: InboxItem, account: Account) -> Delivery:
             kind=item.match_kind, external_id=item.match_id, defaults={"object_id": account.pk}
         )
         InboxItem.objects.filter(pk__in=[w.pk for w in waiting]).update(resolved_at=timezone.now())
+        details = {"account_id": account.pk, "match_id": item.match_id, "resolved": len(waiting)}
+        audit.record("inboxitem.map", obj=item, details=details)
         return inbox_items_replay(connector=item.connector, items=waiting)
 
 
@@ -50,6 +53,7 @@ def inbox_item_create_account(*, item: InboxItem, name: str) -> tuple[Account, D
     with transaction.atomic():
         batch_upsert(ACCOUNTS, [{"external_id": item.match_id, "name": name}])
         account = Account.objects.get(external_id=item.match_id)
+        audit.record_created("account.create", account)
         return account, inbox_item_map(item=item, account=account)
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from audit.admin import AuditedModelAdmin
 from playbooks.forms import (
     ActionForm,
     BaseActionFormSet,
@@ -42,7 +43,7 @@ class ActionInline(admin.StackedInline):
 
 
 @admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin):
+class PlaybookAdmin(AuditedModelAdmin):
     form = PlaybookAdminForm
     inlines = (PlaybookConditionInline, ActionInline)
     list_display = ("name", "trigger", "is_active", "reenroll_after_days", "updated_at")
@@ -82,7 +83,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(PlaybookRun)
-class PlaybookRunAdmin(admin.ModelAdmin):
+class PlaybookRunAdmin(AuditedModelAdmin):
     """The record of what playbooks did: read only."""
 
     list_display = ("playbook", "account", "signal", "status", "as_of", "created_at")
@@ -102,7 +103,7 @@ class PlaybookRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedModelAdmin):
     list_display = ("title", "account", "assignee", "due_on", "priority", "status", "source")
     list_filter = ("status", "priority", "source")
     search_fields = ("title", "account__name")

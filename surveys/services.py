@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError
 from accounts.filters import ViewFilter, filter_accounts
 from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, Contact
+from audit import services as audit
 from healthscores.models import Alert, AlertReason, AlertStatus
 from surveys import branding, fatigue
 from surveys.models import (
@@ -137,6 +138,9 @@ def invite_contacts(
         created = list(Invitation.objects.filter(token__in=[i.token for i in new]).order_by("pk"))
         if created:
             transaction.on_commit(partial(invitation_emails_enqueue, [i.pk for i in created]))
+            # One entry for the batch of invitations, with its counts.
+            audit.record("survey.invite", obj=survey, details={
+                "invited": len(created), "skipped": len(rows) - len(created)})  # fmt: skip
     return InvitationOutcome(
         created=len(created),
         skipped_recent_response=len(recent),
@@ -339,6 +343,9 @@ def response_record(*, invitation_id: int, score: int, comment: str) -> SurveyRe
             invitation.follow_up_due_on = due_on
         invitation.save(
             update_fields=["status", "responded_at", "response", "alert", "follow_up_due_on"]
+        )
+        audit.record_created(
+            "surveyresponse.create", response, label=f"{response} ({invitation.account})"
         )
         transaction.on_commit(
             partial(response_recorded.send, sender=SurveyResponse, response=response)

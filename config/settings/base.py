@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "axes",
     "core",  # no models: SQL logging, the workspace time zone, charts, the CSV response
+    "audit",  # the audit log: every app writes to it, so it imports none of them
     "accounts",
     "surveys",
     "metrics",
@@ -160,6 +161,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the request (its user, or the API key authenticated on it) as the actor of whatever
+    # the request records in the audit log.
+    "audit.context.AuditActorMiddleware",
     # Login everywhere unless a view opts out with @login_not_required (/healthz, surveys).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -515,6 +519,17 @@ CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=1
 CONNECTOR_SYNC_LOCK_SECONDS = env_int("CONNECTOR_SYNC_LOCK_SECONDS", default=60)
 if CONNECTOR_SYNC_LOCK_SECONDS < 3:
     raise ImproperlyConfigured("CONNECTOR_SYNC_LOCK_SECONDS must be at least 3")
+
+# The audit log (docs/audit.md): one append-only row per change, export and sign-in. Entries
+# older than AUDIT_RETENTION_DAYS are deleted by the daily prune (0 keeps them for ever).
+# AUDIT_ENABLED off records nothing: it exists to measure the log's cost (make bench).
+AUDIT_ENABLED = env_flag("AUDIT_ENABLED", default=True)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730)
+if AUDIT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be 0 or more (0 keeps every entry)")
+# The request's address by the login limits' rule (TRUSTED_PROXY_COUNT); the admin's path.
+AUDIT_CLIENT_ADDRESS = "accounts.login_limits.client_address"
+AUDIT_ADMIN_PATH = "/admin/"
 
 LOGGING = {
     "version": 1,

@@ -223,6 +223,9 @@ ACCESS: dict[str, Rule] = {
     # The admin's preview of a pulled connector's sync (GET shows the button; the POST, which
     # calls the source, is tested in tests/connectors/test_dry_run.py).
     "connector_dry_run": Rule(LOGIN, 403, 403, 403, 200),
+    # The audit log and its CSV: admins only (staff), like the admin it records.
+    "audit_log": Rule(LOGIN, 403, 403, 403, 200),
+    "audit_export": Rule(LOGIN, 403, 403, 403, 200),
     # Notifications: everyone signed in has their own bell, page and preferences (each sees only
     # their own rows: tests/notifications/test_bell.py). The digest's unsubscribe link is public
     # and signed (a bad token: 400); GET only asks to confirm. Slack's buttons carry Slack's
