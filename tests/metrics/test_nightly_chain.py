@@ -59,12 +59,14 @@ def test_an_empty_list_runs_no_step(settings):
     assert after_snapshot_steps() == ()
 
 
-def test_the_declared_chain_is_scores_and_alerts_then_playbooks():
+def test_the_declared_chain_is_scores_and_alerts_then_churn_then_playbooks():
+    from churn.services import score_snapshot_date as score_churn
     from healthscores.services import score_snapshot_date
     from playbooks.services import evaluate_after_snapshot
 
     assert django_settings.AFTER_SNAPSHOT_STEPS == [
         "healthscores.services.score_snapshot_date",
+        "churn.services.score_snapshot_date",
         "playbooks.services.evaluate_after_snapshot",
     ]
-    assert after_snapshot_steps() == (score_snapshot_date, evaluate_after_snapshot)
+    assert after_snapshot_steps() == (score_snapshot_date, score_churn, evaluate_after_snapshot)
