@@ -8,11 +8,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from churn.services import churn_model_train
+from tests.browser.axe import axe_violations
 from tests.browser.test_accounts_pages import log_in
 from tests.churn.conftest import LAST, book, write_book  # noqa: F401 (book is a fixture)
 from tests.factories import AccountFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # axe.min.js arrives as an inline script, which the pages' CSP refuses.
+    return {**browser_context_args, "bypass_csp": True}
 
 
 @pytest.fixture
@@ -37,6 +44,7 @@ def test_the_lab_draws_the_reliability_diagram_and_the_360_page_shows_the_probab
     panel.get_by_text("How to read these").click()
     expect(panel.get_by_text("Points on the dotted diagonal")).to_be_visible()
     panel.screenshot(path=str(screenshot_dir / "churn-reliability.png"))
+    found = axe_violations(page)
 
     page.goto(f"{live_server.url}/accounts/{falling.pk}/")
     summary = page.locator("#churn-summary")
@@ -48,4 +56,6 @@ def test_the_lab_draws_the_reliability_diagram_and_the_360_page_shows_the_probab
     page.locator(".account-head, section").first.screenshot(
         path=str(screenshot_dir / "churn-360.png")
     )
+    found += axe_violations(page)
+    assert not found, "\n".join(found)
     assert console_errors == []
