@@ -104,6 +104,9 @@ INSTALLED_APPS = [
 AFTER_SNAPSHOT_STEPS = [
     # Score every account's snapshot with the active health model, then raise health alerts.
     "healthscores.services.score_snapshot_date",
+    # The churn probability of every account per horizon with its active model (it reads the
+    # health scores just written); nothing when no churn model is active.
+    "churn.services.score_snapshot_date",
     # Evaluate the playbooks' triggers on that night's scores and bands (after the scores).
     "playbooks.services.evaluate_after_snapshot",
     # Derive the renewals' outcomes from the contracts, then store the day's forecast (it reads
@@ -119,6 +122,8 @@ AFTER_SNAPSHOT_STEPS = [
 AFTER_SNAPSHOT_TABLES = [
     # The health scores, one row per snapshot row.
     "healthscores.SnapshotHealth",
+    # The churn probabilities, one row per account, date and active horizon.
+    "churn.ChurnScore",
 ]
 
 # The other apps' sections of My day (playbooks.views.my_day reads this list): each callable
@@ -148,6 +153,13 @@ ACCESS_ACTING_ACCOUNT_IDS = [
 ACCOUNT_TIMELINE_SOURCES = [
     # The account's newest tasks and playbook runs.
     "playbooks.selectors.timeline_entries",
+]
+
+# The other apps' panels on the health lab page (healthscores.lab_views reads this list): each
+# callable returns a context with the "template" that renders it.
+HEALTH_LAB_PANELS = [
+    # The churn models' out-of-time figures and reliability diagram.
+    "churn.lab.lab_panel",
 ]
 
 MIDDLEWARE = [

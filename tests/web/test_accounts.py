@@ -1074,7 +1074,8 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
     # notes, why_moved, the labels of the history's model versions (it has two), thresholds,
     # contacts, the owner's name, for a CSM the survey controls (open invitations, active
     # surveys), tasks and playbook runs (the timeline), the custom fields and the company group's
-    # members (none here; a parent's page adds its roll-up: test_groups_and_fields)
+    # members (none here; a parent's page adds its roll-up: test_groups_and_fields), and the
+    # churn probabilities of the date with their models
     with django_assert_max_num_queries(29):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size

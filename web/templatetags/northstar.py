@@ -183,3 +183,17 @@ def form_status(context, card: str) -> SafeString:
             " ", '<span class="message-{}">{}</span>', ((m.level_tag, m.message) for m in shown)
         ),
     )
+
+
+@register.filter
+def probability(value) -> str:
+    """A probability of 0..1 as a percentage: 0.123 -> "12%"; a model is never certain, so
+    under half a percent reads "<1%" and above 99.5 % ">99%"."""
+    if value in (None, ""):
+        return DASH
+    percent = float(value) * 100
+    if 0 < percent < 0.5:
+        return "<1%"
+    if 99.5 <= percent < 100:
+        return ">99%"
+    return f"{percent:.0f}%"

@@ -40,6 +40,9 @@ from accounts.access import (
 from accounts.custom_fields import field_values
 from accounts.models import Account, View
 from accounts.services import account_custom_values_set, note_add
+from churn.selectors import FORMULA as CHURN_FORMULA
+from churn.selectors import PLAIN as CHURN_PLAIN
+from churn.selectors import account_churn
 from core.charts import chart_html
 from core.exports import csv_response
 from healthscores.models import Alert
@@ -303,6 +306,9 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
         "group": selectors.group_rollup(account=account, user=request.user, as_of=freshness.as_of),
         "snapshot": snapshot,
         "health_change": _health_change(history, snapshot),
+        # The churn probability per horizon beside the health score, with its top factors.
+        "churn": account_churn(account_id=account.pk, as_of=freshness.as_of),
+        "churn_definition": {"plain": CHURN_PLAIN, "formula": CHURN_FORMULA},
         "contract": account_selectors.active_contract(contracts, as_of),
         "renewal_on": (
             as_of + timedelta(days=snapshot.days_to_renewal)
