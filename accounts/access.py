@@ -78,6 +78,20 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     return Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
 
 
+def accounts_actable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
+    """May act, as a set (bulk actions): every account for leaders and admins; the accounts a
+    user owns and those the acting rules grant; never those only read through a task."""
+    if not user.is_authenticated or not user.is_active:
+        return Account.objects.none()
+    if user_sees_all_accounts(user):
+        return Account.objects.all()
+    extras = [extra(user) for extra in extra_actable_account_ids()]
+    if not extras:
+        return Account.objects.filter(owner=user)
+    granted = extras[0].union(*extras[1:]) if len(extras) > 1 else extras[0]
+    return Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
+
+
 def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
     """May act: the account's owner, users who see every account (leaders, admins), and those an
     acting rule above grants it (the owner of its company group). What a role may write at all

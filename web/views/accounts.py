@@ -35,8 +35,9 @@ from accounts.access import (
     user_may_act_on,
     user_sees_all_accounts,
 )
+from accounts.bulk import user_may_bulk
 from accounts.custom_fields import field_values
-from accounts.models import Account
+from accounts.models import Account, BulkActionKind
 from accounts.services import account_custom_values_set, note_add
 from core.charts import chart_html
 from core.exports import csv_response
@@ -149,6 +150,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "open_alerts": list(open_alerts_for_user(user=request.user)[: HOME_ALERTS + 1]),
         "home_alerts": HOME_ALERTS,
     }
+    # The bulk actions the role may run (accounts.bulk): checkboxes and the action bar.
+    kinds = [kind for kind in BulkActionKind.values if user_may_bulk(request.user, kind)]
+    context["bulk_kinds"] = kinds
+    context["bulk_choices"] = [c for c in BulkActionKind.choices if c[0] in kinds]
     return render(request, "accounts/home.html", context)
 
 
