@@ -350,12 +350,14 @@ SELECT id FROM members
 
 # The header's search (accounts.search): accounts by name and external id, contacts by name and
 # email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
-# see ({visible_a}: a condition on the account `a`, true for those who see every account).
+# see ({visible_a}: a condition on the account `a`, true for those who see every account; for
+# others it reads {visible_cte}, the user's visible ids computed once for the three branches).
 # Names match by prefix, by substring and by trigram word similarity (typos), served by the
 # trigram GIN indexes of migration 0005; notes by full-text prefix search over the `simple`
 # dictionary (names and product words, no stemming), served by the note_body_search index.
 SEARCH = """
 WITH
+{visible_cte}
 -- Candidates, one index-served branch per condition: ORed in one WHERE, the planner scans the
 -- whole table and computes the similarity of every row (100 ms at 43,000 contacts).
 account_hits AS (

@@ -1,6 +1,7 @@
 """`python manage.py bench`: seed the scale data set once, then print the speed figures as JSON."""
 
 import json
+import os
 import time
 
 from django.core.management import call_command
@@ -56,7 +57,11 @@ class Command(BaseCommand):
         if not options["skip_pages"]:
             self.stderr.write("Timing the pages...")
             figures["pages"] = page_benchmark.page_figures(requests=options["page_requests"])
+            self.stderr.write("Timing the header's search...")
+            figures["search"] = page_benchmark.search_figures()
+            figures["load_average_after_pages"] = [round(x, 2) for x in os.getloadavg()]
         if options["pages"]:
+            figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
             self.stdout.write(json.dumps(figures, indent=2))
             return
         self.stderr.write("Timing the floor and one as-of date...")
@@ -77,4 +82,5 @@ class Command(BaseCommand):
         if import_rows:
             self.stderr.write(f"Timing the import of a {import_rows:,}-row usage.csv...")
             figures["import"] = benchmark.import_rate(import_rows)
+        figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         self.stdout.write(json.dumps(figures, indent=2))
