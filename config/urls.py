@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.views import LoginView, healthz
 from connectors.urls import inbox_urlpatterns as connector_inbox_urls
+from surveys.urls import inapp_urlpatterns as survey_inapp_urls
 from surveys.urls import public_urlpatterns as survey_public_urls
 
 # A lost database connection is a 503 page with Retry-After, anything else a plain 500 page.
@@ -24,6 +25,7 @@ urlpatterns = [
     path("search/", include("accounts.search_urls")),
     path("surveys/", include("surveys.urls")),
     path("s/", include(survey_public_urls)),  # public survey pages (no login)
+    path("inapp/v1/", include(survey_inapp_urls)),  # the in-app widget, from customers' products
     path("", include("playbooks.urls")),
     # The pages that compose several apps (accounts list, 360 page and its actions, portfolio,
     # survey results), each at its old path.

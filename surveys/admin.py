@@ -6,11 +6,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from surveys import services
+from surveys import inapp, services
 from surveys.defaults import INVITE_PERMISSION
 from surveys.forms import SendSurveyForm
-from surveys.models import Invitation, InvitationStatus, Survey, SurveyResponse
+from surveys.models import InAppKey, Invitation, InvitationStatus, Survey, SurveyResponse
 
 
 @admin.register(Survey)
@@ -22,6 +23,17 @@ class SurveyAdmin(admin.ModelAdmin):
         (None, {"fields": ("kind", "name", "is_active")}),
         ("Question", {"fields": ("question", "low_label", "high_label", "follow_up_question")}),
         ("Invitation email", {"fields": ("email_subject", "email_intro")}),
+        (
+            "In the product (docs/inapp.md)",
+            {
+                "fields": (
+                    "inapp_enabled",
+                    "inapp_segments",
+                    "inapp_champions_only",
+                    "inapp_min_days_since_signup",
+                )
+            },
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -37,7 +49,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return (("open", "Open"), ("unsent", "Open, email not sent"), ("answered", "Answered"),
-                ("expired", "Expired"))  # fmt: skip
+                ("expired", "Expired"), ("dismissed", "Dismissed in the product"))  # fmt: skip
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -48,6 +60,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
             "answered": queryset.filter(status=InvitationStatus.ANSWERED),
             "expired": queryset.filter(status=InvitationStatus.EXPIRED)
             | pending.filter(expires_at__lte=now),
+            "dismissed": queryset.filter(status=InvitationStatus.DISMISSED),
         }.get(self.value(), queryset)
 
 
@@ -122,3 +135,38 @@ def send_survey_to_accounts(modeladmin, request: HttpRequest, queryset: QuerySet
         "action": "send_survey_to_accounts",
     }
     return TemplateResponse(request, "admin/surveys/send_survey.html", context)
+
+
+@admin.register(InAppKey)
+class InAppKeyAdmin(admin.ModelAdmin):
+    """The keys customers' products embed; the page shows the snippet to paste and the identity
+    secret their server signs emails with (docs/inapp.md)."""
+
+    list_display = ("name", "public_key", "is_active", "require_identity_verification")
+    readonly_fields = ("public_key", "snippet", "identity_secret", "created_at")
+    fields = ("name", "is_active", "allowed_origins", "require_identity_verification",
+              "public_key", "snippet", "identity_secret", "created_at")  # fmt: skip
+
+    @admin.display(description="Embed in your product")
+    def snippet(self, obj: InAppKey) -> str:
+        if not obj.pk:
+            return "Saved keys show the snippet here."
+        from django.conf import settings
+
+        return format_html(
+            '<pre>&lt;script src="{}/static/northstar-inapp.js" data-key="{}" defer&gt;'
+            "&lt;/script&gt;\n&lt;!-- then, from your own script file, once the user is known:"
+            " --&gt;\nnorthstar.identify({{userId, email, accountId, userHash, signedUpAt}});"
+            "</pre>",
+            settings.SITE_URL,
+            obj.public_key,
+        )
+
+    @admin.display(description="Identity secret (keep it on your server)")
+    def identity_secret(self, obj: InAppKey) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html(
+            "<code>{}</code><br>userHash = HMAC-SHA256(secret, lower-cased email), hex.",
+            inapp.identity_secret(obj),
+        )

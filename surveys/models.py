@@ -5,7 +5,10 @@ import and the public survey page both fill it, through the one validator of kpi
 (accounts/importer/records.py), which reads SCORE_RANGES from here.
 """
 
+import secrets
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -140,6 +143,32 @@ class Survey(models.Model):
         help_text="The paragraph above the link in the invitation email.",
     )
     is_active = models.BooleanField(default=True)
+    # In the product (docs/inapp.md): whom the embedded widget may ask this survey.
+    inapp_enabled = models.BooleanField(
+        "ask in the product",
+        default=False,
+        help_text="Show this survey to signed-in users of your product through the in-app "
+        "widget, within the same once-per-90-days rule as email.",
+    )
+    inapp_segments = ArrayField(
+        models.CharField(max_length=100),
+        default=list,
+        blank=True,
+        verbose_name="in-app segments",
+        help_text="Ask only users of accounts in these segments (comma-separated); empty: all.",
+    )
+    inapp_champions_only = models.BooleanField(
+        "in-app: champions only",
+        default=False,
+        help_text="Ask only contacts marked as champions.",
+    )
+    inapp_min_days_since_signup = models.PositiveIntegerField(
+        "in-app: days since signup",
+        default=0,
+        help_text="Ask only users who signed up at least this many days ago (the widget's "
+        "signedUpAt); 0 asks everyone, and a user whose signup date is not sent is asked only "
+        "when this is 0.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,6 +199,12 @@ class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Waiting for an answer"
     ANSWERED = "answered", "Answered"
     EXPIRED = "expired", "Expired"
+    DISMISSED = "dismissed", "Dismissed in the product"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    INAPP = "inapp", "In the product"
 
 
 class Invitation(models.Model):
@@ -184,6 +219,7 @@ class Invitation(models.Model):
         Contact, on_delete=models.CASCADE, related_name="survey_invitations"
     )
     email = models.EmailField(max_length=254, help_text="The address it was sent to.")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     token = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(
         max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
@@ -197,6 +233,7 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     send_error = models.CharField(max_length=500, blank=True, default="")
     responded_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
     response = models.OneToOneField(
         SurveyResponse, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="invitation",
@@ -227,6 +264,12 @@ class Invitation(models.Model):
             ),
         ]
         indexes = [
+            # The fatigue rule: a question dismissed in the product in the last 90 days.
+            models.Index(
+                fields=["contact", "dismissed_at"],
+                condition=Q(status="dismissed"),
+                name="invitation_dismissed_idx",
+            ),
             # The results page's response rate: invitations by the month they were created.
             models.Index(fields=["created_at"], name="invitation_created_idx"),
             # Detractor follow-up figures: answered invitations with an alert, by answer time.
@@ -249,3 +292,41 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == InvitationStatus.PENDING and not self.is_expired
+
+
+def new_public_key() -> str:
+    return f"pk_{secrets.token_urlsafe(18)}"
+
+
+class InAppKey(models.Model):
+    """The public key a customer's product embeds with the in-app widget (docs/inapp.md). It is
+    not a secret: what guards it is the list of origins allowed to use it, the rate limits and,
+    when required, the identity hash the product's server computes for each user."""
+
+    name = models.CharField(max_length=100, help_text="Where it is embedded, e.g. 'Web app'.")
+    public_key = models.CharField(max_length=40, unique=True, default=new_public_key)
+    allowed_origins = models.TextField(
+        help_text="One origin per line, e.g. https://app.example.com (scheme, host and port; "
+        "no path). Requests from any other origin are refused."
+    )
+    require_identity_verification = models.BooleanField(
+        default=False,
+        help_text="Refuse a user unless identify() carries userHash, the HMAC-SHA256 of the "
+        "user's email under this key's identity secret (computed by your server).",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "in-app key"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> set[str]:
+        return {
+            line.strip().rstrip("/").lower()
+            for line in self.allowed_origins.splitlines()
+            if line.strip()
+        }

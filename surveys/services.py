@@ -26,8 +26,9 @@ from accounts.bulk import bulk_action_record
 from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, BulkAction, BulkActionKind, Contact
 from healthscores.models import Alert, AlertReason, AlertStatus
-from surveys import branding
+from surveys import branding, fatigue
 from surveys.models import (
+    Channel,
     Invitation,
     InvitationStatus,
     Survey,
@@ -38,7 +39,7 @@ from surveys.signals import response_recorded
 
 logger = logging.getLogger("northstar.surveys")
 
-RECENT_RESPONSE_DAYS = 90  # a contact who answered the same kind this recently is not asked again
+RECENT_RESPONSE_DAYS = fatigue.RECENT_DAYS  # see surveys/fatigue.py: one rule for every channel
 MAX_EXPIRY_DAYS = 365
 EMAIL_BATCH = 100  # invitations per email task
 FOLLOW_UP_BUSINESS_DAYS = 2  # a detractor's alert is due within two business days
@@ -99,11 +100,12 @@ def invite_contacts(
     """Invite each contact to answer `survey`, and queue the emails when the transaction commits.
 
     Skipped, and counted as such: a contact without an email address; one who answered the same
-    kind of survey in the last 90 days (imported answers count); one who already has an open
-    invitation to this survey (resending never makes a second one; an expired one does not
-    count). The checks are one query for all contacts, and a unique index settles a race between
-    two runs. Raises SurveyNotActive for an inactive survey, ValueError for an expiry outside
-    1..365 days. Works inside a caller's transaction: the emails wait for its commit.
+    kind of survey in the last 90 days (imported and in-app answers count) or dismissed its
+    question in the product (surveys/fatigue.py, the rule of every channel); one who already
+    has an open invitation to this survey (resending never makes a second one; an expired one
+    does not count). The checks are one query for all contacts, and a unique index settles a
+    race between two runs. Raises SurveyNotActive for an inactive survey, ValueError for an
+    expiry outside 1..365 days. Works inside a caller's transaction: the emails wait for its commit.
     """
     if not survey.is_active:
         raise SurveyNotActive(f"The survey {survey} is not active.")
@@ -146,16 +148,14 @@ def invite_contacts(
 
 def _classified(contacts: QuerySet[Contact], *, survey: Survey, now) -> list[tuple]:
     """(pk, account_id, email, answered recently, has an open invitation) per contact."""
-    recent = SurveyResponse.objects.filter(
-        contact=OuterRef("pk"),
-        kind=survey.kind,
-        responded_at__gte=now - timedelta(days=RECENT_RESPONSE_DAYS),
-    )
     pending = Invitation.objects.filter(
         survey=survey, contact=OuterRef("pk"), status=InvitationStatus.PENDING
     )
     return list(
-        contacts.annotate(answered_recently=Exists(recent), invited=Exists(pending))
+        contacts.annotate(
+            answered_recently=fatigue.asked_recently(survey.kind, now=now),
+            invited=Exists(pending),
+        )
         .order_by("pk")
         .values_list("pk", "account_id", "email", "answered_recently", "invited")
     )
@@ -274,6 +274,7 @@ def invitation_emails_send(*, invitation_ids: list[int]) -> int:
     invitations = list(
         Invitation.objects.filter(
             pk__in=invitation_ids,
+            channel=Channel.EMAIL,
             status=InvitationStatus.PENDING,
             sent_at__isnull=True,
             expires_at__gt=now,
@@ -301,7 +302,10 @@ def invitation_emails_send(*, invitation_ids: list[int]) -> int:
 def unsent_invitation_ids(invitations: QuerySet[Invitation]) -> list[int]:
     return list(
         invitations.filter(
-            status=InvitationStatus.PENDING, sent_at__isnull=True, expires_at__gt=timezone.now()
+            channel=Channel.EMAIL,
+            status=InvitationStatus.PENDING,
+            sent_at__isnull=True,
+            expires_at__gt=timezone.now(),
         ).values_list("pk", flat=True)
     )
 

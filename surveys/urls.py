@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys import inapp_views, views
 
 # Mounted at /s/: the public pages, reached from the emailed link, without login.
 public_urlpatterns = [
@@ -11,4 +11,12 @@ public_urlpatterns = [
 # Mounted at /surveys/ (login); the results page and its export are web's, at /surveys/ too.
 urlpatterns = [
     path("accounts/<int:account_id>/invite/", views.account_invite, name="survey_account_invite"),
+]
+
+# Mounted at /inapp/v1/: the in-app widget's calls from a customer's product (no login; the
+# public key, the allowed origins and rate limits guard them; surveys/inapp_views.py).
+inapp_urlpatterns = [
+    path("<str:public_key>/ask", inapp_views.ask, name="inapp_ask"),
+    path("<str:public_key>/answer", inapp_views.answer, name="inapp_answer"),
+    path("<str:public_key>/dismiss", inapp_views.dismiss, name="inapp_dismiss"),
 ]

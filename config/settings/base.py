@@ -368,6 +368,8 @@ CONNECTOR_SECRET_KEYS = valid_keys(
 )
 # Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
 SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# The in-app survey widget: requests a minute per public key (a tenth of it per end user).
+INAPP_RATE_LIMIT_PER_MINUTE = env_int("INAPP_RATE_LIMIT_PER_MINUTE", default=600)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.
 CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
 

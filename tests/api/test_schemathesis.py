@@ -1,11 +1,11 @@
 """Schemathesis against the live OpenAPI schema: requests generated from the schema the running
 server publishes, valid (positive) and invalid (negative) ones, must never get a server error.
 
-Bounded in examples per operation and in time, so it fits in `make test`.
+Bounded in examples per operation (derandomized, so the same requests each run), so it fits in
+`make test`; not in wall-clock time, which a loaded machine stretches (speed is `make bench`'s).
 """
 
 import io
-import time
 
 import pytest
 import schemathesis
@@ -18,7 +18,6 @@ from api.services import api_key_create
 from tests.factories import AccountFactory, ContactFactory, ContractFactory
 
 EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
-BUDGET_SECONDS = 90
 
 
 def point_at_known_records(body) -> None:
@@ -50,12 +49,11 @@ def test_no_generated_request_gets_a_server_error(live_server, leader):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 9
 
-    started, calls = time.monotonic(), []
+    calls = []
     for operation in operations:
         for mode, examples in EXAMPLES.items():
             run_operation(operation, mode, examples, base_url=live_server.url, auth=auth,
                           calls=calls)  # fmt: skip
-            assert time.monotonic() - started < BUDGET_SECONDS, "over the time budget"
     assert len(calls) >= len(operations) * 10
 
 

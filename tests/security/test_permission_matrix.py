@@ -35,6 +35,7 @@ from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
 from metrics.services import snapshot_recompute
 from playbooks.models import Task
+from surveys.models import InAppKey
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -168,6 +169,11 @@ ACCESS: dict[str, Rule] = {
     # The public survey page, reached from an emailed link: no login, the token is the key.
     "survey_respond": every(200),
     "survey_thanks": every(DONE),  # not answered yet: back to the questions
+    # The in-app widget's calls: no session, a public key, and only from the origins the key
+    # lists; the matrix sends none, so every persona is refused (tests/surveys/test_inapp.py).
+    "inapp_ask": every(403, method="POST"),
+    "inapp_answer": every(403, method="POST"),
+    "inapp_dismiss": every(403, method="POST"),
     # Playbooks: My day for everyone; tasks of the accounts one may see, acted on by CSMs and
     # staff (leaders read); playbooks are read by leaders and staff, and written by staff. The
     # task in the path is alice's: carol, reading the account through her own task, may neither
@@ -347,6 +353,7 @@ def world(alice, bob, leader, admin_user):
         "task": task,
         "playbook": make_playbook("detractor", name="Rescue"),
         "invitation": InvitationFactory(contact=contact),
+        "inapp_key": InAppKey.objects.create(name="App", allowed_origins="https://app.example"),
         "stripe_connector": connector_create(
             kind="stripe", name="Billing", secrets_given={"signing_secret": MATRIX_SECRET}
         )[0],
@@ -395,6 +402,7 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "item_id": lambda: str(unmatched_item(world["stripe_connector"]).pk),
         "connector_id": lambda: str(world["stripe_connector"].pk),
         "action_id": fresh_bulk_action,
+        "public_key": lambda: world["inapp_key"].public_key,
     }
 
 

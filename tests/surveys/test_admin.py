@@ -17,7 +17,8 @@ def test_an_admin_rewords_a_survey(admin_client):
     fields = {"kind": "csat", "name": survey.name, "is_active": "on",
               "question": "How happy are you with Northstar?", "low_label": "Unhappy",
               "high_label": "Delighted", "follow_up_question": survey.follow_up_question,
-              "email_subject": survey.email_subject, "email_intro": survey.email_intro}  # fmt: skip
+              "email_subject": survey.email_subject, "email_intro": survey.email_intro,
+              "inapp_min_days_since_signup": "0"}  # fmt: skip
     response = admin_client.post(f"/admin/surveys/survey/{survey.pk}/change/", fields)
 
     assert response.status_code == 302
