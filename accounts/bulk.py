@@ -115,7 +115,10 @@ def bulk_owner_set(
     name = (owner.get_full_name() or owner.get_username()) if owner else "nobody"
     with transaction.atomic():
         old = _locked_values(account_ids, "owner_id")
-        Account.objects.filter(pk__in=account_ids).update(owner=owner)
+        # Only rows that change are written (each written row updates every index, GIN too).
+        changing = Account.objects.filter(pk__in=account_ids)
+        changing = changing.exclude(owner=owner) if owner else changing.exclude(owner=None)
+        changing.update(owner=owner)
         return bulk_action_record(
             kind=BulkActionKind.OWNER, user=user, account_ids=account_ids,
             value={"owner": owner.pk if owner else None}, summary=f"Owner set to {name}",
@@ -130,7 +133,8 @@ def bulk_stage_set(*, user: AbstractBaseUser, account_ids: list[int], stage: str
         raise BulkRefused(f"Unknown lifecycle stage {stage!r}.")
     with transaction.atomic():
         old = _locked_values(account_ids, "lifecycle_stage")
-        Account.objects.filter(pk__in=account_ids).update(lifecycle_stage=stage)
+        changing = Account.objects.filter(pk__in=account_ids).exclude(lifecycle_stage=stage)
+        changing.update(lifecycle_stage=stage)
         return bulk_action_record(
             kind=BulkActionKind.STAGE, user=user, account_ids=account_ids, value={"stage": stage},
             summary=f"Lifecycle stage set to {LifecycleStage(stage).label}", old_values=old,

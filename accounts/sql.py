@@ -459,11 +459,14 @@ def refresh_lifecycle_stages(cursor, today: date) -> int:
 # record of old values (its JSON object: account id -> old value) instead of a row per account.
 # An undo restores only accounts still holding the value the action set (IS NOT DISTINCT FROM:
 # an owner or a field may be NULL); the others changed since and are left as they are.
+# Only rows whose value changes are written: a written row updates every index, GIN ones too.
 BULK_FIELD_SET = """
 UPDATE accounts_account SET custom = custom || jsonb_build_object(%(key)s, %(value)s::jsonb)
-WHERE id = ANY(%(ids)s)
+WHERE id = ANY(%(ids)s) AND custom -> %(key)s IS DISTINCT FROM %(value)s::jsonb
 """
-BULK_FIELD_CLEAR = "UPDATE accounts_account SET custom = custom - %(key)s WHERE id = ANY(%(ids)s)"
+BULK_FIELD_CLEAR = """
+UPDATE accounts_account SET custom = custom - %(key)s WHERE id = ANY(%(ids)s) AND custom ? %(key)s
+"""
 BULK_UNDO = {
     "owner": """
 UPDATE accounts_account a SET owner_id = (old.value #>> '{}')::bigint
