@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 DEMO_ACCOUNTS ?= 300
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv services migrate demo serve worker test lint format bench bench-api loadtest faults clean
+.PHONY: help venv services migrate demo serve worker test lint format bench bench-scale bench-api loadtest faults clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -38,6 +38,7 @@ format: venv  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 test: venv services lint  ## the whole test suite (real PostgreSQL and Redis)
+	bash scripts/test-deps.sh
 	$(MANAGE) makemigrations --check --dry-run --settings=config.settings.test
 	$(VENV)/bin/pytest
 
@@ -47,6 +48,21 @@ bench: venv  ## benchmarks at 10,000 accounts in their own database; prints JSON
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench_rescore
+
+SCALE_DATABASE_URL ?= postgres://northstar:northstar@127.0.0.1:5432/northstar_scale
+SCALE_SIZES ?= 10000 50000 100000
+SCALE_OUT ?= .bench-scale
+bench-scale: venv  ## issue 20's figures at 10k, 50k and 100k accounts (fresh northstar_scale each); prints JSON
+	DATABASE_URL=$(SCALE_DATABASE_URL) bash scripts/services.sh
+	rm -rf $(SCALE_OUT) && mkdir -p $(SCALE_OUT)
+	for size in $(SCALE_SIZES); do \
+		dropdb --if-exists -h 127.0.0.1 -U northstar northstar_scale && \
+		createdb -h 127.0.0.1 -U northstar northstar_scale && \
+		DATABASE_URL=$(SCALE_DATABASE_URL) $(MANAGE) migrate --noinput -v0 && \
+		DATABASE_URL=$(SCALE_DATABASE_URL) $(MANAGE) bench_scale --accounts $$size --out $(SCALE_OUT)/$$size.json > /dev/null \
+		|| exit 1; \
+	done
+	DATABASE_URL=$(SCALE_DATABASE_URL) $(MANAGE) bench_scale --combine $(SCALE_OUT)
 
 bench-api: venv  ## usage events and Segment messages per second through gunicorn from one client; prints JSON figures
 	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/services.sh

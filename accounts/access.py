@@ -63,6 +63,27 @@ def user_sees_all_accounts(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.has_perm(VIEW_ALL_PERMISSION))
 
 
+def user_ids_seeing_all_accounts(user_ids) -> set[int]:
+    """Which of `user_ids` see every account (the rule above, for many users in one query):
+    active superusers, and active users holding the permission directly or through a group."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    app_label, codename = VIEW_ALL_PERMISSION.split(".")
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
     """May see: leaders and admins see every account; a CSM sees the accounts they own (and
     those the extra rules above grant); others none."""
@@ -74,20 +95,6 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     # made the planner filter every account through each rule's subplan (the CSM's accounts
     # list paid about 30 ms a rule at 10,000 accounts).
     extras = [extra(user) for extra in (*extra_actable_account_ids(), *extra_visible_account_ids())]
-    if not extras:
-        return Account.objects.filter(owner=user)
-    granted = extras[0].union(*extras[1:]) if len(extras) > 1 else extras[0]
-    return Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
-
-
-def accounts_actable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
-    """May act, as a set (bulk actions): every account for leaders and admins; the accounts a
-    user owns and those the acting rules grant; never those only read through a task."""
-    if not user.is_authenticated or not user.is_active:
-        return Account.objects.none()
-    if user_sees_all_accounts(user):
-        return Account.objects.all()
-    extras = [extra(user) for extra in extra_actable_account_ids()]
     if not extras:
         return Account.objects.filter(owner=user)
     granted = extras[0].union(*extras[1:]) if len(extras) > 1 else extras[0]
@@ -125,3 +132,60 @@ def get_account_for_action(user: AbstractBaseUser, account_id: int) -> Account:
     account = get_account_for_user(user, account_id)
     require_may_act(user, account)
     return account
+
+
+# Views (accounts.models.View): who may read and who may change one.
+
+
+def views_readable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
+    """May read (pick, apply): one's own personal views, and the shared views of one's teams
+    (a shared view without a team is everyone's); leaders and admins read every shared view, as
+    they manage them. Another user's personal view is nobody else's, whatever the role."""
+    from accounts.models import View
+
+    if not user.is_authenticated:
+        return View.objects.none()
+    shared = Q(visibility="shared")
+    if not user_sees_all_accounts(user):
+        shared &= Q(team__isnull=True) | Q(team__in=user.groups.all())
+    return View.objects.filter(Q(visibility="personal", owner=user) | shared)
+
+
+def user_may_manage_shared_views(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Leaders and admins make, change and delete shared views."""
+    return user_sees_all_accounts(user)
+
+
+def user_may_edit_view(user: AbstractBaseUser | AnonymousUser, view) -> bool:
+    if not user.is_authenticated:
+        return False
+    if view.visibility == "personal":
+        return view.owner_id == user.pk
+    return user_may_manage_shared_views(user)
+
+
+def get_view_for_user(user: AbstractBaseUser, view_id: int):
+    """The view to read, or 404 (no leak of another user's personal view)."""
+    return get_object_or_404(views_readable_by(user), pk=view_id)
+
+
+def get_view_for_edit(user: AbstractBaseUser, view_id: int):
+    """The view to change: 404 when the user may not read it, 403 when they may only read it."""
+    view = get_view_for_user(user, view_id)
+    if not user_may_edit_view(user, view):
+        raise PermissionDenied("Shared views are changed by leaders and admins.")
+    return view
+
+
+def accounts_actable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Account]:
+    """May act, as a set: every account for leaders and admins, else the accounts one owns and
+    those the acting rules grant (never those read through a task)."""
+    if not user.is_authenticated or not user.is_active:
+        return Account.objects.none()
+    if user_sees_all_accounts(user):
+        return Account.objects.all()
+    granted = [extra(user) for extra in extra_actable_account_ids()]
+    condition = Q(owner=user)
+    for ids in granted:
+        condition |= Q(pk__in=ids)
+    return Account.objects.filter(condition)

@@ -464,3 +464,140 @@ class BulkAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary} ({len(self.account_ids)} accounts)"
+
+
+class ViewVisibility(models.TextChoices):
+    PERSONAL = "personal", "Only me"
+    SHARED = "shared", "Shared"
+
+
+class View(models.Model):
+    """A named filter of accounts (accounts.filters.ViewFilter, kept as JSON in `definition`):
+    personal to its owner, or shared with a team (a Django group; no team: everyone). The list,
+    the portfolio, the exports, survey sending and playbook triggers read it through one
+    compiler (accounts.filters.view_condition); access applies on top of it."""
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=255, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="account_views",
+        help_text="Who made it; empty for views that came with playbooks (saved filters).",
+    )
+    visibility = models.CharField(
+        max_length=8, choices=ViewVisibility.choices, default=ViewVisibility.PERSONAL
+    )
+    team = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account_views",
+        help_text="A shared view's team; empty: everyone.",
+    )
+    definition = models.JSONField(default=dict, blank=True)
+    # The first day playbook triggers tracked its members: who was in it then entered nothing.
+    tracked_since = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], nulls_distinct=False, name="view_name_unique_per_owner"
+            ),
+            models.CheckConstraint(
+                condition=~Q(visibility="personal") | Q(owner__isnull=False),
+                name="view_personal_has_owner",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="view_name_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ViewMembership(models.Model):
+    """An account's stay in a view, as the nightly playbook evaluation saw it: from the day it
+    entered to the day it left (open while it is in). Playbooks' "enters view" and "leaves view"
+    triggers read these rows."""
+
+    view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    entered_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open stay per account and view (a return opens a new one).
+            models.UniqueConstraint(
+                fields=["view", "account"],
+                condition=Q(left_on__isnull=True),
+                name="view_membership_one_open",
+            ),
+        ]
+        indexes = [
+            # The refresh and the triggers: a view's stays by day.
+            models.Index(fields=["view", "entered_on"], name="view_membership_entered_idx"),
+            models.Index(fields=["view", "left_on"], name="view_membership_left_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.view_id} from {self.entered_on}"
+
+
+class SsoIdentity(models.Model):
+    """The identity provider's account behind a user: its issuer and subject (the `sub` claim,
+    stable where an email address may change or be reused). Sign-in finds the user by this pair;
+    an existing user is linked by email only when the provider says the address is verified."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SSO identity"
+        verbose_name_plural = "SSO identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique_sub"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class SignInMethod(models.TextChoices):
+    PASSWORD = "password", "Password"
+    SSO = "sso", "Single sign-on"
+
+
+class UserSession(models.Model):
+    """One signed-in session, recorded at sign-in so that an admin can list a user's sessions
+    and end them (Django's session rows cannot be found by user without decoding them all).
+    Ending a session deletes its django_session row too; a row whose session has expired is
+    left for the session cleanup and never listed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    method = models.CharField(max_length=16, choices=SignInMethod.choices)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        # The admin's list of one user's sessions, newest first.
+        indexes = [models.Index(fields=["user", "-started_at"], name="usersession_user_started")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

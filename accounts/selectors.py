@@ -16,7 +16,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from accounts.access import accounts_visible_to, user_sees_all_accounts
+from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
+from accounts.filters import ViewFilter
 from accounts.models import (
     RENEWAL_WINDOW_DAYS,
     Account,
@@ -28,6 +29,8 @@ from accounts.models import (
     ImportLog,
     Note,
     Ticket,
+    View,
+    ViewVisibility,
 )
 
 # Freshness: the last import of each source, for every page's "data as of" line.
@@ -258,3 +261,32 @@ class TimelineEntry:
         if isinstance(self.at, datetime):
             return self.at
         return datetime.combine(self.at, time.max, tzinfo=timezone.get_current_timezone())
+
+
+# Views: the named filters a user may pick.
+
+
+def views_for_user(user: AbstractBaseUser) -> list[View]:
+    """The views the user may read (accounts.access.views_readable_by): their own personal views
+    first, then the shared ones, by name; one query with owners and teams."""
+    views = views_readable_by(user).select_related("owner", "team")
+    return sorted(views, key=lambda v: (v.visibility != ViewVisibility.PERSONAL, v.name.lower()))
+
+
+def view_spec(view: View | None) -> ViewFilter | None:
+    """The view's filter; a definition this version cannot read restricts nothing but is
+    reported (`view_problem`)."""
+    if view is None:
+        return None
+    try:
+        return ViewFilter.from_dict(view.definition)
+    except (ValueError, TypeError, KeyError):
+        return ViewFilter()
+
+
+def view_problem(view: View) -> str:
+    try:
+        ViewFilter.from_dict(view.definition)
+    except (ValueError, TypeError, KeyError) as error:
+        return f"This view's filter could not be read ({error}); edit it to save a new one."
+    return ""

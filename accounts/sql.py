@@ -230,6 +230,15 @@ def upsert(cursor, kind: RecordKind, present: Sequence[str]) -> int:
         sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table),
         label=f"lock {kind.name}",
     )
+    if kind.name == "usage":
+        # Every month of the file gets its partition before the insert (the default partition
+        # would take them otherwise, and retention could not drop them by month).
+        cursor.execute(
+            sql.SQL(
+                "SELECT northstar_ensure_month_partitions({t}, min(date), max(date)) FROM {s} "
+                "HAVING count(*) > 0"
+            ).format(t=sql.Literal(_TABLES["usage"]), s=staging_table(kind))
+        )
     changed = 0
     updated = [(t, e) for name, t, e in plan if name in present and name not in kind.key]
     custom = [column.name for column in kind.columns if column.custom and column.name in present]
@@ -491,3 +500,31 @@ WHERE b.id = %(action)s AND a.id = old.id::bigint
 RETURNING a.id
 """,
 }
+
+
+def insert_view_entries(*, view_id: int, members, as_of: date) -> int:
+    """Open a stay on `as_of` for every account of `members` (a queryset of account ids: the
+    compiled view) without an open stay in the view; one INSERT ... SELECT."""
+    from django.db import connection
+
+    from core.sql import queryset_sql
+
+    values: dict = {"view": view_id, "d": as_of}
+
+    def add(value) -> sql.Placeholder:
+        name = f"m{len(values)}"
+        values[name] = value
+        return sql.Placeholder(name)
+
+    statement = sql.SQL(
+        """
+INSERT INTO accounts_viewmembership (view_id, account_id, entered_on)
+SELECT %(view)s, m.id, %(d)s FROM ({members}) m (id)
+WHERE NOT EXISTS (
+    SELECT FROM accounts_viewmembership o
+    WHERE o.view_id = %(view)s AND o.account_id = m.id AND o.left_on IS NULL
+)
+ON CONFLICT DO NOTHING"""
+    ).format(members=queryset_sql(members, add))
+    with connection.cursor() as cursor:
+        return execute_logged(cursor, statement, values, label=f"view {view_id} entries {as_of}")

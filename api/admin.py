@@ -12,6 +12,7 @@ from django.utils.cache import add_never_cache_headers
 
 from api import services
 from api.models import ApiKey, Scope
+from audit.admin import AuditedModelAdmin
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -27,7 +28,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedModelAdmin):
     form = ApiKeyForm
     list_display = ("name", "key_prefix", "user", "scope_list", "rate_limit_per_minute",
                     "created_at", "last_used_at", "revoked_at")  # fmt: skip

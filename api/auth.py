@@ -17,6 +17,8 @@ from accounts.access import user_sees_all_accounts
 from api.models import WRITE_SCOPES, ApiKey, Scope
 from api.selectors import api_key_for_text
 from api.services import api_key_mark_used
+from audit.context import Actor, request_actor_set
+from audit.models import ActorKind
 
 
 class ApiError(Exception):
@@ -84,6 +86,8 @@ class ApiKeyAuth(HttpBearer):
         user_may_hold_check(api_key, self.scope)
         rate_limit_check(request, api_key)
         api_key_mark_used(api_key=api_key)
+        # What this request writes is the key's doing in the audit log, not its user's.
+        request_actor_set(request, Actor.of(ActorKind.API_KEY, api_key, via="api"))
         return api_key
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:

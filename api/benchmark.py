@@ -18,8 +18,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet
@@ -132,6 +135,54 @@ class Server:
             self.process.kill()
 
 
+@dataclass
+class Load:
+    """What `gunicorn_load` measured: timed seconds, CPU of the server (gunicorn workers and
+    their PostgreSQL backends) and of this client, the 1-minute load average before, and what
+    `after` returned."""
+
+    elapsed: float
+    server_cpu: float
+    client_cpu: float
+    load_before: float
+    after: Any = None
+
+
+def gunicorn_load(
+    *, workers: int, connections: int, seconds: float, warmup: float,
+    client: Callable[[str, float, float], None], after: Callable[[str], Any] | None = None,
+) -> Load:  # fmt: skip
+    """The harness of `make bench-api`'s steps: gunicorn on a free loopback port, `connections`
+    threads each running `client(url, stop_at, warm_until)` (one keep-alive connection, timing
+    only after `warm_until`), then `after(url)` while the server still runs (a resend)."""
+    server = Server(workers=workers, port=free_port())
+    try:
+        server.wait_ready()
+        cpu_before = {pid: _cpu_seconds(pid) for pid in _server_pids(server.process.pid)}
+        client_cpu_before = time.process_time()
+        load_before = os.getloadavg()[0]
+        start = time.monotonic()
+        warm_until, stop_at = start + warmup, start + warmup + seconds
+        threads = [
+            threading.Thread(target=client, args=(server.url, stop_at, warm_until))
+            for _ in range(connections)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - warm_until
+        # Read before the server stops: its database connections end with its workers.
+        server_cpu = sum(
+            _cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in _server_pids(server.process.pid)
+        )
+        client_cpu = time.process_time() - client_cpu_before
+        answer = after(server.url) if after else None
+    finally:
+        server.stop()
+    return Load(elapsed, server_cpu, client_cpu, load_before, answer)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (Linux /proc); 0 when it is gone."""
     try:
@@ -221,43 +272,25 @@ def events_rate(
         rate_limit_per_minute=1_000_000,
     )  # fmt: skip
     events_before = UsageDaily.objects.aggregate(total=Sum("events"))["total"] or 0
-    server = Server(workers=workers, port=free_port())
+    results = {"events": 0, "warm_events": 0, "counted": 0, "latencies": [], "statuses": {}}
+    lock = threading.Lock()
     try:
-        server.wait_ready()
-        cpu_before = {pid: _cpu_seconds(pid) for pid in _server_pids(server.process.pid)}
-        client_cpu_before = time.process_time()
-        results = {"events": 0, "warm_events": 0, "counted": 0, "latencies": [], "statuses": {}}
-        load_before = os.getloadavg()
-        lock = threading.Lock()
-        start = time.monotonic()
-        warm_until, stop_at = start + warmup, start + warmup + seconds
-        threads = [
-            threading.Thread(
-                target=_client,
-                args=(server.url, key, bodies, stop_at, warm_until, results, lock),
-            )
-            for _ in range(connections)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - warm_until
-        # Read before the server stops: its database connections end with its workers.
-        server_cpu = sum(
-            _cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in _server_pids(server.process.pid)
-        )
-        client_cpu = time.process_time() - client_cpu_before
+        load = gunicorn_load(
+            workers=workers, connections=connections, seconds=seconds, warmup=warmup,
+            client=lambda url, stop_at, warm_until: _client(
+                url, key, bodies, stop_at, warm_until, results, lock
+            ),
+        )  # fmt: skip
     finally:
-        server.stop()
         api_key_revoke(api_key=api_key)
+    elapsed, server_cpu, client_cpu = load.elapsed, load.server_cpu, load.client_cpu
     all_events = results["events"] + results["warm_events"]
     written = (UsageDaily.objects.aggregate(total=Sum("events"))["total"] or 0) - events_before
     latencies = sorted(results["latencies"])
     return {
         "machine": machine(),
         # Other work on the machine (1-minute load average) competes for its 2 cores.
-        "load_average_before": round(load_before[0], 2),
+        "load_average_before": round(load.load_before, 2),
         "server": f"gunicorn, {workers} sync workers",
         "client": f"one process, {connections} keep-alive connections",
         "batch_events": batch,

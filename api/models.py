@@ -18,6 +18,7 @@ class Scope(models.TextChoices):
     WRITE_USAGE = "write:usage", "Write usage events"
     WRITE_SURVEYS = "write:surveys", "Write survey responses"
     READ_METRICS = "read:metrics", "Read KPIs, snapshots and KPI definitions"
+    READ_AUDIT = "read:audit", "Read the audit log (the key's user must be staff)"
 
 
 WRITE_SCOPES = frozenset(scope for scope in Scope if scope.startswith("write:"))

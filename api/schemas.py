@@ -1,6 +1,7 @@
 """The API's OpenAPI shapes. Request bodies are derived from the record kinds' columns (the
 validator is the single source of what a field is); read documents from the KPI registry."""
 
+from datetime import datetime
 from typing import Any
 
 from ninja import Schema
@@ -172,6 +173,27 @@ class DefinitionOut(Schema):
     group: str
     definition: str
     higher_is_better: bool | None
+
+
+class AuditEntryOut(Schema):
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    actor: str
+    ip: str | None
+    action: str
+    object_type: str | None
+    object_id: str
+    object: str
+    changes: dict[str, Any]
+    details: dict[str, Any]
+
+
+class AuditPageOut(Schema):
+    limit: int
+    next_cursor: str | None
+    items: list[AuditEntryOut]
 
 
 class DefinitionsOut(Schema):

@@ -25,6 +25,7 @@ from accounts.importer.records import EVENTS, USAGE, RecordKind
 from accounts.services import import_log_touch
 from api import sql as api_sql
 from api.models import ApiKey, EventSession, IdempotencyKey
+from audit import services as audit
 
 KEY_TEXT_PREFIX = "ns_"
 IDEMPOTENCY_KEEP = timedelta(days=7)
@@ -44,7 +45,9 @@ def api_key_issue(*, api_key: ApiKey, created_by: AbstractBaseUser | None = None
     api_key.secret_sha256 = secret_sha256(text)
     api_key.created_by = created_by
     api_key.full_clean(exclude=["prefix", "secret_sha256"])
-    api_key.save()
+    with transaction.atomic():
+        api_key.save()
+        audit.record_created("apikey.create", api_key)
     return text
 
 
@@ -67,7 +70,10 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
     """Refuse the key from now on; the row stays, so the admin still shows who had what."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            api_key.save(update_fields=["revoked_at"])
+            changes = {"revoked_at": [None, api_key.revoked_at]}
+            audit.record("apikey.revoke", obj=api_key, changes=changes)
 
 
 _last_used: dict[int, datetime] = {}
@@ -87,7 +93,13 @@ def api_key_mark_used(*, api_key: ApiKey) -> None:
 def records_upsert(*, kind: RecordKind, items: Sequence[Any]) -> BatchResult:
     """Upsert a batch of one kind's records (all or nothing) and note the write for the pages'
     freshness line once it is committed."""
-    result = batch_upsert(kind, items)
+    with transaction.atomic():
+        result = batch_upsert(kind, items)
+        audit.record(
+            f"api_batch.{kind.name}",
+            label=f"API batch of {kind.name}",
+            details={"received": result.received, "written": result.written},
+        )
     transaction.on_commit(
         lambda: import_log_touch(kind=kind.name, rows=result.received, source="api")
     )
@@ -143,16 +155,13 @@ def usage_events_record(
 
 
 def usage_events_roll_up(*, rows: Sequence[CleanItem]) -> int:
-    """Stage validated events (batch_clean(EVENTS, ...)) and add them to the daily usage rows
+    """Add validated events (batch_clean(EVENTS, ...)) to the daily usage rows
     of their local dates, in the caller's transaction: the one path of every event source (the
     API, Segment's track and page calls). Returns the usage rows inserted or changed."""
     with connection.cursor() as cursor:
-        accounts_sql.create_staging_table(cursor, EVENTS)
-        statement = accounts_sql.copy_statement(EVENTS, EVENTS.column_names)
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row((row.index, *row.full_row(EVENTS)))
-        written = api_sql.events_roll_up(cursor, zone=settings.TIME_ZONE)
+        written = api_sql.events_roll_up(
+            cursor, [row.full_row(EVENTS) for row in rows], zone=settings.TIME_ZONE
+        )
         if written >= ANALYZE_MIN_ROWS:
             accounts_sql.analyze_kind_if_changed(cursor, USAGE, written)
         return written

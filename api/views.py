@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Path, Query
@@ -34,6 +35,9 @@ from accounts.models import LifecycleStage
 from api import schemas, services
 from api.auth import ApiError, ApiKeyAuth, api_key_for_request
 from api.models import Scope
+from audit.forms import AuditFilterForm
+from audit.models import ActorKind
+from audit.selectors import audit_page
 from metrics import report, selectors
 from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Group
 from metrics.selectors import AccountFilter
@@ -423,4 +427,73 @@ def kpi_definitions_read(
         "limit": limit,
         "offset": offset,
         "items": matching[offset : offset + limit],
+    }
+
+
+@api.get(
+    "/audit",
+    auth=ApiKeyAuth(Scope.READ_AUDIT),
+    response={200: schemas.AuditPageOut, 422: schemas.ProblemsOut, **_ERRORS},
+    summary="The audit log",
+    description=(
+        "Entries newest first, filtered like the admins' audit page, a page at a time: pass the "
+        "answer's next_cursor as cursor for the next page (also in Link rel=next); null at the "
+        "end. The key's user must be staff."
+    ),
+    tags=["read"],
+)
+def audit_read(
+    request: HttpRequest,
+    actor_kind: ActorKind | None = Query(None),
+    actor: str = Query("", max_length=200, pattern=NO_NUL, description="A name's start."),
+    object_type: str = Query("", max_length=100, pattern=NO_NUL, description="accounts.account"),
+    object_id: str = Query("", max_length=64, pattern=NO_NUL),
+    action: str = Query("", max_length=64, pattern=NO_NUL, description="task.create or task"),
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    cursor: str = Query("", max_length=100, pattern=NO_NUL),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
+    if not request.auth.user.is_staff:
+        raise ApiError(403, "The audit log is for admins: this key's user is not staff.")
+    form = AuditFilterForm(
+        {"actor_kind": actor_kind or "", "actor": actor, "object_type": object_type,
+         "object_id": object_id, "action": action, "date_from": date_from or "",
+         "date_to": date_to or "", "cursor": cursor}
+    )  # fmt: skip
+    if not form.is_valid():
+        problems = [{"item": None, "field": name, "message": " ".join(errors)}
+                    for name, errors in form.errors.items()]  # fmt: skip
+        return _problems_response("The request's parameters are invalid.", problems)
+    entries, next_cursor = audit_page(
+        filters=form.filters(), after=form.cleaned_data["cursor"], size=limit
+    )
+    headers = {}
+    if next_cursor is not None:
+        query = request.GET.copy()
+        query["cursor"] = str(next_cursor)
+        headers["Link"] = f'<{request.path}?{urlencode(sorted(query.items()))}>; rel="next"'
+    document = {
+        "limit": limit,
+        "next_cursor": next_cursor and str(next_cursor),
+        "items": [_audit_item(entry) for entry in entries],
+    }
+    return JsonResponse(document, headers=headers, encoder=DjangoJSONEncoder)
+
+
+def _audit_item(entry) -> dict[str, Any]:
+    content_type = entry.content_type
+    return {
+        "id": entry.pk,
+        "at": entry.at,
+        "actor_kind": entry.actor_kind,
+        "actor_id": entry.actor_id,
+        "actor": entry.actor_label,
+        "ip": entry.ip,
+        "action": entry.action,
+        "object_type": content_type and f"{content_type.app_label}.{content_type.model}",
+        "object_id": entry.object_id,
+        "object": entry.object_label,
+        "changes": entry.changes,
+        "details": entry.details,
     }

@@ -22,6 +22,12 @@ def _nightly_crontab():
     return crontab(hour=int(hour), minute=int(minute))
 
 
+def _hourly_crontab():
+    from celery.schedules import crontab
+
+    return crontab(minute=0)
+
+
 @app.on_after_configure.connect
 def _beat_schedule(sender, **kwargs) -> None:
     """The beat schedule, in one place; times are in the workspace time zone (CELERY_TIMEZONE)."""
@@ -30,8 +36,19 @@ def _beat_schedule(sender, **kwargs) -> None:
         "nightly-snapshots": {"task": "metrics.nightly", "schedule": _nightly_crontab()},
         # The API's week-old Idempotency-Keys and old event session ids (docs/api.md), daily.
         "api-prune": {"task": "api.prune", "schedule": 86_400},
+        # Usage partitions for the coming months, and dropping those past retention, daily.
+        "accounts-partitions": {"task": "accounts.partitions", "schedule": 86_400},
         # Pulled connectors (Stripe) not synced for CONNECTOR_SYNC_EVERY_MINUTES, every minute.
         "connectors-sync-due": {"task": "connectors.sync_due", "schedule": 60},
         # An email to the admins about a connector failing for more than an hour, every 5 min.
         "connectors-alert-failing": {"task": "connectors.alert_failing", "schedule": 300},
+        # Audit entries older than AUDIT_RETENTION_DAYS (docs/audit.md), daily.
+        "audit-prune": {"task": "audit.prune", "schedule": 86_400},
+        # Slack messages that waited (quiet hours, a snooze, an outage), every 5 minutes.
+        "notifications-slack": {"task": "notifications.deliver_slack", "schedule": 300},
+        # Digests at each user's local morning: beat checks at the top of every hour.
+        "notifications-digests": {
+            "task": "notifications.enqueue_digests",
+            "schedule": _hourly_crontab(),
+        },
     }

@@ -7,6 +7,8 @@ import redis
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
@@ -15,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import user_sees_all_accounts
+from accounts.sso import password_allowed, sso_enabled
 
 
 def _database_status() -> str:
@@ -85,9 +88,34 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class SsoAwareAuthenticationForm(AuthenticationForm):
+    """In SSO-only mode a refused password says why (the backend refused it; the failure is
+    still counted by django-axes and sent to user_login_failed)."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            if not password_allowed(self.cleaned_data.get("username")):
+                raise ValidationError(
+                    "Passwords are turned off: sign in with single sign-on.", code="sso_only"
+                ) from None
+            raise
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login; without a `next`, CSMs land on My day and leaders and admins on the
-    accounts list (LOGIN_REDIRECT_URL)."""
+    """Django's login, with a single sign-on button when OIDC is configured (in SSO-only mode
+    the password form is only for the break-glass admin); without a `next`, CSMs land on My day
+    and leaders and admins on the accounts list (LOGIN_REDIRECT_URL)."""
+
+    form_class = SsoAwareAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "sso_enabled": sso_enabled(),
+            "sso_only": settings.SSO_ONLY,
+        }
 
     def get_default_redirect_url(self) -> str:
         if self.request.user.is_authenticated and not user_sees_all_accounts(self.request.user):

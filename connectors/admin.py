@@ -3,11 +3,16 @@ the delivery log, the external identities and the inbox of records that could no
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from audit import services as audit
+from audit.admin import AuditedModelAdmin
 from connectors import services
 from connectors.models import (
+    PULLED_KINDS,
     SECRET_NAMES,
     Connector,
     ConnectorKind,
@@ -43,14 +48,31 @@ class ConnectorForm(forms.ModelForm):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(AuditedModelAdmin):
     form = ConnectorForm
     list_display = ("name", "kind", "is_active", "endpoint", "secret_status", "last_success_at",
                     "last_error_at")  # fmt: skip
     list_filter = ("kind", "is_active")
-    readonly_fields = ("endpoint", "secret_status", "state", "last_success_at", "last_error",
-                       "last_error_at", "created_at")  # fmt: skip
-    actions = ("issue_write_key",)
+    readonly_fields = ("endpoint", "secret_status", "dry_run", "state", "last_success_at",
+                       "last_error", "last_error_at", "created_at")  # fmt: skip
+    actions = ("issue_write_key", "preview_sync")
+
+    @admin.display(description="dry run")
+    def dry_run(self, connector: Connector) -> str:
+        if not connector.pk or connector.kind not in PULLED_KINDS:
+            return "pushed: nothing to preview"
+        url = reverse("connector_dry_run", args=[connector.pk])
+        return format_html('<a href="{}">Preview a sync (nothing is written)</a>', url)
+
+    @admin.action(description="Preview a sync (dry run: nothing is written)")
+    def preview_sync(self, request: HttpRequest, queryset):
+        """The dry-run page of the first pulled connector chosen (one preview at a time)."""
+        connector = queryset.filter(kind__in=PULLED_KINDS).order_by("name").first()
+        if connector is None:
+            messages.error(request, "Choose a Stripe, HubSpot or Zendesk connector: the others "
+                           "are pushed, so there is no sync to preview.")  # fmt: skip
+            return None
+        return HttpResponseRedirect(reverse("connector_dry_run", args=[connector.pk]))
 
     @admin.display(description="secrets")
     def secret_status(self, connector: Connector) -> str:
@@ -88,13 +110,13 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExternalIdentity)
-class ExternalIdentityAdmin(admin.ModelAdmin):
+class ExternalIdentityAdmin(AuditedModelAdmin):
     list_display = ("connector", "kind", "external_id", "object_id", "updated_at")
     list_filter = ("connector", "kind")
     search_fields = ("external_id",)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedModelAdmin):
     """Rows written only by the connectors."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -130,4 +152,6 @@ class InboxItemAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark as resolved (dismiss)")
     def mark_resolved(self, request, queryset) -> None:
-        queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        resolved = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        audit.record("inboxitem.resolve", model=InboxItem, label="inbox items",
+                     details={"resolved": resolved})  # fmt: skip

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Sum
 
 from accounts.models import UsageDaily
-from api.benchmark import FEATURES, Server, _cpu_seconds, _server_pids, bench_accounts, free_port
+from api.benchmark import FEATURES, bench_accounts, gunicorn_load
 from connectors.models import Connector
 from connectors.services import connector_create
 from metrics.benchmark import machine
@@ -91,38 +91,26 @@ def segment_rate(
     connector, key = connector_create(kind="segment", name=f"bench-{uuid.uuid4().hex[:8]}")
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
     events_before = UsageDaily.objects.aggregate(total=Sum("events"))["total"] or 0
-    server = Server(workers=workers, port=free_port())
     resend: list[bytes] = []
+    results = {"messages": 0, "counted": 0, "latencies": [], "statuses": {}}
+    lock = threading.Lock()
     try:
-        server.wait_ready()
-        cpu_before = {pid: _cpu_seconds(pid) for pid in _server_pids(server.process.pid)}
-        results = {"messages": 0, "counted": 0, "latencies": [], "statuses": {}}
-        lock = threading.Lock()
-        start = time.monotonic()
-        warm_until, stop_at = start + warmup, start + warmup + seconds
-        threads = [
-            threading.Thread(
-                target=_client,
-                args=(server.url, auth, bodies, stop_at, warm_until, results, lock, resend),
-            )
-            for _ in range(connections)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - warm_until
-        server_cpu = sum(
-            _cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in _server_pids(server.process.pid)
-        )
-        duplicates = _resend(server.url, auth, resend)
+        load = gunicorn_load(
+            workers=workers, connections=connections, seconds=seconds, warmup=warmup,
+            client=lambda url, stop_at, warm_until: _client(
+                url, auth, bodies, stop_at, warm_until, results, lock, resend
+            ),
+            after=lambda url: _resend(url, auth, resend),
+        )  # fmt: skip
     finally:
-        server.stop()
         Connector.objects.filter(pk=connector.pk).update(is_active=False)
+    elapsed, server_cpu, duplicates = load.elapsed, load.server_cpu, load.after
     written = (UsageDaily.objects.aggregate(total=Sum("events"))["total"] or 0) - events_before
     latencies = sorted(results["latencies"])
     return {
         "machine": machine(),
+        # Other work on the machine (1-minute load average) competes for its 2 cores.
+        "load_average_before": round(load.load_before, 2),
         "server": f"gunicorn, {workers} sync workers",
         "client": f"one process, {connections} keep-alive connections",
         "batch_messages": batch,

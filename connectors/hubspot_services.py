@@ -100,7 +100,7 @@ def hubspot_sync(
             ("companies", client.crm.companies.search_api, CompanySearch, COMPANY_PROPERTIES,
              lambda page: _companies_apply(connector, page, owners, summary)),
             ("contacts", client.crm.contacts.search_api, ContactSearch, CONTACT_PROPERTIES,
-             lambda page: _contacts_apply(connector, page, summary)),
+             lambda page: hubspot_contacts_apply(connector, page, summary)),
         )  # fmt: skip
         for name, api, request_class, properties, apply in kinds:
             since = int(connector.state.get(name, 0))
@@ -173,7 +173,7 @@ def _companies_apply(connector, companies, owners: dict[str, str], summary: Sync
     connectors_sql.identities_remember(connector.pk, IdentityKind.ACCOUNT, applied)
 
 
-def _contacts_apply(connector, contacts, summary: SyncSummary) -> None:
+def hubspot_contacts_apply(connector, contacts, summary: SyncSummary) -> None:
     companies = {c.properties.get("associatedcompanyid") for c in contacts} - {None, ""}
     accounts = connectors_sql.identities_resolve(
         connector.pk, IdentityKind.ACCOUNT, sorted(companies)

@@ -28,21 +28,33 @@ def segment_messages_record(*, connector: Connector, messages: Sequence[Any]) ->
     (the refusals are in the inbox)."""
     delivery = Delivery(connector=connector, source="push", received=len(messages))
     with transaction.atomic():
-        fresh = _fresh(connector, messages, delivery)
-        plan = segment.plan_messages(fresh)
-        delivery.refusals += [
-            _refusal(messages[r.index], "messages", r.field, r.message) for r in plan.refusals
-        ]
-        resolver = _Resolver(connector, plan)
-        _apply_groups(connector, plan, resolver, messages, delivery)
-        _apply_contacts(plan, resolver, messages, delivery)
-        _apply_events(plan, resolver, messages, delivery)
-        delivery.record()
-        if delivery.applied:
-            transaction.on_commit(
-                lambda: import_log_touch(kind="usage", rows=delivery.applied, source="segment")
-            )
+        _apply(connector, _fresh(connector, messages, delivery), messages, delivery)
     return delivery
+
+
+def segment_messages_replay(*, connector: Connector, messages: Sequence[Any]) -> Delivery:
+    """Apply again messages that waited in the inbox (their ids were claimed when they first
+    came, so no claim here), once an admin mapped the id they waited for."""
+    delivery = Delivery(connector=connector, source="replay", received=len(messages))
+    with transaction.atomic():
+        _apply(connector, list(enumerate(messages)), messages, delivery)
+    return delivery
+
+
+def _apply(connector: Connector, fresh: list, messages: Sequence[Any], delivery: Delivery) -> None:
+    plan = segment.plan_messages(fresh)
+    delivery.refusals += [
+        _refusal(messages[r.index], "messages", r.field, r.message) for r in plan.refusals
+    ]
+    resolver = _Resolver(connector, plan)
+    _apply_groups(connector, plan, resolver, messages, delivery)
+    _apply_contacts(plan, resolver, messages, delivery)
+    _apply_events(plan, resolver, messages, delivery)
+    delivery.record()
+    if delivery.applied:
+        transaction.on_commit(
+            lambda: import_log_touch(kind="usage", rows=delivery.applied, source="segment")
+        )
 
 
 def _fresh(connector: Connector, messages: Sequence[Any], delivery: Delivery) -> list:

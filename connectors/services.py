@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.importer.batch import BatchInvalid, batch_upsert
-from accounts.importer.records import ACCOUNTS
+from accounts.importer.batch import BatchInvalid
 from accounts.models import Account
+from audit import services as audit
+from audit.context import Actor
+from audit.models import ActorKind
 from connectors import crypto
 from connectors.models import (
     SECRET_NAMES,
@@ -59,14 +61,19 @@ def connector_create(
     write_key = None
     if kind == ConnectorKind.SEGMENT:
         write_key = _new_write_key(connector)
-    connector.save()
+    with transaction.atomic():
+        connector.save()
+        audit.record_created("connector.create", connector)
     return connector, write_key
 
 
 def segment_write_key_issue(*, connector: Connector) -> str:
     """Replace the connector's write key (the old one stops working) and return the new text."""
     text = _new_write_key(connector)
-    connector.save(update_fields=["write_key_sha256"])
+    with transaction.atomic():
+        connector.save(update_fields=["write_key_sha256"])
+        audit.record("connector.write_key_issue", obj=connector,
+                     changes={"write_key_sha256": [audit.REDACTED, audit.REDACTED]})  # fmt: skip
     return text
 
 
@@ -88,7 +95,10 @@ def connector_secrets_set(
     current.update({name: value for name, value in secrets_given.items() if value})
     connector.secrets_encrypted = crypto.secrets_encrypt(current) if current else ""
     if save:
-        connector.save(update_fields=["secrets_encrypted"])
+        with transaction.atomic():
+            connector.save(update_fields=["secrets_encrypted"])
+            audit.record("connector.secrets_set", obj=connector, details={"names": sorted(
+                name for name, value in secrets_given.items() if value)})  # fmt: skip
 
 
 def connector_secrets(connector: Connector) -> dict[str, str]:
@@ -103,6 +113,8 @@ def connector_secrets_rotate() -> int:
             connector.secrets_encrypted = crypto.secrets_rotate(connector.secrets_encrypted)
             connector.save(update_fields=["secrets_encrypted"])
             rotated += 1
+        audit.record("connector.secrets_rotate", model=Connector, label="every connector",
+                     details={"connectors": rotated})  # fmt: skip
     return rotated
 
 
@@ -168,6 +180,13 @@ class Delivery:
             applied=self.applied, refused=self.refused, unmatched=self.unmatched,
             reasons=[refusal.reason for refusal in self.refusals[:REASONS_KEPT]],
         )  # fmt: skip
+        audit.record(
+            f"connector.{'dry_run' if self.dry_run else 'delivery'}",
+            obj=batch,
+            label=f"{self.connector.name}: {self.source}",
+            details=self.as_dict(),
+            actor=Actor.of(ActorKind.CONNECTOR, self.connector),
+        )
         if self.refusals:
             InboxItem.objects.bulk_create(
                 InboxItem(
@@ -252,39 +271,11 @@ class SyncSummary:
 # --- The inbox --------------------------------------------------------------------------------
 
 
-def inbox_item_map(*, item: InboxItem, account: Account) -> int:
-    """Map the item's id to an account, once: every later record of that id follows it, and
-    every open item waiting on the same id is resolved. Returns how many items were resolved."""
-    if not item.match_kind:
-        raise ConnectorInvalid("this record was refused by a validator; mapping cannot fix it")
-    with transaction.atomic():
-        ExternalIdentity.objects.update_or_create(
-            connector=item.connector, kind=item.match_kind, external_id=item.match_id,
-            defaults={"object_id": account.pk},
-        )  # fmt: skip
-        return InboxItem.objects.filter(
-            connector=item.connector, match_kind=item.match_kind, match_id=item.match_id,
-            resolved_at__isnull=True,
-        ).update(resolved_at=timezone.now())  # fmt: skip
-
-
 def identity_account_set(*, connector: Connector, external_id: str, account: Account) -> None:
     ExternalIdentity.objects.update_or_create(
         connector=connector, kind=IdentityKind.ACCOUNT, external_id=external_id,
         defaults={"object_id": account.pk},
     )  # fmt: skip
-
-
-def inbox_item_create_account(*, item: InboxItem, name: str) -> Account:
-    """Create the account an unmatched id stands for (external_id = that id) through the
-    import's validator, then map the id to it."""
-    if not item.match_kind:
-        raise ConnectorInvalid("this record was refused by a validator; mapping cannot fix it")
-    with transaction.atomic():
-        batch_upsert(ACCOUNTS, [{"external_id": item.match_id, "name": name}])
-        account = Account.objects.get(external_id=item.match_id)
-        inbox_item_map(item=item, account=account)
-    return account
 
 
 FAILING_ALERT_AFTER = timedelta(hours=1)

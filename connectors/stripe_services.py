@@ -316,6 +316,20 @@ def stripe_sync(
     return summary
 
 
+def stripe_subscriptions_apply(
+    connector: Connector,
+    subscriptions: list[Mapping[str, Any]],
+    *,
+    on: date,
+    summary: SyncSummary,
+) -> None:
+    """Subscriptions' states on `on` as contract rows (the inbox's replay)."""
+    summary.delivery.received += len(subscriptions)
+    _subscriptions_apply(
+        connector, subscriptions, on=on, delivery=summary.delivery, changes=summary.changes
+    )
+
+
 def _sync_page(connector, page, summary, progress) -> str:
     """Apply one page with its cursor; returns the cursor."""
     with transaction.atomic():

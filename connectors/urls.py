@@ -8,6 +8,7 @@ from connectors import views
 inbox_urlpatterns = [
     path("inbox/", views.connector_inbox, name="connector_inbox"),
     path("inbox/<int:item_id>/map/", views.inbox_map, name="connector_inbox_map"),
+    path("<int:connector_id>/dry-run/", views.connector_dry_run, name="connector_dry_run"),
 ]
 
 urlpatterns = [

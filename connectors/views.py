@@ -26,15 +26,12 @@ from accounts.importer.batch import BatchInvalid
 from connectors import segment
 from connectors.forms import InboxMapForm
 from connectors.models import Connector, ConnectorKind, InboxItem
+from connectors.replay import inbox_item_create_account, inbox_item_map
 from connectors.segment_services import segment_messages_record
 from connectors.selectors import inbox_open, segment_connector_for_key
-from connectors.services import (
-    ConnectorInvalid,
-    connector_secrets,
-    inbox_item_create_account,
-    inbox_item_map,
-)
+from connectors.services import ConnectorInvalid, connector_secrets
 from connectors.stripe_services import stripe_event_apply
+from connectors.syncs import SYNCS, connector_sync_locked
 from connectors.zendesk_services import zendesk_signature_valid, zendesk_ticket_apply
 
 UNKNOWN_KEY = "Unknown write key: send it as the HTTP Basic user."
@@ -206,12 +203,11 @@ def inbox_map(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
         if form.cleaned_data.get("account"):
             account = form.cleaned_data["account"]
-            resolved = inbox_item_map(item=item, account=account)
+            replay = inbox_item_map(item=item, account=account)
         else:
-            account = inbox_item_create_account(
+            account, replay = inbox_item_create_account(
                 item=item, name=form.cleaned_data["new_account_name"]
             )
-            resolved = 1
     except (ConnectorInvalid, BatchInvalid) as exc:
         problems = getattr(exc, "problems", None)
         messages.error(
@@ -219,8 +215,39 @@ def inbox_map(request: HttpRequest, item_id: int) -> HttpResponse:
             "; ".join(f"{p.field}: {p.message}" for p in problems) if problems else str(exc),
         )
         return redirect("connector_inbox")
+    again = replay.refused + replay.unmatched
     messages.success(
         request, f"{item.match_id} now maps to {account.name} ({account.external_id}); "
-        f"{resolved} waiting record(s) resolved, later ones follow."
+        f"{replay.received} waiting record(s) replayed: {replay.applied} applied"
+        + (f", {again} back in the inbox" if again else "") + "; later ones follow."
     )  # fmt: skip
     return redirect("connector_inbox")
+
+
+DRY_RUN_SHOWN = 1000  # records listed on the page; the summary line counts every one
+
+
+def connector_dry_run(request: HttpRequest, connector_id: int) -> HttpResponse:
+    """Preview a pulled connector's sync (the service of `connectors sync --dry-run`): GET shows
+    the button, POST runs the sync inside a transaction that is rolled back and lists what would
+    change, record by record. Nothing is written, not even the delivery log."""
+    _require_admin(request)
+    connector = get_object_or_404(Connector, pk=connector_id, kind__in=list(SYNCS))
+    context: dict = {"connector": connector, "shown": DRY_RUN_SHOWN}
+    if request.method == "POST":
+        try:
+            summary = connector_sync_locked(connector=connector, dry_run=True)
+        except Exception as exc:  # the source's error (a bad key, a 5xx): said, not raised
+            context["error"] = f"{type(exc).__name__}: {exc}"
+        else:
+            context.update(
+                line=summary.line(dry_run=True),
+                # "record: what it becomes", as the command prints it, in two columns
+                diffs=[diff.partition(": ")[::2] for diff in summary.changes.diffs[:DRY_RUN_SHOWN]],
+                more_diffs=max(0, len(summary.changes.diffs) - DRY_RUN_SHOWN),
+                refusals=summary.delivery.refusals[:DRY_RUN_SHOWN],
+                more_refusals=max(0, len(summary.delivery.refusals) - DRY_RUN_SHOWN),
+            )
+    elif request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(request, "connectors/dry_run.html", context)

@@ -72,7 +72,7 @@ def zendesk_sync(
                                                   per_page=page_size)  # fmt: skip
             tickets = [ticket.to_dict() for ticket in (page.values or [])]
             with transaction.atomic():
-                _tickets_apply(connector, client, tickets, organizations, summary)
+                zendesk_tickets_apply(connector, client, tickets, organizations, summary)
                 summary.delivery.received += len(tickets)
                 cursor = getattr(page, "after_cursor", None) or cursor
                 connector.state = {**connector.state, "cursor": cursor}
@@ -115,7 +115,7 @@ def zendesk_ticket_apply(*, connector: Connector, ticket_id: int) -> Delivery:
     summary = SyncSummary(Delivery(connector=connector, source="webhook"), Changes())
     with transaction.atomic():
         ticket = client.tickets(id=ticket_id).to_dict()
-        _tickets_apply(connector, client, [ticket], {}, summary)
+        zendesk_tickets_apply(connector, client, [ticket], {}, summary)
         summary.delivery.received = 1
         summary.delivery.record()
     return summary.delivery
@@ -142,7 +142,7 @@ def _accounts_of(connector, client, tickets, organizations: dict) -> dict[int, s
     return organizations
 
 
-def _tickets_apply(connector, client, tickets: list[dict], organizations, summary) -> None:
+def zendesk_tickets_apply(connector, client, tickets: list[dict], organizations, summary) -> None:
     accounts = _accounts_of(connector, client, tickets, organizations)
     items = []
     for ticket in tickets:

@@ -7,6 +7,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from kombu.exceptions import OperationalError
 
+from audit.admin import AuditedModelAdmin
 from healthscores.forms import HealthComponentForm, HealthComponentFormSet, HealthModelForm
 from healthscores.models import (
     Alert,
@@ -82,7 +83,7 @@ def diff_table(diff: VersionDiff):
 
 
 @admin.register(HealthModel)
-class HealthModelAdmin(admin.ModelAdmin):
+class HealthModelAdmin(AuditedModelAdmin):
     form = HealthModelForm
     inlines = (HealthComponentInline,)
     list_display = ("name", "segment", "is_active", "green_threshold", "yellow_threshold",
@@ -179,7 +180,7 @@ class HealthModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(HealthModelVersion)
-class HealthModelVersionAdmin(admin.ModelAdmin):
+class HealthModelVersionAdmin(AuditedModelAdmin):
     list_display = ("model", "number", "created_at", "created_by", "reason")
     list_filter = ("model",)
     readonly_fields = ("model", "number", "reason", "changes", "definition", "created_at",
@@ -198,7 +199,7 @@ class HealthModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RescoreJob)
-class RescoreJobAdmin(admin.ModelAdmin):
+class RescoreJobAdmin(AuditedModelAdmin):
     list_display = ("created_at", "model", "version", "first", "last", "done_dates",
                     "total_dates", "status", "finished_at")  # fmt: skip
     list_filter = ("model",)
@@ -212,7 +213,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(AuditedModelAdmin):
     list_display = ("account", "reason", "status", "owner", "as_of", "due_on")
     list_filter = ("reason", "status")
     search_fields = ("account__name", "details")
@@ -222,7 +223,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(SentimentOverride)
-class SentimentOverrideAdmin(admin.ModelAdmin):
+class SentimentOverrideAdmin(AuditedModelAdmin):
     list_display = ("account", "band", "author", "created_at")
     list_filter = ("band",)
     search_fields = ("account__name", "reason")

@@ -1,10 +1,12 @@
 """The health lab page: preview, backtest, suggest and (with permission) save health weights."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
 from accounts.access import user_sees_all_accounts
@@ -56,12 +58,19 @@ def _current_definition(model: HealthModel) -> Definition | None:
     return Definition.from_json(latest.definition) if latest else None
 
 
+def _panels() -> list[dict]:
+    """The other apps' panels (settings.HEALTH_LAB_PANELS), each a context naming its template."""
+    return [import_string(path)() for path in settings.HEALTH_LAB_PANELS]
+
+
 def health_lab(request: HttpRequest) -> HttpResponse:
     _require_lab_access(request)
     model, run = _model_for(request), latest_snapshot_run()
     current = _current_definition(model) if model else None
     if model is None or current is None or run is None:
-        return render(request, "healthscores/lab.html", {"empty": True, "model": model})
+        return render(
+            request, "healthscores/lab.html", {"empty": True, "model": model, "panels": _panels()}
+        )
     sample = _cached_sample(run)
     proposal, suggestion, notes = current, None, []
     initial_thresholds, initial_components = lab_initial(current)
@@ -109,6 +118,7 @@ def health_lab(request: HttpRequest) -> HttpResponse:
         sample_split=sample.split,
         can_save=request.user.has_perm(CHANGE_PERMISSION),
         disagreement=override_disagreement(as_of=run.as_of),
+        panels=_panels(),
     )
     return render(request, "healthscores/lab.html", context)
 

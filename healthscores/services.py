@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
+from audit import services as audit
 from healthscores import sql as health_sql
 from healthscores.defaults import build_definition
 from healthscores.models import (
@@ -95,30 +96,43 @@ def alerts_raise(*, as_of: date) -> int:
 
 def alert_acknowledge(*, alert: Alert, user: AbstractBaseUser) -> None:
     if alert.status == AlertStatus.OPEN:
+        before = audit.values_of(alert, ["status", "acknowledged_by_id", "acknowledged_at"])
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_by = user
         alert.acknowledged_at = timezone.now()
-        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+        with transaction.atomic():
+            alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+            audit.record_changed("alert.acknowledge", alert, before)
 
 
 def alert_close(*, alert: Alert, user: AbstractBaseUser) -> None:
     if alert.status != AlertStatus.CLOSED:
+        before = audit.values_of(
+            alert, ["status", "closed_at", "closed_by_id", "acknowledged_by_id", "acknowledged_at"]
+        )
         alert.status = AlertStatus.CLOSED
         alert.closed_at, alert.closed_by = timezone.now(), user
         if alert.acknowledged_by is None:
             alert.acknowledged_by, alert.acknowledged_at = user, alert.closed_at
-        alert.save(
-            update_fields=["status", "closed_at", "closed_by", "acknowledged_by", "acknowledged_at"]
-        )
+        with transaction.atomic():
+            alert.save(
+                update_fields=[
+                    "status", "closed_at", "closed_by", "acknowledged_by", "acknowledged_at"
+                ]
+            )  # fmt: skip
+            audit.record_changed("alert.close", alert, before)
 
 
 def sentiment_override_add(
     *, account: Account, author: AbstractBaseUser, band: str, reason: str
 ) -> SentimentOverride:
     """Record a CSM's own view; earlier entries stay as the audit trail."""
-    return SentimentOverride.objects.create(
-        account=account, author=author, band=band, reason=reason.strip()
-    )
+    with transaction.atomic():
+        override = SentimentOverride.objects.create(
+            account=account, author=author, band=band, reason=reason.strip()
+        )
+        audit.record_created("sentimentoverride.create", override, label=f"Sentiment of {account}")
+    return override
 
 
 def health_model_definition(model: HealthModel) -> dict:
@@ -139,13 +153,20 @@ def health_model_publish(
     latest = model.versions.order_by("-number").first()
     if latest is not None and latest.definition == definition:
         return None
-    return HealthModelVersion.objects.create(
+    version = HealthModelVersion.objects.create(
         model=model,
         number=(latest.number + 1) if latest else 1,
         definition=definition,
         created_by=user if user and user.is_authenticated else None,
         reason=reason.strip(),
     )
+    audit.record(
+        "healthmodel.publish",
+        obj=model,
+        changes={"definition": [latest.definition if latest else None, definition]},
+        details={"version": version.number, "reason": version.reason},
+    )
+    return version
 
 
 def rescore_enqueue(

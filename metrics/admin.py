@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from audit.admin import AuditedModelAdmin
 from metrics.models import KpiTarget, SnapshotRun
 from metrics.registry import PORTFOLIO, PORTFOLIO_KPIS
 
@@ -35,7 +36,7 @@ class SegmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(KpiTarget)
-class KpiTargetAdmin(admin.ModelAdmin):
+class KpiTargetAdmin(AuditedModelAdmin):
     form = KpiTargetForm
     list_display = ("key", "label", "segment_or_portfolio", "target", "unit", "note")
     list_filter = (SegmentFilter,)
@@ -57,7 +58,7 @@ class KpiTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(SnapshotRun)
-class SnapshotRunAdmin(admin.ModelAdmin):
+class SnapshotRunAdmin(AuditedModelAdmin):
     """Which dates have snapshots, and how long each took; written only by the nightly job."""
 
     list_display = ("as_of", "accounts", "seconds", "finished_at")

@@ -30,8 +30,10 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from accounts.models import Account
 from metrics.models import AccountSnapshot, HealthBand, KpiTarget, SnapshotRun
+from metrics.periods import PeriodLength, PeriodMonths, period_months, tile_scope, values_of
 from metrics.registry import PORTFOLIO_KPIS, Group, Kpi, Unit, portfolio_values
 from metrics.selectors import portfolio_totals_by_date
+from metrics.sql import period_start_day, same_day_months_before
 
 # The order of the tile groups on the page: money first, then what explains it.
 GROUP_ORDER = (
@@ -97,15 +99,15 @@ def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
 
 
-def comparison_date(as_of: date) -> date | None:
-    """The snapshot a figure of `as_of` is compared with: the previous month's same day (its last
-    day when `as_of` ends its month or the previous month is shorter), or the last snapshot
-    computed before that day within that month; None when that month has none."""
-    last_of_previous = month_start(as_of) - timedelta(days=1)
+def comparison_date(as_of: date, *, months_back: int = 1) -> date | None:
+    """The snapshot a figure of `as_of` is compared with: the same day `months_back` months
+    earlier (1 for a month, the period's length for a trailing period; that month's last day
+    when `as_of` ends its month or that month is shorter), or the last snapshot computed before
+    that day within that month; None when that month has none."""
     if (as_of + timedelta(days=1)).day == 1:  # a whole month compares with a whole month
-        target = last_of_previous
+        target = period_start_day(as_of, months_back)
     else:
-        target = last_of_previous.replace(day=min(as_of.day, last_of_previous.day))
+        target = same_day_months_before(as_of, months_back)
     return (
         SnapshotRun.objects.filter(as_of__gte=month_start(target), as_of__lte=target)
         .order_by("-as_of")
@@ -154,15 +156,24 @@ def monthly_series(
 ) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     """The series of `months` and the values of every date read (months and `extra_dates`), from
     one grouped query over those dates (see `portfolio_totals_by_date` for `whole_groups`)."""
+    series, totals = _series_and_totals(
+        months=months, accounts=accounts, extra_dates=extra_dates, whole_groups=whole_groups
+    )
+    return series, {day: _values(day_totals) for day, day_totals in totals.items()}
+
+
+def _series_and_totals(
+    *, months, accounts, extra_dates, whole_groups
+) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     dates = {day for _first, day in months if day} | {day for day in extra_dates if day}
     totals = portfolio_totals_by_date(dates=dates, accounts=accounts, whole_groups=whole_groups)
-    values = {day: _values(day_totals) for day, day_totals in totals.items()}
+    values = {day: _values(totals[day]) for _first, day in months if day}
     series = MonthlySeries(
         months=tuple(first for first, _day in months),
         as_of=tuple(day for _first, day in months),
         values=tuple(values.get(day) if day else None for _first, day in months),
     )
-    return series, values
+    return series, totals
 
 
 def _values(totals: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,6 +188,7 @@ class Tile:
     previous: Any = None
     target: Decimal | None = None
     spark: tuple[Any, ...] = ()
+    scope: str = ""  # what the value covers: the period ("Aug-Oct 2026"), a day ("on 31 Oct")
 
     @property
     def delta(self) -> Any:
@@ -249,6 +261,7 @@ def build_tiles(
     previous: Mapping[str, Any] | None,
     targets: Mapping[str, Decimal],
     series: MonthlySeries,
+    period: PeriodMonths | None = None,
 ) -> dict[str, Tile]:
     return {
         kpi.key: Tile(
@@ -257,6 +270,7 @@ def build_tiles(
             previous=previous.get(kpi.key) if previous else None,
             target=targets.get(kpi.key),
             spark=tuple(series.of(kpi.key)),
+            scope=tile_scope(kpi.key, period) if period else "",
         )
         for kpi in PORTFOLIO_KPIS
     }
@@ -347,6 +361,17 @@ def at_risk_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[A
 
 
 @dataclass(frozen=True)
+class PeriodTiles:
+    """The tiles of one period, the monthly series behind the charts, and the periods shown."""
+
+    tiles: dict[str, Tile]
+    series: MonthlySeries
+    compared_with: date | None
+    period: PeriodMonths
+    previous_period: PeriodMonths | None
+
+
+@dataclass(frozen=True)
 class Dashboard:
     as_of: date
     compared_with: date | None
@@ -359,6 +384,8 @@ class Dashboard:
     windows: list[RenewalWindow]
     at_risk: list[AccountSnapshot]
     renewal_totals: dict[str, Any] = field(default_factory=dict)
+    period: PeriodMonths | None = None
+    previous_period: PeriodMonths | None = None  # None when not every month of it is computed
 
 
 def portfolio_tiles(
@@ -368,24 +395,33 @@ def portfolio_tiles(
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
     whole_groups: bool = False,
-) -> tuple[dict[str, Tile], MonthlySeries, date | None]:
-    """Every KPI's tile for `accounts` on `as_of`, the monthly series behind the charts and the
-    date compared with: one query for that date, one grouped query for every date's totals,
-    and one for their costs."""
-    compared_with = comparison_date(as_of)
-    series, values = monthly_series(
+    period: PeriodLength = PeriodLength.MONTH,
+) -> PeriodTiles:
+    """Every KPI's tile for `accounts` over the `period` ending on `as_of` (its month, or the
+    trailing 3 or 12 months), compared with the previous period of the same length, and the
+    monthly series behind the charts: one query for the comparison date, one grouped query for
+    the totals of every date read (the series' and both periods' months) and one for their
+    costs, whatever the period."""
+    by_month = {month.month: month.as_of for month in months}
+    current = period_months(by_month, end=as_of, length=period)
+    compared_with = comparison_date(as_of, months_back=period.months)
+    previous = period_months(by_month, end=compared_with, length=period) if compared_with else None
+    if previous is not None and previous.missing:
+        previous = None  # a sum over some of its months would compare with too little
+    series, totals = _series_and_totals(
         months=series_dates(months, as_of),
         accounts=accounts,
-        extra_dates=[compared_with],
+        extra_dates=[*current.dates, *(previous.dates if previous else ())],
         whole_groups=whole_groups,
     )
     tiles = build_tiles(
-        current=values[as_of],
-        previous=values.get(compared_with) if compared_with else None,
+        current=values_of(totals, current),
+        previous=values_of(totals, previous) if previous else None,
         targets=targets,
         series=series,
+        period=current,
     )
-    return tiles, series, compared_with
+    return PeriodTiles(tiles, series, previous.end if previous else None, current, previous)
 
 
 def visible_in_whole_groups(*, user, visible: QuerySet[Account], sees_all: bool) -> bool:
@@ -402,18 +438,25 @@ def portfolio_dashboard(
     accounts: QuerySet[Account],
     targets: Mapping[str, Decimal],
     whole_groups: bool = False,
+    period: PeriodLength = PeriodLength.MONTH,
 ) -> Dashboard:
-    """Everything the portfolio page shows for `accounts` on `as_of`, in a fixed number of
-    queries: the tiles' three, and one each for the renewal windows, the biggest renewals and
-    the accounts at risk."""
-    tiles, series, compared_with = portfolio_tiles(
-        as_of=as_of, months=months, accounts=accounts, targets=targets, whole_groups=whole_groups
+    """Everything the portfolio page shows for `accounts` over the period ending on `as_of`, in
+    a fixed number of queries: the tiles' three, and one each for the renewal windows, the
+    biggest renewals and the accounts at risk (those three as of `as_of`)."""
+    shown = portfolio_tiles(
+        as_of=as_of,
+        months=months,
+        accounts=accounts,
+        targets=targets,
+        whole_groups=whole_groups,
+        period=period,
     )
+    tiles = shown.tiles
     windows = renewal_windows(as_of=as_of, accounts=accounts)
     return Dashboard(
         as_of=as_of,
-        compared_with=compared_with,
-        series=series,
+        compared_with=shown.compared_with,
+        series=shown.series,
         tiles=tiles,
         groups=group_tiles(tiles),
         headline=[tiles[key] for key in HEADLINE_KEYS],
@@ -422,6 +465,8 @@ def portfolio_dashboard(
         windows=windows,
         at_risk=accounts_at_risk(as_of=as_of, accounts=accounts),
         renewal_totals=_renewal_totals(windows),
+        period=shown.period,
+        previous_period=shown.previous_period,
     )
 
 

@@ -35,6 +35,17 @@ def render_kpi_docs() -> str:
         "is empty (null), never 0. Trailing windows are inclusive: the last 30 days of D are "
         "[D-29, D].",
         "",
+        "**Trailing 3 or 12 months** (the portfolio's period choice, `kpis --period 3m|12m`): "
+        "the calendar months ending with D's month, each read on its last computed date (D for "
+        "the last). Flows (new, reactivation, expansion, contraction and churned MRR, tickets, "
+        "answers, contracts, trials, spends) are summed over the months and rates derived from "
+        "those sums; starting MRR is MRR on the day before the period; stocks (MRR, customers, "
+        "open tickets, the usage windows) are D's. NRR, GRR, customers at start, churned and new "
+        "customers, logo churn and customer retention follow the fixed cohort of accounts paying "
+        "on the day before the period: D3 = the last day of the month 3 months before D's month, "
+        "and for 12 months D12 as `nrr_12m` defines it. The comparison is the previous period of "
+        "the same length.",
+        "",
         "## Portfolio",
         "",
         "Computed for any filter of accounts by summing the accounts' snapshot rows.",

@@ -1,7 +1,9 @@
-"""The portfolio's parameters: the as-of month and the filters, validated field by field.
+"""The portfolio's parameters: the as-of month, the period ending with it and the filters,
+validated field by field.
 
-A page never fails on a bad parameter: an unknown month, segment, region or owner falls back to
-its default (the latest month, no filter) and the rest of the request still applies.
+A page never fails on a bad parameter: an unknown month, period, segment, region or owner falls
+back to its default (the last complete month, that month alone, no filter) and the rest of the
+request still applies.
 """
 
 from dataclasses import dataclass, field
@@ -9,7 +11,9 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from accounts.models import View
 from metrics.dashboard import FilterOptions, SnapshotMonth
+from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS
 from metrics.selectors import AccountFilter
 
@@ -17,10 +21,13 @@ from metrics.selectors import AccountFilter
 @dataclass(frozen=True)
 class PortfolioParams:
     month: SnapshotMonth | None = None
+    # The month alone, or the trailing 3 or 12 months ending on the month's last computed day.
+    period: PeriodLength = PeriodLength.MONTH
     segment: str = ""
     region: str = ""
     owner_id: int | None = None
     group_id: int | None = None  # a company group: the account and every account below it
+    view: View | None = None  # a view (accounts.models.View) the user may read
     filtered: bool = field(default=False, compare=False)
 
     @property
@@ -36,14 +43,22 @@ class PortfolioParams:
             group_id=self.group_id,
         )
 
+    @property
+    def query_without_filters(self) -> str:
+        """The month and period alone (the "Clear filters" link)."""
+        return self.query(segment="", region="", owner="", group="")
+
     def query(self, **overrides) -> str:
-        """The parameters as a query string, for links that keep the page's month and filters."""
+        """The parameters as a query string, for links that keep the page's month, period and
+        filters (the month alone, the default, is left out)."""
         values = {
             "month": self.month.value if self.month else "",
+            "period": "" if self.period == PeriodLength.MONTH else self.period.value,
             "segment": self.segment,
             "region": self.region,
             "owner": self.owner_id or "",
             "group": self.group_id or "",
+            "view": self.view.pk if self.view else "",
             **overrides,
         }
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
@@ -57,13 +72,22 @@ def default_month(months: list[SnapshotMonth]) -> SnapshotMonth | None:
 
 class PortfolioFilterForm(forms.Form):
     month = forms.ChoiceField(required=False)
+    period = forms.ChoiceField(required=False, choices=PeriodLength.choices)
     segment = forms.ChoiceField(required=False)
     region = forms.ChoiceField(required=False)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     group = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    view = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
-    def __init__(self, data, *, months: list[SnapshotMonth], options: FilterOptions) -> None:
+    def __init__(
+        self, data, *, months: list[SnapshotMonth], options: FilterOptions, views=()
+    ) -> None:
         super().__init__(data)
+        self.views = {view.pk: view for view in views}
+        self.fields["view"].choices = [
+            ("", "No view"),
+            *((pk, v.name) for pk, v in self.views.items()),
+        ]
         self.months = {month.value: month for month in months}
         self.fields["month"].choices = [(value, value) for value in self.months]
         self.fields["segment"].choices = [("", "All"), *((s, s) for s in options.segments)]
@@ -78,13 +102,16 @@ class PortfolioFilterForm(forms.Form):
         latest = default_month(list(self.months.values()))
         segment, region = cleaned.get("segment") or "", cleaned.get("region") or ""
         owner_id, group_id = cleaned.get("owner"), cleaned.get("group")
+        view = self.views.get(cleaned.get("view"))
         return PortfolioParams(
             month=self.months.get(cleaned.get("month") or "", latest),
+            period=PeriodLength(cleaned.get("period") or PeriodLength.MONTH),
             segment=segment,
             region=region,
             owner_id=owner_id,
             group_id=group_id,
-            filtered=bool(segment or region or owner_id or group_id),
+            view=view,
+            filtered=bool(segment or region or owner_id or group_id or view),
         )
 
 

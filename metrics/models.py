@@ -109,6 +109,9 @@ class AccountSnapshot(models.Model):
     # MRR on D12, the same day 12 months before D: the trailing-12-month cohort (kpi-spec
     # section 3, nrr_12m and grr_12m) is the accounts for which it is above 0.
     mrr_12m_ago = _money(default=0)
+    # MRR on D3, the day before the trailing 3 months (the last day of the month 3 months before
+    # D's): the cohort of the 3-month period's NRR, GRR and logo churn (metrics.periods).
+    mrr_3m_ago = _money(default=0)
     # The account's numeric custom fields (accounts.CustomField) on the day of the run, by key,
     # so health models can score them and the lab backtest them (issue 16). Fields have no
     # history of their own: as for segment and owner, a backfill writes today's values.

@@ -775,8 +775,35 @@ ACCOUNT_PLAIN: dict[str, str] = {
 }
 ACCOUNT_KPIS = tuple(replace(kpi, plain=ACCOUNT_PLAIN.get(kpi.key, "")) for kpi in ACCOUNT_KPIS)
 
+# Facts the 360 page shows beside the metrics that are not snapshot metrics (not in `kpis`'s
+# output nor scorable), defined here all the same so their tiles explain themselves too.
+ACCOUNT_FACTS: tuple[Kpi, ...] = (
+    Kpi(
+        "plan",
+        "Plan",
+        Unit.TEXT,
+        Group.REVENUE,
+        "The plan of the contract active on D with the highest mrr (the latest to start on a "
+        "tie); its start date beside it.",
+        higher_is_better=None,
+        plain="The plan of the account's biggest contract running on the last day shown, and "
+        "when that contract started.",
+    ),
+    Kpi(
+        "customer_since",
+        "Customer since",
+        Unit.TEXT,
+        Group.REVENUE,
+        "customer_since: the earliest start_date of a contract with mrr > 0; empty when none.",
+        higher_is_better=None,
+        plain="When the account's first paid contract started; empty when it has never paid.",
+    ),
+)
+
 PORTFOLIO = {kpi.key: kpi for kpi in PORTFOLIO_KPIS}
 ACCOUNT = {kpi.key: kpi for kpi in ACCOUNT_KPIS}
+# What the 360 page's disclosures look up: the metrics and the facts.
+ACCOUNT_TERMS = {**ACCOUNT, **{kpi.key: kpi for kpi in ACCOUNT_FACTS}}
 # Account metrics a health model may score: the numeric ones.
 SCORABLE_ACCOUNT_METRICS = tuple(
     kpi.key
@@ -788,3 +815,14 @@ SCORABLE_ACCOUNT_METRICS = tuple(
 def portfolio_values(totals: Totals) -> dict[str, Any]:
     """Every portfolio KPI from the summed snapshot columns, in registry order."""
     return {kpi.key: kpi.compute(totals) for kpi in PORTFOLIO_KPIS}
+
+
+def period_values(totals: Totals, *, cohort: str) -> dict[str, Any]:
+    """Every portfolio KPI over a trailing period (metrics.periods) from its combined totals:
+    the month's formulas, except NRR and GRR, which are the fixed cohort's at the period's start
+    (`cohort` "3m" or "12m": its MRR on the last date / its MRR then, and the part kept)."""
+    values = portfolio_values(totals)
+    start = totals[f"cohort_{cohort}_start_mrr"]
+    values["nrr"] = ratio(totals[f"cohort_{cohort}_mrr"], start, 100)
+    values["grr"] = ratio(totals[f"cohort_{cohort}_kept_mrr"], start, 100)
+    return values

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Account
 from metrics import selectors
+from metrics.periods import PeriodMonths
 from metrics.registry import ACCOUNT_KPIS, PORTFOLIO_KPIS, Kpi, Unit
 
 CENT = Decimal("0.01")
@@ -23,17 +24,28 @@ _MONEY_TOKEN = "\x00money:"  # noqa: S105 (a marker, not a secret)
 
 
 def kpis_document(
-    *, as_of: date, accounts: QuerySet[Account], page: slice | None = None
+    *,
+    as_of: date,
+    accounts: QuerySet[Account],
+    page: slice | None = None,
+    period: PeriodMonths | None = None,
 ) -> dict[str, Any]:
     """The section 9 document of `accounts` on `as_of`; `page` lists only a slice of the
-    accounts (the read API pages through them; the portfolio still covers them all)."""
-    portfolio = selectors.portfolio_kpis(as_of=as_of, accounts=accounts)
+    accounts (the read API pages through them; the portfolio still covers them all). With a
+    trailing `period` ending on `as_of` (selectors.portfolio_period), the portfolio's figures
+    cover it and `period_start` is its first day; the accounts are still those of `as_of`."""
+    if period is None:
+        portfolio = selectors.portfolio_kpis(as_of=as_of, accounts=accounts)
+        start = as_of.replace(day=1)
+    else:
+        portfolio = selectors.portfolio_period_kpis(period=period, accounts=accounts)
+        start = period.start
     rows = selectors.account_snapshots(as_of=as_of, accounts=accounts)
     if page is not None:
         rows = rows[page]
     return {
         "as_of": as_of.isoformat(),
-        "period_start": as_of.replace(day=1).isoformat(),
+        "period_start": start.isoformat(),
         "period_end": as_of.isoformat(),
         "currency": settings.CURRENCY,
         "portfolio": {kpi.key: printable(kpi, portfolio[kpi.key]) for kpi in PORTFOLIO_KPIS},

@@ -18,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -25,10 +26,12 @@ from django.db.models import (
     Sum,
     TextChoices,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
+from accounts.filters import ViewFilter, filter_accounts
 from accounts.models import RENEWAL_WINDOW_DAYS, Account, Contract, CostMonth, Ticket
 from metrics.models import AccountSnapshot, PortfolioRollup, SnapshotRun
+from metrics.periods import PeriodLength, PeriodMonths, period_months, values_of
 from metrics.registry import portfolio_values
 from metrics.sql import local_midnight
 from metrics.totals import rollup_aggregates, snapshot_aggregates
@@ -46,19 +49,27 @@ class AccountFilter:
     owner_id: int | None = None
     group_id: int | None = None  # an account and every account below it
 
-    def apply(self, accounts: QuerySet[Account]) -> QuerySet[Account]:
-        if self.group_id is not None:
-            accounts = accounts.filter(pk__in=Account.objects.in_group(self.group_id).values("pk"))
-        if self.segment:
-            accounts = accounts.filter(segment=self.segment)
-        if self.region:
-            accounts = accounts.filter(region=self.region)
-        if self.lifecycle_stage:
-            accounts = accounts.filter(lifecycle_stage=self.lifecycle_stage)
+    @property
+    def spec(self) -> ViewFilter:
+        """The cut in the one vocabulary of filters (accounts.filters), as views say it."""
+        return ViewFilter(
+            segment=self.segment,
+            region=self.region,
+            stage=self.lifecycle_stage,
+            owner=self.owner_id,
+            group=self.group_id,
+        )
+
+    def apply(
+        self, accounts: QuerySet[Account], *, view: ViewFilter | None = None, as_of=None, user=None
+    ) -> QuerySet[Account]:
+        """`accounts` cut by these dimensions and by `view` (a view's filter, its figures read
+        on `as_of`), through the one compiler of filters."""
         if self.owner_email:
             accounts = accounts.filter(owner__email__iexact=self.owner_email)
-        if self.owner_id is not None:
-            accounts = accounts.filter(owner_id=self.owner_id)
+        accounts = filter_accounts(accounts, self.spec)
+        if view is not None:
+            accounts = filter_accounts(accounts, view, as_of=as_of, user=user)
         return accounts
 
 
@@ -109,6 +120,39 @@ def portfolio_totals(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, A
 def portfolio_kpis(*, as_of: date, accounts: QuerySet[Account]) -> dict[str, Any]:
     """Every portfolio KPI (kpi-spec sections 3 to 6) for the accounts on `as_of`."""
     return portfolio_values(portfolio_totals(as_of=as_of, accounts=accounts))
+
+
+class PeriodNotComputed(Exception):
+    """A trailing period with a month that has no snapshot: its sums would be short."""
+
+    def __init__(self, period: PeriodMonths) -> None:
+        self.period = period
+        missing = ", ".join(f"{first:%Y-%m}" for first in period.missing)
+        super().__init__(f"no snapshot in {missing}")
+
+
+def portfolio_period(*, as_of: date, length: PeriodLength) -> PeriodMonths:
+    """The months of the period of `length` ending on `as_of`, each read on its last computed
+    date (one query), as the portfolio page reads them."""
+    first = period_months({}, end=as_of, length=length).start
+    rows = (
+        SnapshotRun.objects.filter(as_of__gte=first, as_of__lte=as_of)
+        .annotate(month=TruncMonth("as_of"))
+        .values("month")
+        .annotate(last=Max("as_of"))
+        .order_by()
+    )
+    return period_months({row["month"]: row["last"] for row in rows}, end=as_of, length=length)
+
+
+def portfolio_period_kpis(*, period: PeriodMonths, accounts: QuerySet[Account]) -> dict[str, Any]:
+    """Every portfolio KPI over `period` (metrics.periods): its month's, or the trailing months'
+    flows summed, stocks of the last date and retention of the cohort at its start. Raises
+    PeriodNotComputed when a month of it has no snapshot."""
+    if period.missing:
+        raise PeriodNotComputed(period)
+    totals = portfolio_totals_by_date(dates=period.dates, accounts=accounts)
+    return values_of(totals, period)
 
 
 def account_snapshots(*, as_of: date, accounts: QuerySet[Account]) -> QuerySet[AccountSnapshot]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.sql import analyze_if_changed
+from audit import services as audit
 from core.sql import execute_logged
 from metrics import sql as metrics_sql
 from metrics.models import AccountSnapshot, KpiTarget, PortfolioRollup, SnapshotRun
@@ -66,6 +67,9 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
                 "rollup_built": True,
             },
         )
+        # The nightly job (or a recompute) is one entry per date, whatever it wrote.
+        label, counts = f"Snapshots of {as_of}", {"accounts": accounts}
+        audit.record("snapshot.recompute", obj=run, label=label, details=counts)
     logger.debug("snapshot %s: %d accounts in %.2f s", as_of, accounts, run.seconds)
     return run
 
@@ -186,7 +190,16 @@ TARGET_PERMISSION = "metrics.change_kpitarget"
 def target_set(*, key: str, segment: str, target) -> None:
     """Set (or, with target None, remove) the target of one portfolio KPI for the whole
     portfolio (segment "") or one segment; the page and the admin write through here."""
-    if target is None:
-        KpiTarget.objects.filter(key=key, segment=segment).delete()
-        return
-    KpiTarget.objects.update_or_create(key=key, segment=segment, defaults={"target": target})
+    label = f"{key} target ({segment or 'portfolio'})"
+    with transaction.atomic():
+        old = KpiTarget.objects.filter(key=key, segment=segment).values_list("target", flat=True)
+        before = old.first()
+        if target is None:
+            KpiTarget.objects.filter(key=key, segment=segment).delete()
+        else:
+            KpiTarget.objects.update_or_create(
+                key=key, segment=segment, defaults={"target": target}
+            )
+        if before != target:
+            audit.record("kpitarget.set", model=KpiTarget, object_id=f"{key}:{segment}",
+                         label=label, changes={"target": [before, target]})  # fmt: skip

@@ -45,6 +45,7 @@ class Period:
             "p0": p0,
             "pm1": p0 - timedelta(days=1),
             "d12": same_day_months_before(d, 12),
+            "d3": period_start_day(d, 3),
             "d6": d - timedelta(days=6),
             "d29": d - timedelta(days=29),
             "d30": d - timedelta(days=30),
@@ -66,6 +67,13 @@ def same_day_months_before(day: date, months: int) -> date:
     year, month_index = divmod(day.year * 12 + day.month - 1 - months, 12)
     last_day = calendar.monthrange(year, month_index + 1)[1]
     return date(year, month_index + 1, min(day.day, last_day))
+
+
+def period_start_day(day: date, months: int) -> date:
+    """The day before the `months` calendar months ending with `day`'s month: the last day of
+    the month `months` months before (metrics.periods; 31 Oct 2026, 3 -> 31 Jul 2026)."""
+    year, month_index = divmod(day.year * 12 + day.month - months, 12)
+    return date(year, month_index + 1, 1) - timedelta(days=1)
 
 
 def local_midnight(day: date) -> datetime:
@@ -94,6 +102,8 @@ contract_sums AS (
                              AND (end_date IS NULL OR end_date >= %(d)s)) AS seats,
         SUM(mrr) FILTER (WHERE start_date <= %(d12)s
                            AND (end_date IS NULL OR end_date >= %(d12)s)) AS m12,
+        SUM(mrr) FILTER (WHERE start_date <= %(d3)s
+                           AND (end_date IS NULL OR end_date >= %(d3)s)) AS m3,
         MIN(end_date) FILTER (WHERE start_date <= %(d)s AND end_date >= %(d)s) AS next_end,
         bool_or(mrr > 0 AND start_date < %(p0)s) AS paid_before_period,
         MIN(start_date) FILTER (WHERE mrr > 0) AS customer_since,
@@ -205,6 +215,7 @@ account_rows AS (
         COALESCE(cs.m0, 0) AS m0,
         COALESCE(cs.m1, 0) AS m1,
         COALESCE(cs.m12, 0) AS m12,
+        COALESCE(cs.m3, 0) AS m3,
         COALESCE(cs.paid_before_period, false) AS paid_before_period,
         cs.seats, cs.next_end, cs.customer_since, cs.contracts_started, cs.started_arr,
         cs.started_tcv, r.eligible, r.renewed, mo.starting, mo.lost,
@@ -271,6 +282,7 @@ SELECT
     COALESCE(starting, array_fill(0::numeric, ARRAY[12])),
     COALESCE(lost, array_fill(0::numeric, ARRAY[12])),
     m12,
+    m3,
     -- The numeric custom fields' values (JSON numbers only); nothing to read without fields.
     CASE WHEN cardinality(%(number_keys)s::text[]) = 0 THEN '{}'::jsonb ELSE COALESCE(
         (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(custom) e
@@ -307,7 +319,8 @@ SNAPSHOT_COLUMNS = (
     "onboarded", "days_to_onboard", "tickets_opened", "first_responses", "first_response_hours",
     "tickets_resolved", "resolution_hours", "resolved_first_contact", "nps_promoters",
     "nps_detractors", "nps_responses", "csat_satisfied", "csat_responses", "ces_score_sum",
-    "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr", "mrr_12m_ago", "custom_numbers",
+    "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr", "mrr_12m_ago",
+    "mrr_3m_ago", "custom_numbers",
 )  # fmt: skip
 
 

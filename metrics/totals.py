@@ -101,6 +101,21 @@ TOTALS = {
     "cohort_12m_start_mrr": (Kind.MONEY, _money_sum("mrr_12m_ago")),
     "cohort_12m_mrr": (Kind.MONEY, _money_sum("mrr", filter=Q(mrr_12m_ago__gt=0))),
     "cohort_12m_kept_mrr": (Kind.MONEY, _money_sum(Least("mrr", "mrr_12m_ago"))),
+    # The trailing 3 months' cohort likewise (the accounts paying on D3, the day before them).
+    "cohort_3m_start_mrr": (Kind.MONEY, _money_sum("mrr_3m_ago")),
+    "cohort_3m_mrr": (Kind.MONEY, _money_sum("mrr", filter=Q(mrr_3m_ago__gt=0))),
+    "cohort_3m_kept_mrr": (Kind.MONEY, _money_sum(Least("mrr", "mrr_3m_ago"))),
+    # Each cohort's customers (kpi-spec section 3's S, churned and N over a trailing period):
+    # paying at its start, of those not paying on D, and paying on D without being in it.
+    **{
+        f"cohort_{n}m_{count}": (Kind.COUNT, Count("pk", filter=condition))
+        for n in (3, 12)
+        for count, condition in (
+            ("customers", Q(**{f"mrr_{n}m_ago__gt": 0})),
+            ("churned", Q(**{f"mrr_{n}m_ago__gt": 0}, mrr=0)),
+            ("joined", Q(**{f"mrr_{n}m_ago": 0}, mrr__gt=0)),
+        )
+    },
     # Element-wise sums of the 12-month arrays (PostgreSQL arrays are 1-based; Django's
     # index transform is 0-based).
     **{
@@ -119,6 +134,23 @@ TOTALS = {
     },
 }
 BAND_KEYS = tuple(key for key in TOTALS if key.startswith("band_"))
+
+# How a trailing period (metrics.periods) takes each total from its months' totals. The flows
+# of each month (its movements and what happened in it) are summed; the stock at the period's
+# start is its first month's; every other total is a stock on the period's last date (MRR,
+# customers, the usage windows, the bands, the cohorts, the 12-month arrays behind CLV).
+PERIOD_SUMMED = frozenset(
+    {
+        "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
+        "new_logos", "renewals_eligible", "renewals_renewed", "contracts_started",
+        "contracts_started_arr", "contracts_started_tcv", "trials_started", "trials_converted",
+        "onboarded_with_days", "days_to_onboard_sum", "tickets_opened", "first_responses",
+        "first_response_hours", "tickets_resolved", "resolution_hours", "resolved_first_contact",
+        "nps_promoters", "nps_detractors", "nps_responses", "csat_satisfied", "csat_responses",
+        "ces_score_sum", "ces_responses", "sales_marketing_spend", "retention_spend",
+    }
+)  # fmt: skip
+PERIOD_FIRST = frozenset({"starting_mrr"})
 
 
 def snapshot_aggregates(keys=None) -> dict:

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from accounts.services import account_lifecycle_stage_set, note_add
+from audit import services as audit
 from playbooks import webhooks, wording
 from playbooks.models import (
     UNFINISHED,
@@ -133,6 +134,7 @@ def create_task(run: PlaybookRun, step: PlaybookRunStep, today: date) -> Outcome
                 run=run,
                 step=step,
             )
+            audit.record_created("task.create", task)
     except IntegrityError:  # another worker made the same kind of task a moment ago
         return _already_open(unfinished.first())
     who = _name(assignee) if assignee else "nobody (no CSM found)"

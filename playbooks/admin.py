@@ -1,7 +1,8 @@
-"""Admins edit playbooks and saved filters here too, with the forms the playbook page uses."""
+"""Admins edit playbooks here too, with the forms the playbook page uses."""
 
 from django.contrib import admin, messages
 
+from audit.admin import AuditedModelAdmin
 from playbooks.forms import (
     ActionForm,
     BaseActionFormSet,
@@ -14,7 +15,6 @@ from playbooks.models import (
     PlaybookAction,
     PlaybookRun,
     PlaybookRunStep,
-    SavedFilter,
     Task,
 )
 from playbooks.services import playbook_activate, playbook_secret_rotate
@@ -24,16 +24,7 @@ class PlaybookConditionInline(admin.TabularInline):
     model = Condition
     form = ConditionForm
     fk_name = "playbook"
-    exclude = ("saved_filter",)
     extra = 0
-
-
-class FilterConditionInline(admin.TabularInline):
-    model = Condition
-    form = ConditionForm
-    fk_name = "saved_filter"
-    exclude = ("playbook",)
-    extra = 1
 
 
 class ActionInline(admin.StackedInline):
@@ -52,7 +43,7 @@ class ActionInline(admin.StackedInline):
 
 
 @admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin):
+class PlaybookAdmin(AuditedModelAdmin):
     form = PlaybookAdminForm
     inlines = (PlaybookConditionInline, ActionInline)
     list_display = ("name", "trigger", "is_active", "reenroll_after_days", "updated_at")
@@ -80,13 +71,6 @@ class PlaybookAdmin(admin.ModelAdmin):
         self.message_user(request, "New secrets: update the receivers.", messages.WARNING)
 
 
-@admin.register(SavedFilter)
-class SavedFilterAdmin(admin.ModelAdmin):
-    inlines = (FilterConditionInline,)
-    list_display = ("name", "description")
-    search_fields = ("name",)
-
-
 class StepInline(admin.TabularInline):
     model = PlaybookRunStep
     fields = ("position", "kind", "due_on", "status", "attempts", "result", "error", "done_at")
@@ -99,7 +83,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(PlaybookRun)
-class PlaybookRunAdmin(admin.ModelAdmin):
+class PlaybookRunAdmin(AuditedModelAdmin):
     """The record of what playbooks did: read only."""
 
     list_display = ("playbook", "account", "signal", "status", "as_of", "created_at")
@@ -119,7 +103,7 @@ class PlaybookRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedModelAdmin):
     list_display = ("title", "account", "assignee", "due_on", "priority", "status", "source")
     list_filter = ("status", "priority", "source")
     search_fields = ("title", "account__name")

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
-from accounts.models import LifecycleStage
+from accounts.models import LifecycleStage, View
 from core.forms import RowLabelsMixin
 from playbooks import webhooks, wording
 from playbooks.models import (
@@ -17,7 +17,6 @@ from playbooks.models import (
     Operator,
     Playbook,
     PlaybookAction,
-    SavedFilter,
     TaskPriority,
     Trigger,
 )
@@ -29,16 +28,18 @@ TRIGGER_PARAMETERS = {
     Trigger.RENEWAL_WITHIN: ("days",),
     Trigger.USAGE_BELOW: ("threshold",),
     Trigger.SEATS_ABOVE: ("threshold",),
-    Trigger.FILTER_MATCH: ("saved_filter",),
+    Trigger.FILTER_MATCH: ("view",),
+    Trigger.VIEW_ENTERED: ("view",),
+    Trigger.VIEW_LEFT: ("view",),
 }
-PARAMETERS = ("band", "points", "days", "threshold", "saved_filter")
-EMPTY = {"band": "", "points": None, "days": None, "threshold": None, "saved_filter": None}
+PARAMETERS = ("band", "points", "days", "threshold", "view")
+EMPTY = {"band": "", "points": None, "days": None, "threshold": None, "view": None}
 PARAMETER_LABELS = {
     "band": "the band",
     "points": "the points (N)",
     "days": "the number of days",
     "threshold": "the percentage (X)",
-    "saved_filter": "a saved filter",
+    "view": "a view",
 }
 
 
@@ -71,12 +72,15 @@ class PlaybookForm(forms.ModelForm):
     class Meta:
         model = Playbook
         fields = ("name", "description", "trigger", "band", "points", "days", "threshold",
-                  "saved_filter", "reenroll_after_days")  # fmt: skip
+                  "view", "reenroll_after_days")  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _mark_types(self, "trigger", TRIGGER_PARAMETERS, Trigger.choices)
+        if "view" in self.fields:
+            # Playbooks act for the workspace: they trigger on shared views only.
+            self.fields["view"].queryset = View.objects.filter(visibility="shared")
 
     def clean(self):
         cleaned = super().clean()
@@ -244,9 +248,6 @@ ConditionFormSet = inlineformset_factory(
     Playbook, Condition, form=ConditionForm, formset=BaseConditionFormSet, fk_name="playbook",
     extra=2, can_delete=True,
 )  # fmt: skip
-FilterConditionFormSet = inlineformset_factory(
-    SavedFilter, Condition, form=ConditionForm, fk_name="saved_filter", extra=2, can_delete=True
-)
 ActionFormSet = inlineformset_factory(
     Playbook, PlaybookAction, form=ActionForm, formset=BaseActionFormSet, extra=1, can_delete=True
 )

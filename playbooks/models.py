@@ -30,27 +30,19 @@ class Trigger(models.TextChoices):
     USAGE_BELOW = "usage_below", "Usage trend below X %"
     SEATS_ABOVE = "seats_above", "Seat utilisation above X %"
     ONBOARDING = "onboarding", "An account started onboarding (its first contract)"
-    FILTER_MATCH = "filter_match", "An account matches a saved filter for the first time"
+    FILTER_MATCH = "filter_match", "An account matches a view for the first time"
+    VIEW_ENTERED = "view_entered", "An account enters a view"
+    VIEW_LEFT = "view_left", "An account leaves a view"
+
+
+# The triggers that name a view (accounts.models.View).
+VIEW_TRIGGERS = (Trigger.FILTER_MATCH, Trigger.VIEW_ENTERED, Trigger.VIEW_LEFT)
 
 
 class Band(models.TextChoices):
     GREEN = "green", "Green"
     YELLOW = "yellow", "Yellow"
     RED = "red", "Red"
-
-
-class SavedFilter(models.Model):
-    """A named set of conditions (the same vocabulary as a playbook's): 'Enterprise in EMEA
-    renewing within 120 days'. A playbook can fire when an account first matches one."""
-
-    name = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=255, blank=True, default="")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Playbook(models.Model):
@@ -71,8 +63,14 @@ class Playbook(models.Model):
     threshold = models.FloatField(
         null=True, blank=True, help_text="Percent: usage trend below, or seat utilisation above."
     )
-    saved_filter = models.ForeignKey(
-        SavedFilter, null=True, blank=True, on_delete=models.PROTECT, related_name="playbooks"
+    # The view of the view triggers (its filter: accounts.filters); saved filters became views.
+    view = models.ForeignKey(
+        "accounts.View",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="playbooks",
+        help_text="The view an account matches, enters or leaves.",
     )
     reenroll_after_days = models.PositiveIntegerField(
         default=30,
@@ -135,27 +133,17 @@ class Operator(models.TextChoices):
 
 
 class Condition(models.Model):
-    """One test on an account or its latest snapshot; a playbook's (or a saved filter's)
-    conditions must all hold. Values: a comma-separated list for "is one of", a number else."""
+    """One test on an account or its latest snapshot; a playbook's conditions must all hold.
+    Values: a comma-separated list for "is one of", a number else. They are compiled by the
+    accounts' filter compiler (accounts.filters.Criterion), as a view's are."""
 
-    playbook = models.ForeignKey(
-        Playbook, null=True, blank=True, on_delete=models.CASCADE, related_name="conditions"
-    )
-    saved_filter = models.ForeignKey(
-        SavedFilter, null=True, blank=True, on_delete=models.CASCADE, related_name="conditions"
-    )
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="conditions")
     field = models.CharField(max_length=20, choices=ConditionField.choices)
     operator = models.CharField(max_length=6, choices=Operator.choices)
     value = models.CharField(max_length=500)
 
     class Meta:
         ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(playbook__isnull=True) ^ Q(saved_filter__isnull=True),
-                name="condition_belongs_to_one_owner",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.get_field_display()} {self.get_operator_display()} {self.value}"

@@ -6,7 +6,7 @@ account (a run names its account), so CSMs do not get to read playbooks.
 """
 
 CSM_PERMISSIONS = ["view_task", "add_task", "change_task"]
-LEADER_PERMISSIONS = ["view_task", "view_playbook", "view_playbookrun", "view_savedfilter"]
+LEADER_PERMISSIONS = ["view_task", "view_playbook", "view_playbookrun"]
 
 
 def grant_playbook_permissions(apps, schema_editor=None) -> None:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, FilteredRelation, Max, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 from accounts.models import Account
@@ -212,6 +213,14 @@ def day_tasks(
     )
 
 
+def day_sections(*, owner: AbstractBaseUser) -> list:
+    """The other apps' sections of the owner's day (settings.MY_DAY_SECTIONS, in order; each
+    callable returns an object with `id`, `template` and `items`, or None); playbooks imports
+    none of them."""
+    sections = (import_string(path)(owner) for path in settings.MY_DAY_SECTIONS)
+    return [section for section in sections if section is not None]
+
+
 def renewals(*, user: AbstractBaseUser, as_of: date | None, limit: int = 10) -> list:
     """The user's accounts renewing in the next 90 days of the newest snapshot, soonest first."""
     if as_of is None:
@@ -343,11 +352,11 @@ def _run_entry(run: PlaybookRun) -> TimelineEntry:
 
 
 def playbook_rows() -> list[Playbook]:
-    """Every playbook with its saved filter, its runs of the last 30 days and its latest run:
+    """Every playbook with its view, its runs of the last 30 days and its latest run:
     one query."""
     since = timezone.now() - timedelta(days=30)
     return list(
-        Playbook.objects.select_related("saved_filter")  # named in the trigger's summary
+        Playbook.objects.select_related("view")  # named in the trigger's summary
         .annotate(
             runs_30d=Count("runs", filter=Q(runs__created_at__gte=since)),
             last_run_at=Max("runs__created_at"),
@@ -358,9 +367,7 @@ def playbook_rows() -> list[Playbook]:
 
 def playbook_for_page(playbook_id: int) -> Playbook:
     return get_object_or_404(
-        Playbook.objects.select_related("saved_filter").prefetch_related(
-            "conditions", "saved_filter__conditions", "actions__assignee"
-        ),
+        Playbook.objects.select_related("view").prefetch_related("conditions", "actions__assignee"),
         pk=playbook_id,
     )
 

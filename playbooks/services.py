@@ -22,6 +22,10 @@ from kombu.exceptions import OperationalError
 
 from accounts.bulk import bulk_action_record
 from accounts.models import Account, BulkAction, BulkActionKind
+from accounts.services import view_memberships_refresh
+from audit import services as audit
+from audit.context import Actor, acting_as
+from audit.models import ActorKind
 from core.sql import execute_logged
 from playbooks import actions, webhooks
 from playbooks import sql as playbook_sql
@@ -49,8 +53,8 @@ logger = logging.getLogger("northstar.playbooks")
 def _active(**filters) -> list[Playbook]:
     return list(
         Playbook.objects.filter(is_active=True, **filters)
-        .select_related("saved_filter")
-        .prefetch_related("conditions", "saved_filter__conditions")
+        .select_related("view__owner")
+        .prefetch_related("conditions")
         .order_by("pk")
     )
 
@@ -59,8 +63,10 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
     """Enrol the accounts entering each active playbook on the snapshot of `as_of` and queue
     their actions, with those of earlier runs whose steps have come due; returns the new runs."""
     runs = []
+    active = _active()
     with transaction.atomic(), connection.cursor() as cursor:
-        for playbook in _active():
+        _views_refresh(active, as_of=as_of)
+        for playbook in active:
             # Each in a savepoint: one broken playbook neither stops the others nor rolls back
             # the nightly snapshot whose transaction this runs in.
             try:
@@ -77,6 +83,21 @@ def playbooks_evaluate(*, as_of: date) -> list[int]:
         transaction.on_commit(lambda: runs_enqueue(queued))
     logger.info("playbooks %s: %d new runs, %d queued", as_of, len(runs), len(queued))
     return runs
+
+
+def _views_refresh(playbooks: list[Playbook], *, as_of: date) -> None:
+    """Bring the stays of the views that active "enters/leaves view" playbooks name up to
+    `as_of`, once per view, before any of them is evaluated."""
+    views = {p.view_id: p.view for p in playbooks if p.trigger in STAY_TRIGGERS and p.view_id}
+    for view in views.values():
+        try:
+            with transaction.atomic():
+                view_memberships_refresh(view=view, as_of=as_of)
+        except (DatabaseError, ValueError):
+            logger.exception("view %s could not be refreshed on %s", view.pk, as_of)
+
+
+STAY_TRIGGERS = (Trigger.VIEW_ENTERED, Trigger.VIEW_LEFT)
 
 
 def evaluate_after_snapshot(as_of: date) -> None:
@@ -193,10 +214,12 @@ def run_execute(*, run_id: int, final_attempt: bool = True) -> str:
             return "missing"
         today = timezone.localdate()
         steps = run.steps.filter(status=StepStatus.PENDING).select_related("action__assignee")
-        for step in steps.order_by("position"):
-            if step.due_on > today:
-                break
-            _step_execute(run, step, today, final_attempt=final_attempt)
+        # What the actions write (tasks, notes, stages) is the playbook's doing in the log.
+        with acting_as(Actor.of(ActorKind.PLAYBOOK, run.playbook)):
+            for step in steps.order_by("position"):
+                if step.due_on > today:
+                    break
+                _step_execute(run, step, today, final_attempt=final_attempt)
         return run_status_refresh(run)
 
 
@@ -271,14 +294,54 @@ def run_status_refresh(run: PlaybookRun) -> str:
 def playbook_activate(*, playbook: Playbook, active: bool) -> None:
     if playbook.is_active != active:
         playbook.is_active = active
-        playbook.save(update_fields=["is_active", "updated_at"])
+        with transaction.atomic():
+            playbook.save(update_fields=["is_active", "updated_at"])
+            verb = "activate" if active else "deactivate"
+            audit.record(
+                f"playbook.{verb}", obj=playbook, changes={"is_active": [not active, active]}
+            )
 
 
 def playbook_secret_rotate(*, playbook: Playbook) -> None:
     from playbooks.models import new_webhook_secret
 
     playbook.webhook_secret = new_webhook_secret()
-    playbook.save(update_fields=["webhook_secret", "updated_at"])
+    with transaction.atomic():
+        playbook.save(update_fields=["webhook_secret", "updated_at"])
+        changes = {"webhook_secret": [audit.REDACTED, audit.REDACTED]}
+        audit.record("playbook.secret_rotate", obj=playbook, changes=changes)
+
+
+def playbook_save(*, form, conditions, steps) -> Playbook:
+    """Save the editor's valid playbook form and its condition and action formsets together,
+    with one entry for the playbook's fields and one per condition or action changed."""
+    playbook = form.instance
+    before = audit.stored_values(playbook) if playbook.pk else None
+    with transaction.atomic():
+        saved = form.save()
+        if before is None:
+            audit.record_created("playbook.create", saved)
+        else:
+            audit.record_changed("playbook.update", saved, before)
+        for formset in (conditions, steps):
+            formset.instance = saved
+            _formset_save_audited(formset)
+    return saved
+
+
+def _formset_save_audited(formset) -> None:
+    befores = {f.instance.pk: audit.stored_values(f.instance)
+               for f in formset.initial_forms if f.has_changed()}  # fmt: skip
+    for deleted in formset.deleted_forms:
+        if deleted.instance.pk is not None:
+            obj = deleted.instance
+            action = audit.action_name(type(obj), "delete")
+            audit.record(action, obj=obj, changes=audit.diff(audit.values_of(obj), {}))
+    formset.save()
+    for obj in formset.new_objects:
+        audit.record_created(audit.action_name(type(obj), "create"), obj)
+    for obj, _fields in formset.changed_objects:
+        audit.record_changed(audit.action_name(type(obj), "update"), obj, befores[obj.pk])
 
 
 # Tasks
@@ -299,16 +362,19 @@ def task_create(
     assignee: AbstractBaseUser | None = None,
 ) -> Task:
     """A task written by a person; assigned to its author unless told otherwise."""
-    return Task.objects.create(
-        account=account,
-        assignee=assignee or created_by,
-        title=title.strip(),
-        description=description.strip(),
-        due_on=due_on,
-        priority=priority,
-        source=TaskSource.PERSON,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        task = Task.objects.create(
+            account=account,
+            assignee=assignee or created_by,
+            title=title.strip(),
+            description=description.strip(),
+            due_on=due_on,
+            priority=priority,
+            source=TaskSource.PERSON,
+            created_by=created_by,
+        )
+        audit.record_created("task.create", task)
+    return task
 
 
 def tasks_create_bulk(
@@ -368,18 +434,21 @@ def tasks_complete(*, tasks: QuerySet[Task], user: AbstractBaseUser) -> list[Com
     """Complete the unfinished ones of `tasks` at once (two statements, whatever their number);
     returns what each was before, for `tasks_reopen`."""
     with transaction.atomic():
-        before = [
-            Completed(*row)
-            for row in tasks.filter(status__in=UNFINISHED)
+        locked = list(
+            tasks.filter(status__in=UNFINISHED)
             .select_for_update(of=("self",))
             .order_by("pk")
-            .values_list("pk", "status", "snoozed_until")
-        ]
+            .only("pk", "status", "snoozed_until", "title")
+        )
+        before = [Completed(task.pk, task.status, task.snoozed_until) for task in locked]
+        now = timezone.now()
         Task.objects.filter(pk__in=[c.task_id for c in before]).update(
-            status=TaskStatus.DONE,
-            snoozed_until=None,
-            completed_at=timezone.now(),
-            completed_by=user,
+            status=TaskStatus.DONE, snoozed_until=None, completed_at=now, completed_by=user
+        )
+        done = {"completed_at": [None, now], "completed_by_id": [None, user.pk]}
+        audit.record_each(
+            "task.complete",
+            ((task, {"status": [task.status, TaskStatus.DONE], **done}) for task in locked),
         )
     return before
 
@@ -403,6 +472,9 @@ def tasks_reopen(*, completed: list[Completed], user: AbstractBaseUser) -> int:
             task.status, task.snoozed_until = previous.status, previous.snoozed_until
             task.completed_at = task.completed_by = None
         Task.objects.bulk_update(tasks, ["status", "snoozed_until", "completed_at", "completed_by"])
+        audit.record_each(
+            "task.reopen", ((task, {"status": [TaskStatus.DONE, task.status]}) for task in tasks)
+        )
     return len(tasks)
 
 
@@ -412,8 +484,11 @@ def task_snooze(*, task: Task, until: date) -> None:
         raise TaskError("This task is done; reopen it before snoozing.")
     if until <= timezone.localdate():
         raise TaskError("Snooze until a day after today.")
+    before = audit.values_of(task, ["status", "snoozed_until"])
     task.status, task.snoozed_until = TaskStatus.SNOOZED, until
-    task.save(update_fields=["status", "snoozed_until"])
+    with transaction.atomic():
+        task.save(update_fields=["status", "snoozed_until"])
+        audit.record_changed("task.snooze", task, before)
 
 
 def task_reassign(*, task: Task, assignee: AbstractBaseUser) -> None:
@@ -423,5 +498,8 @@ def task_reassign(*, task: Task, assignee: AbstractBaseUser) -> None:
         raise TaskError(f"{assignee.get_username()} cannot be given tasks.")
     if task.status == TaskStatus.DONE:
         raise TaskError("This task is done already.")
+    before = audit.values_of(task, ["assignee_id"])
     task.assignee = assignee
-    task.save(update_fields=["assignee"])
+    with transaction.atomic():
+        task.save(update_fields=["assignee"])
+        audit.record_changed("task.reassign", task, before)

@@ -14,12 +14,15 @@ snapshots to the last day the condition did not hold (at most STREAK_LOOKBACK_DA
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from psycopg import sql
 
-from core.sql import execute_logged
-from playbooks.models import TEXT_CONDITION_FIELDS, Trigger
+from accounts.filters import Criterion, ViewFilter, view_condition
+from accounts.models import Account
+from core.sql import execute_logged, queryset_sql
+from playbooks.models import VIEW_TRIGGERS, Trigger
 from surveys.models import SCORE_GROUPS
 
 # How far back a streak's first day is looked for; older streaks count from this far back.
@@ -39,27 +42,6 @@ CHAMPION_LOOKBACK_DAYS = 90
 # section 5), CSAT 1 to 2, CES 1 to 3; the highest detractor score of each kind.
 DETRACTOR_SCORES = {str(kind): int(top) for kind, (top, _promoter) in SCORE_GROUPS.items()}
 
-ACCOUNT_COLUMNS = {"segment", "region", "industry", "lifecycle_stage"}
-SNAPSHOT_NUMBERS = {
-    "mrr",
-    "health_score",
-    "seats",
-    "seat_utilization",
-    "usage_trend",
-    "feature_adoption",
-    "open_tickets",
-    "nps_180d",
-    "csat_180d",
-    "days_to_renewal",
-}
-
-
-@dataclass(frozen=True)
-class ConditionSpec:
-    field: str
-    operator: str
-    values: tuple[str, ...]
-
 
 @dataclass(frozen=True)
 class PlaybookSpec:
@@ -71,19 +53,17 @@ class PlaybookSpec:
     points: float | None = None
     days: int | None = None
     threshold: float | None = None
-    saved_filter_id: int | None = None
+    view_id: int | None = None
+    view_name: str = ""
+    view_filter: ViewFilter | None = None
+    view_owner: Any = None  # whom the view's "mine" means
     reenroll_after_days: int = 30
-    conditions: tuple[ConditionSpec, ...] = ()
-    filter_conditions: tuple[ConditionSpec, ...] = ()
+    conditions: tuple[Criterion, ...] = ()
 
 
 def playbook_spec(playbook) -> PlaybookSpec:
-    """The plain values the SQL needs; conditions should be prefetched."""
-
-    def specs(conditions):
-        return tuple(ConditionSpec(c.field, c.operator, tuple(c.values)) for c in conditions)
-
-    saved = playbook.saved_filter
+    """The plain values the SQL needs; conditions should be prefetched, the view selected."""
+    view = playbook.view if playbook.trigger in VIEW_TRIGGERS else None
     return PlaybookSpec(
         id=playbook.pk,
         trigger=playbook.trigger,
@@ -91,10 +71,14 @@ def playbook_spec(playbook) -> PlaybookSpec:
         points=playbook.points,
         days=playbook.days,
         threshold=playbook.threshold,
-        saved_filter_id=saved.pk if saved else None,
+        view_id=view.pk if view else None,
+        view_name=view.name if view else "",
+        view_filter=ViewFilter.from_dict(view.definition) if view else None,
+        view_owner=view.owner if view else None,
         reenroll_after_days=playbook.reenroll_after_days,
-        conditions=specs(playbook.conditions.all()),
-        filter_conditions=specs(saved.conditions.all()) if saved else (),
+        conditions=tuple(
+            Criterion(c.field, c.operator, tuple(c.values)) for c in playbook.conditions.all()
+        ),
     )
 
 
@@ -108,34 +92,12 @@ class _Params:
         return sql.Placeholder(name)
 
 
-def _condition_sql(condition: ConditionSpec, params: _Params) -> sql.Composable:
-    """One condition over the account `a`, its snapshot `t` and the snapshot's health `th`
-    (NULL when there is none)."""
-    name, op = condition.field, condition.operator
-    if name in TEXT_CONDITION_FIELDS:
-        values = params.add(list(condition.values))
-        if name == "owner":
-            owners = sql.SQL("SELECT id FROM auth_user WHERE username = ANY({})").format(values)
-            if op == "in":
-                return sql.SQL("a.owner_id IN ({})").format(owners)
-            return sql.SQL("(a.owner_id IS NULL OR a.owner_id NOT IN ({}))").format(owners)
-        column = (
-            sql.SQL("COALESCE(th.band, 'unknown')")
-            if name == "health_band"
-            else sql.SQL("a.{}").format(sql.Identifier(name))
-        )
-        test = sql.SQL("{} = ANY({})").format(column, values)
-        return test if op == "in" else sql.SQL("NOT ({})").format(test)
-    if name not in SNAPSHOT_NUMBERS:
-        raise ValueError(f"unknown condition field {name!r}")
-    number = params.add(float(condition.values[0]))
-    comparison = sql.SQL(">=") if op == "gte" else sql.SQL("<=")
-    column = (
-        sql.SQL("th.score")
-        if name == "health_score"
-        else sql.SQL("t.{}").format(sql.Identifier(name))
-    )
-    return sql.SQL("{} {} {}").format(column, comparison, number)
+def _compiled(spec: ViewFilter, params: _Params, *, as_of: date, user=None) -> sql.Composable:
+    """`a.id IN (...)`: the accounts' filter compiler's SQL for `spec` on `as_of` (the one
+    definition of every criterion: accounts.filters), its values as this statement's
+    parameters."""
+    members = Account.objects.filter(view_condition(spec, as_of=as_of, user=user))
+    return sql.SQL("a.id IN ({})").format(queryset_sql(members.order_by().values("pk"), params.add))
 
 
 HEALTH = "LEFT JOIN healthscores_snapshothealth {h} ON {h}.snapshot_id = {s}.id"
@@ -282,28 +244,42 @@ def _candidates(spec: PlaybookSpec, params: _Params, *, responses: bool) -> str:
     WHERE t.as_of = %(d)s
       AND t.customer_since BETWEEN %(d)s - {EVENT_LOOKBACK_DAYS - 1} AND %(d)s"""  # noqa: S608 (integers, fixed names)
     if trigger == Trigger.FILTER_MATCH:
-        # Every account is a candidate; the saved filter's conditions are added to the
-        # playbook's own, and the constant signal lets an account enter only once, ever.
+        # Every account is a candidate; the view's filter is added to the playbook's
+        # conditions, and the constant signal lets an account enter only once, ever.
         return f"""
-    SELECT t.account_id, 'filter:{int(spec.saved_filter_id)}' AS signal, t.as_of AS anchor_on,
+    SELECT t.account_id, 'filter:{int(spec.view_id)}' AS signal, t.as_of AS anchor_on,
            '{{}}'::jsonb AS trigger_values
     FROM metrics_accountsnapshot t
     WHERE t.as_of = %(d)s"""  # noqa: S608 (integers, fixed names)
+    if trigger in (Trigger.VIEW_ENTERED, Trigger.VIEW_LEFT):
+        # The view's stays (accounts.models.ViewMembership, brought up to D before this runs):
+        # one signal per stay's start or end; the members of the first refresh were already
+        # there and entered nothing.
+        day, word = ("entered_on", "in") if trigger == Trigger.VIEW_ENTERED else ("left_on", "out")
+        baseline = " AND m.entered_on > v.tracked_since" if day == "entered_on" else ""
+        params.values["view_name"] = spec.view_name
+        return f"""
+    SELECT m.account_id, 'view_{word}:' || m.{day} AS signal, m.{day} AS anchor_on,
+           jsonb_build_object('view', %(view_name)s::text, '{day}', m.{day}) AS trigger_values
+    FROM accounts_viewmembership m JOIN accounts_view v ON v.id = m.view_id
+    WHERE m.view_id = {int(spec.view_id)}
+      AND m.{day} BETWEEN %(d)s - {EVENT_LOOKBACK_DAYS - 1} AND %(d)s{baseline}"""  # noqa: S608 (integers, fixed names)
     raise ValueError(f"unknown trigger {trigger!r}")
 
 
-def _matches(spec: PlaybookSpec, *, responses: bool) -> tuple[sql.Composed, dict]:
+def _matches(spec: PlaybookSpec, *, as_of: date, responses: bool) -> tuple[sql.Composed, dict]:
     """CTEs `matched` (every candidate passing the conditions, flagged `blocked` when the
     re-enrolment rules keep it out) and `chosen` (one per account, the newest signal)."""
     params = _Params()
-    conditions = [*spec.conditions]
+    tests = []
+    if spec.conditions:
+        tests.append(_compiled(ViewFilter(conditions=spec.conditions), params, as_of=as_of))
     if spec.trigger == Trigger.FILTER_MATCH:
-        conditions += spec.filter_conditions
-    tests = [_condition_sql(c, params) for c in conditions]
-    if spec.trigger != Trigger.FILTER_MATCH:
+        tests.append(_compiled(spec.view_filter, params, as_of=as_of, user=spec.view_owner))
+    if spec.trigger not in VIEW_TRIGGERS:
         # Only customers on D (MRR > 0, metrics.totals.CUSTOMER): a churned account is not at
         # risk. An account without D's snapshot yet (imported today) is not known to be gone. A
-        # saved filter states its own audience (a win-back list of churned accounts).
+        # view states its own audience (a win-back list of churned accounts).
         tests.append(sql.SQL("(t.id IS NULL OR t.mrr > 0)"))
     where = sql.SQL(" AND ").join(tests) if tests else sql.SQL("true")
     candidates = _candidates(spec, params, responses=responses)
@@ -360,7 +336,7 @@ def enrol(
 ) -> list[int]:
     """Insert the runs (and their steps) of every account entering the playbook on `as_of`;
     returns the new runs' ids. `responses` limits a detractor trigger to those responses."""
-    statement, params = _matches(spec, responses=responses is not None)
+    statement, params = _matches(spec, as_of=as_of, responses=responses is not None)
     params.update(d=as_of, tz=tz, responses=responses or [])
     execute_logged(
         cursor, statement + INSERT_RUNS, params, label=f"enrol playbook {spec.id} {as_of}"
@@ -383,7 +359,7 @@ class Match:
 def preview(cursor, spec: PlaybookSpec, *, as_of: date, tz: str) -> list[Match]:
     """Every account matching on `as_of`, with `blocked` when re-enrolment keeps it out (one
     row per account: its newest signal); nothing is written."""
-    statement, params = _matches(spec, responses=False)
+    statement, params = _matches(spec, as_of=as_of, responses=False)
     params.update(d=as_of, tz=tz, responses=[])
     select = sql.SQL(
         """

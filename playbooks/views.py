@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,6 +35,7 @@ from playbooks.services import (
     Completed,
     TaskError,
     playbook_activate,
+    playbook_save,
     task_reassign,
     task_snooze,
     tasks_complete,
@@ -91,6 +91,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "alerts": list(open_alerts_for_user(user=owner)[: DAY_ALERTS + 1]),
         "day_alerts": DAY_ALERTS,
         "renewals": selectors.renewals(user=owner, as_of=freshness.as_of),
+        "sections": selectors.day_sections(owner=owner),
         "drops": selectors.health_drops(user=owner, as_of=freshness.as_of),
         "team": selectors.team_view(today=today) if sees_all and is_own else None,
         "can_work": request.user.has_perm(TASK_PERMISSION),
@@ -275,11 +276,7 @@ def playbook_edit(request: HttpRequest, playbook_id: int | None = None) -> HttpR
     conditions = ConditionFormSet(data, instance=playbook, prefix="conditions")
     steps = ActionFormSet(data, instance=playbook, prefix="actions")
     if data is not None and form.is_valid() and conditions.is_valid() and steps.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            conditions.instance = steps.instance = saved
-            conditions.save()
-            steps.save()
+        saved = playbook_save(form=form, conditions=conditions, steps=steps)
         messages.success(request, f"Saved “{saved}”. Try a dry run before activating it.")
         return redirect("playbook_detail", playbook_id=saved.pk)
     context = {"form": form, "conditions": conditions, "steps": steps, "playbook": playbook}

@@ -48,8 +48,12 @@ def trigger_summary(playbook) -> str:
         return f"Usage trend below {_number(playbook.threshold)} %"
     if trigger == Trigger.SEATS_ABOVE:
         return f"Seat utilisation above {_number(playbook.threshold)} %"
-    if trigger == Trigger.FILTER_MATCH and playbook.saved_filter_id:
-        return f"An account matches “{playbook.saved_filter}” for the first time"
+    if trigger == Trigger.FILTER_MATCH and playbook.view_id:
+        return f"An account matches “{playbook.view}” for the first time"
+    if trigger == Trigger.VIEW_ENTERED and playbook.view_id:
+        return f"An account enters the view “{playbook.view}”"
+    if trigger == Trigger.VIEW_LEFT and playbook.view_id:
+        return f"An account leaves the view “{playbook.view}”"
     return playbook.get_trigger_display()
 
 
@@ -85,5 +89,9 @@ def describe(trigger: str, values: dict) -> str:
     if trigger == Trigger.ONBOARDING:
         return f"First contract started on {_day(v.get('customer_since'))}"
     if trigger == Trigger.FILTER_MATCH:
-        return "Matches the saved filter for the first time"
+        return "Matches the view for the first time"
+    if trigger == Trigger.VIEW_ENTERED:
+        return f"Entered the view “{v.get('view')}” on {_day(v.get('entered_on'))}"
+    if trigger == Trigger.VIEW_LEFT:
+        return f"Left the view “{v.get('view')}” on {_day(v.get('left_on'))}"
     return ""

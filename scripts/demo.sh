@@ -16,6 +16,11 @@ $PY manage.py seed_demo --accounts "$ACCOUNTS"
 $PY manage.py activate_default_playbooks
 echo "Computing 365 days of KPI snapshots, health scores and playbooks..."
 $PY manage.py recompute_snapshots --last-days 365
+# The churn models learn from that year (a 180-day model needs more history than a year gives:
+# the lab page says so). Each one scores the newest snapshot date when it is stored.
+echo "Training the 30- and 90-day churn models on that year..."
+$PY manage.py churn_model train --horizon 30
+$PY manage.py churn_model train --horizon 90
 $PY manage.py collectstatic --noinput --verbosity 0
 
 .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.admin import AuditedModelAdmin
 from surveys import inapp, services
 from surveys.defaults import INVITE_PERMISSION
 from surveys.forms import SendSurveyForm
@@ -15,7 +16,7 @@ from surveys.models import InAppKey, Invitation, InvitationStatus, Survey, Surve
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(AuditedModelAdmin):
     list_display = ("name", "kind", "is_active", "question", "updated_at")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "question")
@@ -65,7 +66,7 @@ class InvitationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedModelAdmin):
     list_display = ("created_at", "survey", "account", "email", "state", "sent_at",
                     "expires_at", "responded_at", "invited_by")  # fmt: skip
     list_filter = (InvitationStateFilter, "survey__kind", "survey")
@@ -97,7 +98,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(AuditedModelAdmin):
     list_display = ("responded_at", "account", "contact", "kind", "score")
     list_filter = ("kind", "score")
     search_fields = ("comment", "external_id", "account__name")

@@ -23,8 +23,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.bulk import bulk_action_record
+from accounts.filters import ViewFilter, filter_accounts
 from accounts.importer.records import SURVEY_PAGE_PREFIX
 from accounts.models import Account, BulkAction, BulkActionKind, Contact
+from audit import services as audit
 from healthscores.models import Alert, AlertReason, AlertStatus
 from surveys import branding, fatigue
 from surveys.models import (
@@ -137,6 +139,9 @@ def invite_contacts(
         created = list(Invitation.objects.filter(token__in=[i.token for i in new]).order_by("pk"))
         if created:
             transaction.on_commit(partial(invitation_emails_enqueue, [i.pk for i in created]))
+            # One entry for the batch of invitations, with its counts.
+            audit.record("survey.invite", obj=survey, details={
+                "invited": len(created), "skipped": len(rows) - len(created)})  # fmt: skip
     return InvitationOutcome(
         created=len(created),
         skipped_recent_response=len(recent),
@@ -368,6 +373,9 @@ def response_record(*, invitation_id: int, score: int, comment: str) -> SurveyRe
         invitation.save(
             update_fields=["status", "responded_at", "response", "alert", "follow_up_due_on"]
         )
+        audit.record_created(
+            "surveyresponse.create", response, label=f"{response} ({invitation.account})"
+        )
         transaction.on_commit(
             partial(response_recorded.send, sender=SurveyResponse, response=response)
         )
@@ -429,3 +437,21 @@ def detractor_alert_raise(*, response: SurveyResponse, due_on: date) -> Alert:
         alert.due_on = due_on
     alert.save(update_fields=["details", "due_on"])
     return alert
+
+
+def invite_view(
+    *,
+    survey: Survey,
+    accounts: QuerySet[Account],
+    spec: ViewFilter,
+    invited_by: AbstractBaseUser | None,
+    as_of: date | None = None,
+    expires_in_days: int = 30,
+) -> InvitationOutcome:
+    """Survey targeting by a view: every current contact of the accounts among `accounts` (the
+    caller's access rule: those the sender may act on) that the view's filter matches on
+    `as_of` (None: the newest snapshot), through the one filter compiler (accounts.filters)."""
+    targeted = filter_accounts(accounts, spec, as_of=as_of, user=invited_by)
+    return invite_accounts(
+        survey=survey, accounts=targeted, invited_by=invited_by, expires_in_days=expires_in_days
+    )

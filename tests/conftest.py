@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from tests import migrated_rows
 from tests.factories import UserFactory
+from tests.oidc.provider import PROVIDER_FIXTURES, running_provider, skip_unless_installed
 
 
 @pytest.fixture
@@ -32,6 +33,35 @@ def bob(db):
 @pytest.fixture
 def leader(db):
     return UserFactory(username="lena", email="lena@northstar.example", groups=["Leader"])
+
+
+def pytest_runtest_setup(item):
+    """Without tests/oidc/node_modules every SSO test skips here, before any fixture starts;
+    raised from this one line, `-ra` folds the skips into one line saying how to get them (the
+    browser tests' Chromium check, tryfirst, comes before it)."""
+    if PROVIDER_FIXTURES & set(item.fixturenames):
+        skip_unless_installed()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID provider (tests/oidc/provider.mjs) for the test client's site; skipped in
+    one line when tests/oidc/node_modules is missing. (Browser tests start one for the live
+    server: depending on live_server here would make every SSO test transactional.)"""
+    sites = ["http://testserver"]
+    with running_provider(tmp_path_factory.mktemp("oidc"), sites=sites) as provider:
+        yield provider
+
+
+@pytest.fixture
+def sso(oidc_provider, settings):
+    """The site configured for single sign-on through the local provider; its accounts and
+    faults are reset for each test."""
+    for name, value in oidc_provider.settings().items():
+        setattr(settings, name, value)
+    oidc_provider.users()
+    oidc_provider.fault(None)
+    return oidc_provider
 
 
 @pytest.fixture

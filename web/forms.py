@@ -2,12 +2,24 @@
 healthscores model) and the score movement's dates."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.models import Group
 
 from accounts.custom_fields import TEXT_MAX, FieldFilter, parse_value, stored_value
-from accounts.models import BulkActionKind, CustomField, CustomFieldType, LifecycleStage, Note
+from accounts.filters import ViewFilter
+from accounts.models import (
+    BulkActionKind,
+    CustomField,
+    CustomFieldType,
+    LifecycleStage,
+    Note,
+    View,
+    ViewVisibility,
+)
 from accounts.selectors import ListChoices
+from churn.models import HORIZONS
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
 from playbooks.models import TaskPriority
@@ -40,6 +52,21 @@ class AccountListForm(forms.Form):
     group = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Company group"
     )
+    mrr_min = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="MRR from"
+    )
+    mrr_max = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="MRR to"
+    )
+    churn_above = forms.DecimalField(
+        required=False, min_value=0, max_value=100, decimal_places=2,
+        label="Churn probability above (%)",
+    )  # fmt: skip
+    churn_horizon = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="within",
+        choices=[("", "Any horizon"), *((str(h), f"{h} days") for h in HORIZONS)],
+    )  # fmt: skip
+    view = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
     def __init__(self, data=None, *, choices: ListChoices):
@@ -96,6 +123,34 @@ class AccountListForm(forms.Form):
 
 
 _YES_NO = {"yes": True, "no": False}
+
+
+def list_query(spec: ViewFilter, *, view_id: int | None = None) -> dict[str, str]:
+    """The list's query string for a filter (the inverse of AccountListForm.params): opening a
+    view fills the list's inputs with its criteria, so it can be read, refined and saved."""
+    query = {
+        name: str(getattr(spec, name))
+        for name in ("q", "segment", "region", "stage", "band", "owner", "group")
+        if getattr(spec, name) not in ("", None)
+    }
+    for name in ("renewal_within", "mrr_min", "mrr_max", "churn_horizon"):
+        if getattr(spec, name) is not None:
+            query[name] = str(getattr(spec, name))
+    if spec.churn_above is not None:
+        query["churn_above"] = format((Decimal(str(spec.churn_above)) * 100).normalize(), "f")
+    if spec.mine:
+        query["mine"] = "1"
+    for one in spec.custom:
+        if one.equals is not None:
+            equals = {True: "yes", False: "no"}.get(one.equals, one.equals)
+            query[f"cf_{one.key}"] = str(equals)
+        if one.low is not None:
+            query[f"cf_{one.key}_min"] = str(one.low)
+        if one.high is not None:
+            query[f"cf_{one.key}_max"] = str(one.high)
+    if view_id is not None:
+        query["view"] = str(view_id)
+    return query
 
 
 def _filter_fields(field: CustomField) -> dict[str, forms.Field]:
@@ -346,3 +401,53 @@ class BulkValueForm(forms.Form):
             BulkActionKind.TASK: ("title", "due_on", "priority"),
         }[self.kind]
         return [self[name] for name in names]
+
+
+class ViewForm(forms.ModelForm):
+    """A view's name and audience; its filter is the list's query it was saved from (`query`).
+    Only leaders and admins share views; a name is one's own once."""
+
+    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    class Meta:
+        model = View
+        fields = ("name", "description", "visibility", "team")
+        labels = {"visibility": "Who sees it", "team": "Shared with"}
+        help_texts = {"team": "A shared view is everyone's, or only one team's."}
+        widgets = {"visibility": forms.RadioSelect}
+
+    def __init__(self, *args, user, may_share: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.may_share = user, may_share
+        self.fields["team"].required = False
+        self.fields["team"].empty_label = "Everyone"
+        self.fields["team"].queryset = Group.objects.order_by("name")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the view a name.")
+        owner = self.instance.owner if self.instance.pk else self.user
+        taken = View.objects.filter(owner=owner, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"There is already a view named “{name}”.")
+        return name
+
+    def clean_visibility(self) -> str:
+        visibility = self.cleaned_data["visibility"]
+        if visibility == ViewVisibility.SHARED and not self.may_share:
+            raise forms.ValidationError(
+                "Shared views are made by leaders and admins; save it for yourself."
+            )
+        if visibility == ViewVisibility.PERSONAL and self.instance.pk and not self.instance.owner:
+            raise forms.ValidationError("A view that came from a saved filter stays shared.")
+        return visibility
+
+    def clean(self):
+        cleaned = super().clean()
+        personal = cleaned.get("visibility") == ViewVisibility.PERSONAL
+        if personal:
+            cleaned["team"] = None
+        if personal and self.instance.pk and self.instance.playbooks.exists():
+            self.add_error("visibility", "A playbook triggers on this view: it stays shared.")
+        return cleaned

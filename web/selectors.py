@@ -7,7 +7,7 @@ every page costs the same number of queries whatever the size of the portfolio o
 The accounts app's own reads (contracts, tickets, contacts, notes) are in accounts/selectors.py.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Case,
+    Count,
     DateField,
     ExpressionWrapper,
     F,
@@ -25,6 +26,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -32,8 +34,9 @@ from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts import filters
 from accounts.access import accounts_visible_to
-from accounts.custom_fields import FieldFilter, filter_condition
+from accounts.custom_fields import FieldFilter
 from accounts.models import Account, Note, Ticket
 from accounts.selectors import TimelineEntry
 from healthscores.models import HealthModelVersion, SnapshotHealth
@@ -53,7 +56,9 @@ HISTORY_DAYS = 365
 
 
 # The list's "band" for accounts that are not customers on D (MRR 0): churned, trials, prospects.
-NOT_CUSTOMER = "not_customer"
+NOT_CUSTOMER = filters.NOT_CUSTOMER
+# A churn probability asked for without a horizon reads the 90-day one (the renewal desk's).
+DEFAULT_CHURN_HORIZON = 90
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,40 @@ class AccountListParams:
     mine: bool = False
     group: int | None = None  # a company group: the account and every account below it
     custom: tuple[FieldFilter, ...] = ()  # conditions on the admins' own fields
+    mrr_min: Decimal | None = None
+    mrr_max: Decimal | None = None
+    churn_above: Decimal | None = None  # percent
+    churn_horizon: int | None = None  # days
+    view: int | None = None  # the view applied (accounts.models.View), by id
     sort: str = "name"
+
+    def spec(self, base: filters.ViewFilter | None = None) -> filters.ViewFilter:
+        """The list's filter in the one vocabulary (accounts.filters). On a view (`base`): the
+        view's own filter when the list states no criterion (a link or bookmark `?view=`), else
+        the list's inputs (the view's criteria, refined) with what they cannot say: a saved
+        filter's playbook conditions."""
+        churn = self.churn_above is not None
+        own = filters.ViewFilter(
+            q=self.q,
+            segment=self.segment,
+            region=self.region,
+            stage=self.stage,
+            owner=self.owner,
+            mine=self.mine,
+            group=self.group,
+            band=self.band,
+            renewal_within=self.renewal_within,
+            mrr_min=self.mrr_min,
+            mrr_max=self.mrr_max,
+            churn_above=float(self.churn_above) / 100 if churn else None,
+            churn_horizon=(self.churn_horizon or DEFAULT_CHURN_HORIZON) if churn else None,
+            custom=self.custom,
+        )
+        if base is None:
+            return own
+        if own == filters.ViewFilter():
+            return base
+        return replace(own, conditions=base.conditions)
 
 
 def _owner_name() -> NullIf:
@@ -92,7 +130,11 @@ SORT_FIELDS = {
 
 
 def account_rows(
-    *, user: AbstractBaseUser, params: AccountListParams, as_of: date | None
+    *,
+    user: AbstractBaseUser,
+    params: AccountListParams,
+    as_of: date | None,
+    base: filters.ViewFilter | None = None,
 ) -> QuerySet[Account]:
     """The accounts the user may see, filtered and sorted, each with its snapshot of `as_of` and
     the health change since 30 days earlier: one query (LEFT JOINs on the snapshot's unique
@@ -141,38 +183,19 @@ def account_rows(
             owner_name=_owner_name(),
         )
     )
-    rows = _filter_rows(rows, user=user, params=params)
+    # The one compiler of filters (accounts.filters), on top of the access rule above.
+    rows = filters.filter_accounts(rows, params.spec(base), as_of=as_of, user=user)
     return _sort_rows(rows, params.sort)
 
 
-def _filter_rows(rows: QuerySet, *, user: AbstractBaseUser, params: AccountListParams):
-    if params.q:
-        rows = rows.filter(name__icontains=params.q)
-    if params.mine:
-        rows = rows.filter(owner=user)
-    if params.owner is not None:
-        rows = rows.filter(owner_id=params.owner)
-    exact = {"segment": params.segment, "region": params.region, "lifecycle_stage": params.stage}
-    rows = rows.filter(**{key: value for key, value in exact.items() if value})
-    if params.band == NOT_CUSTOMER:
-        rows = rows.filter(mrr=0)
-    elif params.band:
-        # A band lists customers only (MRR > 0 on D, metrics.totals.CUSTOMER): a churned account
-        # keeps its spec'd score and band, but red means at risk, not gone. An account without
-        # a snapshot yet is unknown, not gone.
-        rows = rows.filter(Q(mrr__gt=0) | Q(mrr__isnull=True), health_band=params.band)
-    if params.renewal_within is not None:
-        rows = rows.filter(days_to_renewal__gte=0, days_to_renewal__lte=params.renewal_within)
-    if params.group is not None:
-        rows = rows.filter(pk__in=Account.objects.in_group(params.group).values("pk"))
-    if params.custom:
-        rows = rows.filter(filter_condition(params.custom))
-    return rows
+def sort_column(sort: str) -> tuple[str, bool]:
+    """The list's sort column (an annotation of account_rows) and whether it is descending."""
+    return SORT_FIELDS.get(sort.removeprefix("-"), "name"), sort.startswith("-")
 
 
 def _sort_rows(rows: QuerySet, sort: str) -> QuerySet:
-    descending = sort.startswith("-")
-    column = F(SORT_FIELDS.get(sort.removeprefix("-"), "name"))
+    name, descending = sort_column(sort)
+    column = F(name)
     order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
     return rows.order_by(order, "name", "pk")
 
@@ -467,3 +490,38 @@ def with_follow_up(rows: QuerySet) -> QuerySet:
         next_step=Subquery(next_task.values("title")[:1]),
         next_step_due=Subquery(next_task.values("due_on")[:1]),
     )
+
+
+# Views: their account count and MRR.
+
+
+@dataclass(frozen=True)
+class ViewFigures:
+    accounts: int
+    mrr: Decimal
+
+
+def view_figures(
+    *, user: AbstractBaseUser, specs: dict[int, filters.ViewFilter], as_of: date | None
+) -> dict[int, ViewFigures]:
+    """Each view's accounts among those the user may see, and their MRR on `as_of` (the
+    snapshot's MRR, kpi-spec section 3): ONE aggregate query, a filtered count and sum per
+    view, whatever the number of views or accounts."""
+    if not specs:
+        return {}
+    rows = accounts_visible_to(user).annotate(
+        latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of))
+    )
+    expressions = {}
+    for pk, spec in specs.items():
+        condition = filters.view_condition(spec, as_of=as_of, user=user) or Q(pk__isnull=False)
+        expressions[f"n{pk}"] = Count("pk", filter=condition)
+        expressions[f"m{pk}"] = Coalesce(Sum("latest__mrr", filter=condition), Decimal(0))
+    totals = rows.aggregate(**expressions)
+    return {pk: ViewFigures(totals[f"n{pk}"], totals[f"m{pk}"]) for pk in specs}
+
+
+def filter_figures(*, rows: QuerySet[Account]) -> ViewFigures:
+    """The count and MRR of the list's rows (annotated with the day's `mrr`): one query."""
+    totals = rows.order_by().aggregate(n=Count("pk"), m=Coalesce(Sum("mrr"), Decimal(0)))
+    return ViewFigures(totals["n"], totals["m"])

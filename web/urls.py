@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import accounts, bulk, portfolio, surveys
+from web.views import account_views, accounts, bulk, portfolio, renewals, surveys
 
 urlpatterns = [
     # The accounts list (the home), its export, the 360 page and its actions.
@@ -34,11 +34,27 @@ urlpatterns = [
         accounts.sentiment_override_create_view,
         name="sentiment_override_create",
     ),
+    # Views: named filters of the list and the portfolio, personal or shared.
+    path("views/", account_views.views_page, name="view_list"),
+    path("views/new/", account_views.view_create, name="view_create"),
+    path("views/<int:view_id>/edit/", account_views.view_edit, name="view_edit"),
+    path("views/<int:view_id>/delete/", account_views.view_delete_view, name="view_delete"),
+    path("views/<int:view_id>/survey/", account_views.view_survey_send, name="view_survey_send"),
     # The portfolio, its tiles as CSV and the rows behind every figure.
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
     path("portfolio/targets/", portfolio.target_save, name="portfolio_target_save"),
     path("portfolio/drill/<slug:key>/", portfolio.drill, name="portfolio_drill"),
+    # The renewal desk: renewals and calls, reasons of churns, the quarter's forecast.
+    path("renewals/", renewals.renewals_page, name="renewals"),
+    path("renewals/<int:contract_id>/call/", renewals.renewal_call, name="renewal_call"),
+    path(
+        "renewals/outcomes/<int:outcome_id>/reason/",
+        renewals.outcome_reason,
+        name="renewal_outcome_reason",
+    ),
+    path("renewals/forecast/", renewals.forecast_page, name="renewal_forecast"),
+    path("renewals/reasons/", renewals.reasons_page, name="renewal_reasons"),
     # The survey results and their export.
     path("surveys/", surveys.results, name="survey_results"),
     path("surveys/export.csv", surveys.results_export, name="survey_results_export"),

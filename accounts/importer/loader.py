@@ -26,6 +26,7 @@ from accounts.importer.fields import cut
 from accounts.importer.records import KINDS, RecordKind, duplicate_problem
 from accounts.importer.references import References, create_missing_owners, reference_checks
 from accounts.models import Account, ImportLog
+from audit import services as audit
 
 logger = logging.getLogger("northstar.import")
 
@@ -99,6 +100,12 @@ def import_directory(directory: Path, *, progress: ProgressCallback | None = Non
             ImportLog(kind=kind, rows=rows) for kind, rows in result.rows.items()
         )
         accounts_sql.refresh_lifecycle_stages(cursor, timezone.localdate())
+        # One entry for the whole import, with its counts: never one per row.
+        audit.record(
+            "import.run",
+            label=str(directory),
+            details={"rows": result.rows, "written": result.written},
+        )
     result.seconds = time.perf_counter() - started
     return result
 

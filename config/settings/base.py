@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "axes",
     "core",  # no models: SQL logging, the workspace time zone, charts, the CSV response
+    "audit",  # the audit log: every app writes to it, so it imports none of them
     "accounts",
     "surveys",
     "metrics",
@@ -92,6 +93,8 @@ INSTALLED_APPS = [
     "playbooks",
     "connectors",
     "churn",  # the churn probability per account and horizon (the renewal desk reads it)
+    "renewals",  # the renewal desk: calls, outcomes from contracts, reasons, the forecast
+    "notifications",  # the bell, Slack and the digests: one record per signal and user
     "web",  # no models: the pages that compose several apps, and the template tags
 ]
 
@@ -101,14 +104,33 @@ INSTALLED_APPS = [
 AFTER_SNAPSHOT_STEPS = [
     # Score every account's snapshot with the active health model, then raise health alerts.
     "healthscores.services.score_snapshot_date",
+    # The churn probability of every account per horizon with its active model (it reads the
+    # health scores just written); nothing when no churn model is active.
+    "churn.services.score_snapshot_date",
     # Evaluate the playbooks' triggers on that night's scores and bands (after the scores).
     "playbooks.services.evaluate_after_snapshot",
+    # Derive the renewals' outcomes from the contracts, then store the day's forecast (it reads
+    # the outcomes and the churn probabilities, so it runs after both).
+    "renewals.services.outcomes_after_snapshot",
+    "renewals.services.forecast_after_snapshot",
+    # One notification per new alert, account entering red and task due, for its user; Slack
+    # messages are queued after commit, so Slack never holds up (or fails) the chain.
+    "notifications.services.notify_after_snapshot",
 ]
 # The tables those steps fill with one row per account and date (app_label.Model), analysed with
 # the snapshots after a backfill so their planner statistics keep up (autovacuum may be off).
 AFTER_SNAPSHOT_TABLES = [
     # The health scores, one row per snapshot row.
     "healthscores.SnapshotHealth",
+    # The churn probabilities, one row per account, date and active horizon.
+    "churn.ChurnScore",
+]
+
+# The other apps' sections of My day (playbooks.views.my_day reads this list): each callable
+# takes the day's owner and returns a playbooks.selectors.DaySection or None.
+MY_DAY_SECTIONS = [
+    # Churns and downsells of the owner's accounts still waiting for their reason.
+    "renewals.selectors.my_day_open_outcomes",
 ]
 
 # Who may see an account beyond the owner (accounts.access reads this list): each callable
@@ -133,14 +155,27 @@ ACCOUNT_TIMELINE_SOURCES = [
     "playbooks.selectors.timeline_entries",
 ]
 
+# The other apps' panels on the health lab page (healthscores.lab_views reads this list): each
+# callable returns a context with the "template" that renders it.
+HEALTH_LAB_PANELS = [
+    # The churn models' out-of-time figures and reliability diagram.
+    "churn.lab.lab_panel",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # With DATABASE_REPLICA_URL: where a request's reads go (core/replica.py); before everything
+    # that reads the session or the user. Removes itself without a replica.
+    "core.replica.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the request (its user, or the API key authenticated on it) as the actor of whatever
+    # the request records in the audit log.
+    "audit.context.AuditActorMiddleware",
     # Login everywhere unless a view opts out with @login_not_required (/healthz, surveys).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -192,6 +227,53 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A streaming replica of that database for the pages' and the read API's reads (GET and HEAD;
+# core/replica.py decides which, docs/scaling.md says how to run one). Unset, every read goes to
+# the primary. Reads fall back to the primary while the replica lags more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS or cannot be reached within DATABASE_REPLICA_CONNECT_TIMEOUT;
+# its lag is measured at most every DATABASE_REPLICA_CHECK_SECONDS per process. Migrations,
+# writes, tasks and commands never use it; the test settings drop it.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="").strip()
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30)
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", default=5)
+if DATABASE_REPLICA_MAX_LAG_SECONDS < 0 or DATABASE_REPLICA_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS and DATABASE_REPLICA_CHECK_SECONDS must be 0 or more"
+    )
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    try:
+        DATABASES["replica"] = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a valid database URL: {exc}"
+        ) from None
+    if DATABASES["replica"].get("ENGINE") != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a PostgreSQL URL such as "
+            "postgres://user:password@replica-host:5432/name"
+        )
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # A test run would mirror the primary's test database, never create one on the replica.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(
+        connect_timeout=env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2),
+        options=DATABASES["default"]["OPTIONS"]["options"],
+    )
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# The paths whose GETs read the primary even with a replica: the admin (an edit, then its list),
+# sign-in (the OpenID callback creates and updates users), /healthz (it checks the primary), and
+# the public endpoints that read to decide a write (survey pages, the in-app widget, ingestion,
+# Slack's buttons).
+REPLICA_PRIMARY_PATHS = ["/admin/", "/oidc/", "/healthz", "/s/", "/inapp/", "/ingest/", "/slack/"]
+# The models always read from the primary (app labels or app_label.Model): who is signed in and
+# with which roles and keys, so that ending a session, revoking a key or removing a role takes
+# effect at once; they are small key lookups the primary serves in well under a millisecond.
+REPLICA_PRIMARY_MODELS = ["auth", "sessions", "accounts.UserSession", "api.ApiKey", "axes"]
+
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # The API's rate limits count in Redis, so they hold across gunicorn workers and processes.
@@ -214,8 +296,66 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out username+address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, refused in SSO-only mode except for the break-glass admin (accounts/sso.py).
+    "accounts.sso.PasswordBackend",
+    # OpenID Connect sign-in, active when OIDC_CLIENT_ID is set (docs/sso.md).
+    "accounts.sso.OIDCBackend",
 ]
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; docs/sso.md sets up Okta, Entra ID,
+# Google and Keycloak). Off while OIDC_CLIENT_ID is empty. The endpoints are given, not
+# discovered, so start-up never waits on the provider. PKCE, state and nonce are always on; the
+# ID token's signature, issuer, audience and expiry are checked (accounts/sso.py).
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="").strip()
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").strip()
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="").strip()
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="").strip()
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="").strip()
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_URI", default="").strip()
+# Optional: the provider's end_session_endpoint; set, logging out also ends the IdP's session.
+OIDC_OP_END_SESSION_ENDPOINT = env.str("OIDC_END_SESSION_ENDPOINT", default="").strip()
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256").strip()
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile").strip()
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups").strip()
+# The IdP groups (names, or object ids for Entra ID) that give each role, comma separated;
+# re-applied at every sign-in, so leaving the IdP group removes the role.
+OIDC_ROLE_GROUPS = {
+    "CSM": env.list("OIDC_GROUPS_CSM", default=[]),
+    "Leader": env.list("OIDC_GROUPS_LEADER", default=[]),
+    "Admin": env.list("OIDC_GROUPS_ADMIN", default=[]),
+}
+OIDC_STAFF_GROUPS = env.list("OIDC_GROUPS_STAFF", default=[])
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", default=10)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_CREATE_USER = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+_OIDC_REQUIRED = {
+    "OIDC_ISSUER": OIDC_ISSUER,
+    "OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+    "OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+    "OIDC_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+    "OIDC_JWKS_URI": OIDC_OP_JWKS_ENDPOINT,
+}
+if OIDC_RP_CLIENT_ID and (
+    _missing := [name for name, value in _OIDC_REQUIRED.items() if not value]
+):
+    raise ImproperlyConfigured(
+        f"OIDC_CLIENT_ID is set, so these are needed too: {', '.join(_missing)}"
+    )
+if OIDC_RP_CLIENT_ID and not any(OIDC_ROLE_GROUPS.values()):
+    raise ImproperlyConfigured(
+        "OIDC_CLIENT_ID is set but no IdP group gives a role: set OIDC_GROUPS_CSM, "
+        "OIDC_GROUPS_LEADER or OIDC_GROUPS_ADMIN"
+    )
+# SSO only: password sign-in is refused (here and in the admin) except for the break-glass
+# admin named here, a local superuser for when the IdP is down.
+SSO_ONLY = env_flag("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_USERNAME = env.str("SSO_BREAK_GLASS_USERNAME", default="").strip()
+if SSO_ONLY and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured("SSO_ONLY is true but OIDC_CLIENT_ID is empty: nobody could sign in")
 # A sign-in ends after SESSION_IDLE_HOURS without a request and SESSION_LIFETIME_DAYS after it
 # began, whatever the activity (accounts/sessions.py); the cookie lasts no longer either.
 SESSION_IDLE_TIMEOUT = timedelta(hours=env_int("SESSION_IDLE_HOURS", default=8))
@@ -349,6 +489,12 @@ if RENEWAL_MIN_TERM_MONTHS < 1:
     raise ImproperlyConfigured(
         f"RENEWAL_MIN_TERM_MONTHS must be 1 or more, not {RENEWAL_MIN_TERM_MONTHS}"
     )
+# The renewal desk's grace period: a committed term is renewed when a successor term of the same
+# account starts within this many days of its end (either side, as kpi-spec's renewal_rate
+# window), and churned when none has started this many days after it ended.
+RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", default=30)
+if RENEWAL_GRACE_DAYS < 0:
+    raise ImproperlyConfigured(f"RENEWAL_GRACE_DAYS must be 0 or more, not {RENEWAL_GRACE_DAYS}")
 
 # Playbook webhooks: seconds to wait for a receiver, retries of a failed call, and the first
 # retry's delay in seconds (doubling at each retry, at most an hour).
@@ -368,10 +514,34 @@ CONNECTOR_SECRET_KEYS = valid_keys(
 )
 # Segment-compatible ingestion: requests a minute per write key (Redis-counted, like the API).
 SEGMENT_RATE_LIMIT_PER_MINUTE = env_int("SEGMENT_RATE_LIMIT_PER_MINUTE", default=6_000)
+# Slack (docs/notifications.md): a bot token (chat:write, users:read.email) posting to
+# SLACK_CHANNEL or a user's direct messages, or an incoming webhook URL; the signing secret
+# verifies the buttons' interactivity requests. SLACK_API_URL is for a proxy (or the tests).
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+SLACK_CHANNEL = env.str("SLACK_CHANNEL", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 # The in-app survey widget: requests a minute per public key (a tenth of it per end user).
 INAPP_RATE_LIMIT_PER_MINUTE = env_int("INAPP_RATE_LIMIT_PER_MINUTE", default=600)
 # Pulled syncs (Stripe): minutes between scheduled runs of each connector.
 CONNECTOR_SYNC_EVERY_MINUTES = env_int("CONNECTOR_SYNC_EVERY_MINUTES", default=15)
+# A sync's lock (one sync per connector) lives this many seconds and is renewed by its holder
+# every third of it: a worker killed mid-sync frees its connector this soon, not in an hour.
+CONNECTOR_SYNC_LOCK_SECONDS = env_int("CONNECTOR_SYNC_LOCK_SECONDS", default=60)
+if CONNECTOR_SYNC_LOCK_SECONDS < 3:
+    raise ImproperlyConfigured("CONNECTOR_SYNC_LOCK_SECONDS must be at least 3")
+
+# The audit log (docs/audit.md): one append-only row per change, export and sign-in. Entries
+# older than AUDIT_RETENTION_DAYS are deleted by the daily prune (0 keeps them for ever).
+# AUDIT_ENABLED off records nothing: it exists to measure the log's cost (make bench).
+AUDIT_ENABLED = env_flag("AUDIT_ENABLED", default=True)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730)
+if AUDIT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be 0 or more (0 keeps every entry)")
+# The request's address by the login limits' rule (TRUSTED_PROXY_COUNT); the admin's path.
+AUDIT_CLIENT_ADDRESS = "accounts.login_limits.client_address"
+AUDIT_ADMIN_PATH = "/admin/"
 
 LOGGING = {
     "version": 1,
@@ -387,3 +557,15 @@ LOGGING = {
         },
     },
 }
+
+# Usage rows are partitioned by month (accounts/partitions.py, docs/performance.md): the daily job
+# keeps this many months' partitions ready ahead, and drops the partitions of months older than
+# USAGE_RETENTION_MONTHS (0 keeps every month; KPIs read at most 60 days back).
+USAGE_PARTITION_MONTHS_AHEAD = env_int("USAGE_PARTITION_MONTHS_AHEAD", default=3)
+USAGE_RETENTION_MONTHS = env_int("USAGE_RETENTION_MONTHS", default=0)
+if USAGE_PARTITION_MONTHS_AHEAD < 1:
+    raise ImproperlyConfigured("USAGE_PARTITION_MONTHS_AHEAD must be 1 or more")
+if 0 < USAGE_RETENTION_MONTHS < 3:
+    raise ImproperlyConfigured(
+        "USAGE_RETENTION_MONTHS must be 0 (keep all) or 3 or more: KPIs read 60 days of usage"
+    )

@@ -12,6 +12,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A Celery worker started by a test cannot share the test's memory: it is given a file backend.
 if env.str("TEST_EMAIL_URL", default=""):
     vars().update(env.email_url("TEST_EMAIL_URL"))
+# Tests never use a replica, even when .env names one: the replica tests start their own
+# (tests/core/test_replica.py).
+DATABASES.pop("replica", None)  # noqa: F405
+DATABASE_ROUTERS = []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

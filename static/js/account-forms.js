@@ -48,8 +48,13 @@
       if (current && fresh) replace(current, fresh);
     });
     const invalid = card.querySelector("[aria-invalid='true']");
+    const row = form.dataset.focusAfter && document.getElementById(form.dataset.focusAfter);
     if (invalid) invalid.focus(); // the first field to correct, its error beside it
-    else if (submitter && document.activeElement === document.body) {
+    else if (row) {
+      // An alert acted on: its row, updated in place, keeps the focus (its next action, or the
+      // row itself once closed), rather than the first button of the list.
+      (row.querySelector("button") || row).focus({ preventScroll: true });
+    } else if (submitter && document.activeElement === document.body) {
       const again = card.querySelector("textarea, input:not([type=hidden]), select, button");
       if (again) again.focus({ preventScroll: true });
     }

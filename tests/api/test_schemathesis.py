@@ -47,7 +47,7 @@ def test_no_generated_request_gets_a_server_error(live_server, leader):
     auth = {"Authorization": f"Bearer {text}"}
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json", headers=auth)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 10
 
     calls = []
     for operation in operations:

@@ -1,11 +1,15 @@
 """The 360 page's forms in Chromium: a refused form keeps what was typed and says why at the
 field, in view; an accepted one is confirmed beside it; both without reloading the page (the
-forms are posted with fetch, static/js/account-forms.js)."""
+forms are posted with fetch, static/js/account-forms.js); an alert's Acknowledge and Close
+update its row in place and announce the outcome."""
+
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Note
+from healthscores.models import Alert, AlertStatus
 from playbooks.models import Task
 from tests.browser.test_accounts_pages import log_in
 from tests.factories import AccountFactory, UserFactory
@@ -96,4 +100,61 @@ def test_without_script_a_refused_task_still_keeps_its_title_and_shows_the_field
     expect(page.get_by_label("Task", exact=True)).to_have_value("Send the QBR deck")
     assert page.url.endswith("/tasks/#tasks")  # the browser scrolls to the card
     assert in_view(page, "#task-due-error") or page.evaluate("window.scrollY") > 0
+    context.close()
+
+
+def alert_on(account) -> Alert:
+    return Alert.objects.create(
+        account=account, owner=account.owner, reason="entered_red", as_of=date(2025, 3, 31)
+    )
+
+
+def test_an_alert_is_acknowledged_then_closed_in_place_and_each_outcome_announced(
+    page: Page, live_server
+):
+    owner = UserFactory(username="maya", groups=["CSM"])
+    account = AccountFactory(name="Acme", owner=owner)
+    alert = alert_on(account)
+    log_in(page, live_server, "maya", "password")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.evaluate("window.notReloaded = true")
+    row = page.locator(f"#alert-{alert.pk}")
+
+    row.get_by_role("button", name="Acknowledge Entered red").click()
+
+    expect(page.locator("#alerts-status")).to_have_text("Alert acknowledged: Entered red.")
+    expect(page.locator("#alerts-status")).to_have_attribute("aria-live", "polite")
+    expect(row.locator(".tag")).to_have_text("Acknowledged")
+    expect(row).to_contain_text("acknowledged by")
+    expect(row.get_by_role("button", name="Close Entered red")).to_be_focused()
+    assert page.evaluate("window.notReloaded") is True
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+
+    page.keyboard.press("Enter")  # the focused Close button
+
+    expect(page.locator("#alerts-status")).to_have_text("Alert closed: Entered red.")
+    expect(row.locator(".tag")).to_have_text("Closed")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(row).to_be_focused()
+    assert page.evaluate("window.notReloaded") is True
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.CLOSED
+
+
+def test_without_script_an_alert_is_still_acknowledged_by_a_plain_post(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    owner = UserFactory(username="maya", groups=["CSM"])
+    account = AccountFactory(name="Acme", owner=owner)
+    alert = alert_on(account)
+    log_in(page, live_server, "maya", "password")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+
+    page.get_by_role("button", name="Acknowledge Entered red").click()
+
+    expect(page.locator("#alerts-status")).to_have_text("Alert acknowledged: Entered red.")
+    assert page.url.endswith(f"/accounts/{account.pk}/#alerts")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
     context.close()

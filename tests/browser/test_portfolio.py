@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from metrics.dashboard import month_start, previous_month
+from metrics.periods import PeriodLength, period_label, period_months
 from metrics.services import snapshot_recompute
 
 pytestmark = [
@@ -103,6 +104,52 @@ def test_a_leader_reads_the_portfolio_filters_it_and_drills_into_a_figure(
     plot_area.click(position={"x": box["width"] - 20, "y": box["height"] / 2})
     expect(page).to_have_url(re.compile(r"/portfolio/drill/\w+/\?.*month=\d{4}-\d{2}"))
 
+    assert console_errors == []
+
+
+def test_a_leader_chooses_the_trailing_3_and_then_12_months(
+    page: Page, live_server, demo_portfolio, console_errors, screenshot_dir
+):
+    log_in(page, live_server, "leader")
+    page.goto(f"{live_server.url}/portfolio/")
+    last_day = month_start(timezone.localdate() - timedelta(days=1)) - timedelta(days=1)
+    three = period_label(period_months({}, end=last_day, length=PeriodLength.TRAILING_3))
+    twelve = period_label(period_months({}, end=last_day, length=PeriodLength.TRAILING_12))
+
+    page.get_by_label("Period").select_option(label="Trailing 3 months")
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"period=3m"))
+    expect(page.locator(".pf-sub")).to_contain_text(f"Trailing 3 months: {three}")
+    expect(page.locator(".pf-sub")).to_contain_text("changes vs the 3 months before")
+    net_new = page.locator('.pf-headline [data-kpi="net_new_mrr"]')
+    expect(net_new.locator('[data-figure="scope"]')).to_have_text(three)
+    expect(net_new.locator(".pf-delta")).not_to_have_text("No comparison")
+    mrr = page.locator('.pf-headline [data-kpi="mrr"] [data-figure="scope"]')
+    expect(mrr).to_have_text(f"on {last_day.day} {last_day:%b %Y}")
+    nrr = page.locator('.pf-headline [data-kpi="nrr_12m"]')
+    expect(nrr.locator('[data-figure="monthly"]')).to_contain_text(
+        f"Net revenue retention, {three}:"
+    )
+    expect(page.locator("#trends")).to_contain_text(f"the tiles above cover {three}")
+    expect_every_chart_rendered(page)
+    page.screenshot(path=screenshot_dir / "portfolio-trailing-3-months.png", full_page=True)
+    # The link to the rows behind a figure and the export keep the period.
+    expect(net_new.locator(".pf-tile-link")).to_have_attribute("href", re.compile(r"period=3m"))
+
+    page.get_by_label("Period").select_option(label="Trailing 12 months")
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"period=12m"))
+    expect(page.locator(".pf-sub")).to_contain_text(f"Trailing 12 months: {twelve}")
+    # The demo computes thirteen month ends: the twelve months before are not all there.
+    expect(page.locator(".pf-sub")).to_contain_text("no comparison")
+    expect(net_new.locator('[data-figure="scope"]')).to_have_text(twelve)
+    # Over 12 months the period's NRR is the trailing-12-month figure: nothing beside it.
+    expect(nrr.locator('[data-figure="monthly"]')).to_have_count(0)
+    nrr.get_by_text("What is this?").click()
+    expect(nrr.locator('[data-figure="period-rule"]')).to_contain_text("Over trailing 12 months")
+    expect_every_chart_rendered(page)
     assert console_errors == []
 
 

@@ -3,12 +3,12 @@ pages with has_more / starting_after, a 429 with Retry-After, 5xx; and signed we
 
 import json
 import threading
-import time
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import stripe
+
+from tests.connectors.local_server import JsonHandler, LocalServer
 
 
 def ts(day: date) -> int:
@@ -50,61 +50,52 @@ def event(event_id: str, kind: str, obj: dict, on: date) -> dict:
             "api_version": "2024-06-20", "data": {"object": obj}}  # fmt: skip
 
 
-class FakeStripe:
-    """GET /v1/subscriptions in pages of `limit`, answering in list shape. `fail` maps a
-    request number (1-based) to a status to answer instead (429 with Retry-After, 500)."""
+class _StripeHandler(JsonHandler):
+    retry_after = "2"
 
-    def __init__(self, subscriptions: list[dict], fail: dict[int, int] | None = None):
+    def do_GET(self):
+        fake = self.fake
+        fake.requests.append({"path": self.path, "auth": self.headers["Authorization"]})
+        if len(fake.requests) == fake.hold:
+            fake.held.set()
+            fake.release.wait(timeout=120)
+        status = fake.fail.pop(len(fake.requests), None)
+        if status is not None:
+            return self.answer(status, {"error": {"type": "api_error", "message": "try later"}})
+        url = urlparse(self.path)
+        if url.path != "/v1/subscriptions":
+            return self.answer(404, {"error": {"message": "no such path"}})
+        query = parse_qs(url.query)
+        limit = int(query.get("limit", ["10"])[0])
+        after = query.get("starting_after", [None])[0]
+        ids = [s["id"] for s in fake.subscriptions]
+        start = ids.index(after) + 1 if after else 0
+        page = fake.subscriptions[start : start + limit]
+        more = start + limit < len(ids)
+        return self.answer(200, {"object": "list", "url": url.path, "has_more": more,
+                                 "data": page})  # fmt: skip
+
+
+class FakeStripe(LocalServer):
+    """GET /v1/subscriptions in pages of `limit`, answering in list shape. `fail` maps a
+    request number (1-based) to a status to answer instead (429 with Retry-After, 500); `hold`
+    is a request number answered only once `release` is set (a slow page), `held` is set when
+    that request arrives."""
+
+    handler = _StripeHandler
+
+    def __init__(
+        self, subscriptions: list[dict], fail: dict[int, int] | None = None, hold: int = 0
+    ):
         self.subscriptions = subscriptions
         self.fail = dict(fail or {})
         self.requests: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                fake.requests.append({"path": self.path, "auth": self.headers["Authorization"]})
-                status = fake.fail.pop(len(fake.requests), None)
-                if status is not None:
-                    return self._send(status, {"error": {"type": "api_error",
-                                                         "message": "try later"}})  # fmt: skip
-                url = urlparse(self.path)
-                if url.path != "/v1/subscriptions":
-                    return self._send(404, {"error": {"message": "no such path"}})
-                query = parse_qs(url.query)
-                limit = int(query.get("limit", ["10"])[0])
-                after = query.get("starting_after", [None])[0]
-                ids = [s["id"] for s in fake.subscriptions]
-                start = ids.index(after) + 1 if after else 0
-                page = fake.subscriptions[start : start + limit]
-                more = start + limit < len(ids)
-                body = {"object": "list", "url": url.path, "has_more": more, "data": page}
-                return self._send(200, body)
-
-            def _send(self, status: int, body: dict):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", "2")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
+        self.hold, self.held, self.release = hold, threading.Event(), threading.Event()
+        super().__init__()
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        time.sleep(0)
+        self.release.set()  # a held request goes, so that the server can shut down
+        super().__exit__(*exc)
 
     def starting_after(self) -> list[str | None]:
         return [parse_qs(urlparse(r["path"]).query).get("starting_after", [None])[0]

@@ -36,8 +36,8 @@ def test_the_inbox_lists_each_waiting_record_with_its_reason_and_payload(
     for n in range(3):
         track(Client(), key, f"crm-{n}", f"m{n}")
 
-    # session, user, the freshness line (2), the count and the page of items
-    with django_assert_num_queries(6):
+    # session, user, the freshness line (2) and its connectors, the count and the page of items
+    with django_assert_num_queries(7):
         page = admin_client_.get("/connectors/inbox/")
 
     assert page.status_code == 200
@@ -58,10 +58,13 @@ def test_mapping_an_id_once_resolves_its_records_and_later_ones_follow(
     )
     later = track(Client(), key, "crm-17", "m2")
 
-    assert b"crm-17 now maps to Acme (acme); 1 waiting record(s) resolved" in answer.content
+    assert b"crm-17 now maps to Acme (acme); 1 waiting record(s) replayed: 1 applied" in (
+        answer.content
+    )
     assert InboxItem.objects.get().resolved_at is not None
     assert later["applied"] == 1
     assert UsageDaily.objects.get().account == acme
+    assert UsageDaily.objects.get().events == 2  # the one replayed and the later one
 
 
 def test_an_admin_may_create_the_account_an_unmatched_id_stands_for(
@@ -75,6 +78,7 @@ def test_an_admin_may_create_the_account_an_unmatched_id_stands_for(
 
     assert Account.objects.get(external_id="crm-99").name == "Globex"
     assert track(Client(), key, "crm-99", "m2")["applied"] == 1
+    assert UsageDaily.objects.get().events == 2
 
 
 def test_a_mapping_to_an_unknown_account_says_so_and_changes_nothing(

@@ -201,3 +201,15 @@ def test_past_the_rate_limit_a_request_gets_429_with_retry_after(client, segment
     assert first.status_code == 200
     assert second.status_code == 429
     assert 1 <= int(second["Retry-After"]) <= 60
+
+
+def test_the_benchmark_posts_through_gunicorn_and_loses_or_doubles_nothing():
+    """`make bench-api`'s Segment step in miniature, on the API benchmark's gunicorn harness."""
+    from connectors.benchmark import segment_rate
+
+    figures = segment_rate(seconds=1, warmup=0.2, workers=1, connections=1, batch=50, accounts=3)
+
+    assert figures["messages"] > 0
+    assert figures["statuses"].keys() <= {"200"}
+    assert figures["resent_messages_skipped_as_duplicates"] == 50 * figures["resent_batches"]
+    assert figures["nothing_lost_or_doubled"]

@@ -117,3 +117,15 @@ def test_a_connector_failing_for_over_an_hour_emails_the_admins_once(admin_user,
     assert mail.subject == "Northstar: connector Failing is failing"
     assert "401 Unauthorized" in mail.body
     assert mail.to == [admin_user.email]
+
+
+@pytest.mark.django_db
+def test_a_running_sync_keeps_its_lock_past_the_locks_lifetime(settings):
+    settings.CONNECTOR_SYNC_LOCK_SECONDS = 3
+    with connector_sync_lock(99_001) as held:
+        assert held
+        time.sleep(4)  # longer than the lock lives: its holder renewed it
+        with connector_sync_lock(99_001) as again:
+            assert not again
+    with connector_sync_lock(99_001) as after:
+        assert after  # released on the way out

@@ -2,10 +2,9 @@
 ZENPY_FORCE_NETLOC / ZENPY_FORCE_SCHEME): the cursor-based incremental ticket export
 (after_cursor, end_of_stream), ticket metrics, organizations, a 429 with Retry-After."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from tests.connectors.local_server import JsonHandler, LocalServer
 
 
 def ticket(ticket_id: int, organization: int | None, *, status="open", priority="normal",
@@ -24,69 +23,48 @@ def metric(ticket_id: int, *, replies=1, reply_minutes=None, solved_at=None) -> 
             "solved_at": solved_at, "reply_time_in_minutes": minutes}  # fmt: skip
 
 
-class FakeZendesk:
+class _ZendeskHandler(JsonHandler):
+    def do_GET(self):
+        fake = self.fake
+        fake.requests.append(self.path)
+        status = fake.fail.pop(len(fake.requests), None)
+        if status:
+            return self.answer(status, {"error": "TooManyRequests"})
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        parts = url.path.strip("/").split("/")
+        if url.path == "/api/v2/incremental/tickets/cursor.json":
+            return self._export(query)
+        if parts[2] == "tickets" and len(parts) == 4:  # /api/v2/tickets/<id>.json
+            wanted = int(parts[3].removesuffix(".json"))
+            found = [t for t in fake.tickets if t["id"] == wanted]
+            return self.answer(200, {"ticket": found[0]})
+        if parts[2] == "tickets" and parts[-1] == "metrics.json":
+            return self.answer(200, {"ticket_metric": fake.metrics[int(parts[3])]})
+        if parts[2] == "organizations":
+            organization = fake.organizations[int(parts[3].removesuffix(".json"))]
+            return self.answer(200, {"organization": organization})
+        return self.answer(404, {"error": "RecordNotFound"})
+
+    def _export(self, query: dict):
+        size = int(query.get("per_page", 1000))
+        start = int(query["cursor"].removeprefix("c")) if "cursor" in query else 0
+        page = self.fake.tickets[start : start + size]
+        after = f"c{start + len(page)}"
+        return self.answer(200, {
+            "tickets": page, "after_cursor": after, "before_cursor": f"c{start}",
+            "after_url": f"http://{self.headers['Host']}/api/v2/incremental/tickets/"
+                         f"cursor.json?cursor={after}&per_page={size}",
+            "end_of_stream": start + len(page) >= len(self.fake.tickets),
+        })  # fmt: skip
+
+
+class FakeZendesk(LocalServer):
+    handler = _ZendeskHandler
+
     def __init__(self, *, tickets: list[dict], metrics: dict[int, dict],
                  organizations: dict[int, dict], fail: dict[int, int] | None = None):  # fmt: skip
         self.tickets, self.metrics, self.organizations = tickets, metrics, organizations
         self.fail = dict(fail or {})
         self.requests: list[str] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: dict):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                fake.requests.append(self.path)
-                status = fake.fail.pop(len(fake.requests), None)
-                if status:
-                    return self._answer(status, {"error": "TooManyRequests"})
-                url = urlparse(self.path)
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                parts = url.path.strip("/").split("/")
-                if url.path == "/api/v2/incremental/tickets/cursor.json":
-                    return self._export(query)
-                if parts[2] == "tickets" and len(parts) == 4:  # /api/v2/tickets/<id>.json
-                    wanted = int(parts[3].removesuffix(".json"))
-                    found = [t for t in fake.tickets if t["id"] == wanted]
-                    return self._answer(200, {"ticket": found[0]})
-                if parts[2] == "tickets" and parts[-1] == "metrics.json":
-                    return self._answer(200, {"ticket_metric": fake.metrics[int(parts[3])]})
-                if parts[2] == "organizations":
-                    organization = fake.organizations[int(parts[3].removesuffix(".json"))]
-                    return self._answer(200, {"organization": organization})
-                return self._answer(404, {"error": "RecordNotFound"})
-
-            def _export(self, query: dict):
-                size = int(query.get("per_page", 1000))
-                start = int(query["cursor"].removeprefix("c")) if "cursor" in query else 0
-                page = fake.tickets[start : start + size]
-                after = f"c{start + len(page)}"
-                return self._answer(200, {
-                    "tickets": page, "after_cursor": after, "before_cursor": f"c{start}",
-                    "after_url": f"http://{self.headers['Host']}/api/v2/incremental/tickets/"
-                                 f"cursor.json?cursor={after}&per_page={size}",
-                    "end_of_stream": start + len(page) >= len(fake.tickets),
-                })  # fmt: skip
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.netloc = f"127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()

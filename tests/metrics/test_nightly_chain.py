@@ -59,12 +59,20 @@ def test_an_empty_list_runs_no_step(settings):
     assert after_snapshot_steps() == ()
 
 
-def test_the_declared_chain_is_scores_and_alerts_then_playbooks():
-    from healthscores.services import score_snapshot_date
-    from playbooks.services import evaluate_after_snapshot
-
-    assert django_settings.AFTER_SNAPSHOT_STEPS == [
-        "healthscores.services.score_snapshot_date",
-        "playbooks.services.evaluate_after_snapshot",
-    ]
-    assert after_snapshot_steps() == (score_snapshot_date, evaluate_after_snapshot)
+def test_the_declared_chain_runs_each_step_after_what_it_reads():
+    steps = django_settings.AFTER_SNAPSHOT_STEPS
+    position = {path: n for n, path in enumerate(steps)}
+    # Scores and alerts first: every other step reads them.
+    assert steps[0] == "healthscores.services.score_snapshot_date"
+    scores = "healthscores.services.score_snapshot_date"
+    # (reader, what it reads)
+    for reader, read in [
+        ("playbooks.services.evaluate_after_snapshot", scores),
+        ("renewals.services.forecast_after_snapshot", "renewals.services.outcomes_after_snapshot"),
+        ("notifications.services.notify_after_snapshot", scores),
+    ]:
+        assert position[read] < position[reader], (reader, read)
+    churn = [path for path in steps if path.startswith("churn.")]
+    for path in churn:  # the forecast reads the night's churn probabilities
+        assert position[path] < position["renewals.services.forecast_after_snapshot"]
+    assert len(after_snapshot_steps()) == len(steps) == len(set(steps))

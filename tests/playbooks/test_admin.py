@@ -2,7 +2,7 @@
 
 import pytest
 
-from playbooks.models import Playbook, PlaybookRun, SavedFilter
+from playbooks.models import Playbook, PlaybookRun
 from playbooks.services import playbooks_evaluate
 from tests.playbooks.conftest import AS_OF, SnapshotFactory, make_playbook
 
@@ -14,12 +14,10 @@ def test_every_playbook_admin_page_renders(admin_client, today_is):
     SnapshotFactory(as_of=AS_OF, days_to_renewal=10)
     playbooks_evaluate(as_of=AS_OF)
     run = PlaybookRun.objects.get()
-    saved = SavedFilter.objects.create(name="Big")
 
     for url in (
         "/admin/playbooks/playbook/", "/admin/playbooks/playbook/add/",
         f"/admin/playbooks/playbook/{playbook.pk}/change/",
-        "/admin/playbooks/savedfilter/", f"/admin/playbooks/savedfilter/{saved.pk}/change/",
         "/admin/playbooks/playbookrun/", f"/admin/playbooks/playbookrun/{run.pk}/change/",
         "/admin/playbooks/task/", "/admin/playbooks/task/add/",
     ):  # fmt: skip
@@ -29,7 +27,7 @@ def test_every_playbook_admin_page_renders(admin_client, today_is):
 def test_the_admin_refuses_a_trigger_without_its_parameters(admin_client, today_is):
     data = {
         "name": "Falling", "description": "", "trigger": "health_fell", "band": "",
-        "points": "", "days": "", "threshold": "", "saved_filter": "",
+        "points": "", "days": "", "threshold": "", "view": "",
         "reenroll_after_days": "30",
         "conditions-TOTAL_FORMS": "0", "conditions-INITIAL_FORMS": "0",
         "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0",

@@ -136,7 +136,7 @@ def form_data(**overrides) -> dict:
     """A valid editor POST: a renewal playbook with one condition and one task."""
     data = {
         "name": "Renewal check", "description": "", "trigger": "renewal_within", "band": "",
-        "points": "", "days": "60", "threshold": "", "saved_filter": "",
+        "points": "", "days": "60", "threshold": "", "view": "",
         "reenroll_after_days": "30",
         "conditions-TOTAL_FORMS": "1", "conditions-INITIAL_FORMS": "0",
         "conditions-0-field": "segment", "conditions-0-operator": "in",
@@ -169,7 +169,7 @@ def test_an_admin_creates_a_playbook_in_the_editor_and_it_starts_off(client, adm
         ({"days": ""}, "“Renewal in N days” needs the number of days."),
         ({"trigger": "health_fell", "points": "150", "days": "7"},
          "Health points are between 0 and 100"),
-        ({"trigger": "filter_match"}, "needs a saved filter"),
+        ({"trigger": "filter_match"}, "needs a view"),
         ({"conditions-0-operator": "gte"}, "Compare a text field with"),
         ({"conditions-0-field": "mrr", "conditions-0-value": "lots",
           "conditions-0-operator": "gte"}, "“lots” is not a number."),
@@ -248,15 +248,15 @@ def test_the_editor_labels_each_type_specific_field_with_its_types_for_readers_w
 def test_the_playbook_list_costs_the_same_queries_for_few_or_many_playbooks(
     client, leader, today_is, django_assert_num_queries
 ):
-    from playbooks.models import SavedFilter
+    from accounts.models import View
 
     client.force_login(leader)
     for size in (1, 6):
         for n in range(size):
-            saved = SavedFilter.objects.create(name=f"Filter {size}-{n}")
-            make_playbook("filter_match", saved_filter=saved, name=f"Match {size}-{n}")
+            saved = View.objects.create(name=f"Filter {size}-{n}", visibility="shared")
+            make_playbook("filter_match", view=saved, name=f"Match {size}-{n}")
         # session, user, permissions (2), the playbooks with their filters and run counts,
-        # the data freshness line (2)
-        with django_assert_num_queries(7):
+        # the data freshness line (2) and its connectors
+        with django_assert_num_queries(8):
             page = client.get("/playbooks/").content.decode()
         assert f"An account matches “Filter {size}-0” for the first time" in page

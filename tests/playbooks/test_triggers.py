@@ -258,14 +258,14 @@ def test_a_first_contract_starts_onboarding_with_steps_on_their_day_offsets(toda
     ]
 
 
-def test_a_saved_filter_match_enrols_an_account_only_the_first_time_ever(today_is):
-    from playbooks.models import Condition, SavedFilter
+def test_a_view_match_enrols_an_account_only_the_first_time_ever(today_is):
+    from accounts.models import View
 
-    enterprise = SavedFilter.objects.create(name="Big EMEA")
-    Condition.objects.create(saved_filter=enterprise, field="segment", operator="in",
-                             value="Enterprise")  # fmt: skip
-    Condition.objects.create(saved_filter=enterprise, field="mrr", operator="gte", value="5000")
-    playbook = make_playbook("filter_match", saved_filter=enterprise, reenroll_after_days=1)
+    enterprise = View.objects.create(
+        name="Big EMEA", visibility="shared",
+        definition={"segment": "Enterprise", "mrr_min": "5000"},
+    )  # fmt: skip
+    playbook = make_playbook("filter_match", view=enterprise, reenroll_after_days=1)
     big = AccountFactory(name="Big", segment="Enterprise")
     small = AccountFactory(name="Small", segment="Enterprise")
     SnapshotFactory(account=big, as_of=AS_OF, mrr=8000)

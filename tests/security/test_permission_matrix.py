@@ -20,21 +20,23 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from accounts.models import BulkAction, CostMonth, CustomField, ImportLog, Note
+from accounts.models import BulkAction, CostMonth, CustomField, ImportLog, Note, View
 from connectors.models import InboxItem
 from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
 from metrics.models import KpiTarget
 from metrics.services import snapshot_recompute
 from playbooks.models import Task
+from renewals.models import RenewalOutcome
 from surveys.models import InAppKey
 from tests.factories import (
     AccountFactory,
@@ -125,6 +127,10 @@ ACCESS: dict[str, Rule] = {
     "healthz": every(200),
     "login": Rule(200, DONE, DONE, DONE, DONE),  # a logged-in user is sent on
     "logout": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST"),
+    # Single sign-on, not configured here: the pages do not exist. Configured, they answer
+    # everyone (the sign-in starts there); tests/accounts/test_sso.py checks that state.
+    "oidc_authenticate": every(404),
+    "oidc_callback": every(404),
     # Accounts: a CSM sees the accounts they own, leaders and admins every account; 404 hides
     # an account's existence from those who may not see it.
     "home": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
@@ -152,6 +158,14 @@ ACCESS: dict[str, Rule] = {
     ),
     "bulk_action_detail": Rule(LOGIN, 200, 404, 200, 200, 404),
     "bulk_action_undo": Rule(LOGIN, DONE, 404, DONE, DONE, 404, method="POST"),
+    # Views (issue 16): the page and the form for everyone logged in; the view in the path is
+    # alice's personal view, nobody else's to read, change, delete or send a survey to (404:
+    # not even a leader or an admin learns it exists).
+    "view_list": Rule(LOGIN, 200, 200, 200, 200),
+    "view_create": Rule(LOGIN, 200, 200, 200, 200),
+    "view_edit": Rule(LOGIN, 200, 404, 404, 404, 404),
+    "view_delete": Rule(LOGIN, DONE, 404, 404, 404, 404, method="POST"),
+    "view_survey_send": Rule(LOGIN, DONE, 404, 404, 404, 404, method="POST"),
     # Portfolio: everyone logged in; a CSM's figures cover their own accounts only.
     "portfolio": Rule(LOGIN, 200, 200, 200, 200),
     "portfolio_export": Rule(LOGIN, 200, 200, 200, 200),
@@ -193,6 +207,16 @@ ACCESS: dict[str, Rule] = {
     "playbook_create": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_edit": Rule(LOGIN, 403, 403, 403, 200),
     "playbook_toggle": Rule(LOGIN, 403, 403, 403, DONE, method="POST", data={"active": "1"}),
+    # The renewal desk: renewals of the accounts one may see; a call or a churn's reason is the
+    # owner's (leaders read, carol reading through a task changes nothing); forecast and reasons
+    # cover the accounts one may see.
+    "renewals": Rule(LOGIN, 200, 200, 200, 200, lists_accounts=True),
+    "renewal_call": Rule(
+        LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data={"call": "commit"}
+    ),
+    "renewal_outcome_reason": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST"),
+    "renewal_forecast": Rule(LOGIN, 200, 200, 200, 200),
+    "renewal_reasons": Rule(LOGIN, 200, 200, 200, 200),
     # The API authenticates by key, never by session: 401 for every persona here (its own tests
     # cover keys and scopes). Its schema and docs page are for signed-in users or a key.
     "api:*_upsert": every(401, method="POST"),
@@ -212,6 +236,22 @@ ACCESS: dict[str, Rule] = {
     "connector_inbox_map": Rule(
         LOGIN, 403, 403, 403, DONE, method="POST", data={"new_account_name": "From the inbox"}
     ),
+    # The admin's preview of a pulled connector's sync (GET shows the button; the POST, which
+    # calls the source, is tested in tests/connectors/test_dry_run.py).
+    "connector_dry_run": Rule(LOGIN, 403, 403, 403, 200),
+    # The audit log and its CSV: admins only (staff), like the admin it records.
+    "audit_log": Rule(LOGIN, 403, 403, 403, 200),
+    "audit_export": Rule(LOGIN, 403, 403, 403, 200),
+    # Notifications: everyone signed in has their own bell, page and preferences (each sees only
+    # their own rows: tests/notifications/test_bell.py). The digest's unsubscribe link is public
+    # and signed (a bad token: 400); GET only asks to confirm. Slack's buttons carry Slack's
+    # signature instead of a session: without one, 401 for everyone.
+    "notification_list": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_bell": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_read": Rule(LOGIN, DONE, DONE, DONE, DONE, method="POST", data={"all": "1"}),
+    "notification_preferences": Rule(LOGIN, 200, 200, 200, 200),
+    "notification_unsubscribe": every(200),
+    "slack_interactivity": every(401, method="POST"),
     # The admin: staff only, whatever the page.
     "admin:index": admin_site_page(),
     "admin:login": Rule(200, 200, 200, 200, DONE),  # non-staff are told they lack access
@@ -223,6 +263,8 @@ ACCESS: dict[str, Rule] = {
     "admin:view_on_site": admin_site_page(404),  # accounts have no public URL
     "admin:app_list": admin_site_page(),
     "admin:auth_user_password_change": staff_only(),
+    # A user's sessions, listed and ended by those who may change the user.
+    "admin:auth_user_sessions": staff_only(),
     "admin/(?P<url>.*)$": admin_site_page(404),  # the admin's catch-all
     # Rows written only by the system: django-axes' logs, health model versions (an audit
     # trail), rescore jobs (the rescore's progress), import logs, the feature catalog (a
@@ -238,6 +280,8 @@ ACCESS: dict[str, Rule] = {
     "admin:api_apikey_delete": staff_only(403),  # keys are revoked, never deleted
     "admin:connectors_syncbatch_add": staff_only(403),
     "admin:connectors_inboxitem_add": staff_only(403),
+    "admin:accounts_view_add": staff_only(403),  # views are saved from the accounts list
+    "admin:renewals_renewaloutcome_add": staff_only(403),  # outcomes come from the contracts
     # Every model admin, including those other apps will register.
     "admin:*_changelist": staff_only(),
     "admin:*_add": staff_only(),
@@ -307,6 +351,12 @@ def world(alice, bob, leader, admin_user):
     account = AccountFactory(name="Alices Customer", owner=alice)
     AccountFactory(name="Bobs Customer", owner=bob)
     ContractFactory(account=account)
+    # A renewal ending in 30 days, and a term that churned in 2023 (the snapshot's nightly chain
+    # derives its outcome).
+    today = timezone.localdate()
+    renewal = ContractFactory(account=account, start_date=today - timedelta(days=335),
+                              end_date=today + timedelta(days=30))  # fmt: skip
+    ContractFactory(account=account, start_date=date(2022, 7, 1), end_date=date(2023, 6, 30))
     contact = ContactFactory(account=account)
     TicketFactory(account=account)
     UsageDailyFactory(account=account)
@@ -350,6 +400,7 @@ def world(alice, bob, leader, admin_user):
         },
         "account": account,
         "alert": alert,
+        "renewal": renewal,
         "task": task,
         "playbook": make_playbook("detractor", name="Rescue"),
         "invitation": InvitationFactory(contact=contact),
@@ -370,6 +421,14 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         first = model_admin.model._default_manager.order_by("pk").first()
         return str(first.pk) if first else MISSING_OBJECT  # none yet: the admin says so
 
+    def fresh_view() -> str:
+        """alice's personal view (a new one each time: a delete removes it)."""
+        view = View.objects.create(
+            name=f"Alice's view {View.objects.count() + 1}", owner=world["users"]["owner"],
+            definition={"segment": "SMB"},
+        )  # fmt: skip
+        return str(view.pk)
+
     def fresh_task() -> str:
         task = Task.objects.create(
             account=account, assignee=world["users"]["owner"], title="Call back",
@@ -388,6 +447,8 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
     return {
         "account_id": lambda: str(account.pk),
         "alert_id": lambda: str(world["alert"].pk),
+        "contract_id": lambda: str(world["renewal"].pk),
+        "outcome_id": lambda: str(RenewalOutcome.objects.get(account=account).pk),
         "key": lambda: "mrr",
         "object_id": admin_object_id if model_admin else lambda: str(account.pk),
         "content_type_id": lambda: str(ContentType.objects.get_for_model(account).pk),
@@ -395,6 +456,7 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "app_label": lambda: "accounts",
         "url": lambda: "no-such-page/",
         "task_id": fresh_task,
+        "view_id": fresh_view,
         "playbook_id": lambda: str(world["playbook"].pk),
         "token": lambda: world["invitation"].token,
         "external_id": lambda: account.external_id,

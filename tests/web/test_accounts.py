@@ -7,6 +7,7 @@ about; the metrics tests hold the engine that computes them to the spec.
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -422,7 +423,8 @@ def test_page_links_keep_the_filters_and_the_sort(client, leader, db):
 
     content = client.get("/", {"segment": "SMB", "sort": "-name"}).content.decode()
 
-    assert 'href="?segment=SMB&amp;sort=-name&amp;page=2"' in content
+    # The next link carries the keyset cursor (web/keyset.py) beside the filters and the sort.
+    assert re.search(r'href="\?segment=SMB&amp;sort=-name&amp;after=[^"]+" rel="next"', content)
 
 
 # The list: export
@@ -499,9 +501,9 @@ def test_the_list_costs_the_same_queries_for_3_or_30_accounts(
     portfolio(size, alice)
     client.force_login(leader)
 
-    # session, user, 2 permission reads, snapshot run, imports, filter values (2), company
-    # groups, custom fields, count, page, open alerts
-    with django_assert_max_num_queries(13):
+    # session, user, 2 permission reads, snapshot run, imports, connectors, filter values (2),
+    # company groups, custom fields, count, page, open alerts
+    with django_assert_max_num_queries(14):
         assert client.get("/", {"sort": "-health"}).status_code == 200
 
 
@@ -512,8 +514,9 @@ def test_the_export_costs_the_same_queries_for_3_or_30_accounts(
     portfolio(size, alice)
     client.force_login(leader)
 
-    # the list's queries but the page's (imports, open alerts, a count and a page: one stream)
-    with django_assert_max_num_queries(11):
+    # the list's queries but the page's (imports, open alerts, a count and a page: one stream),
+    # and the export's audit entry
+    with django_assert_max_num_queries(12):
         assert len(csv_rows(client.get("/accounts/export.csv"))) == size + 1
 
 
@@ -1066,13 +1069,14 @@ def test_the_360_page_costs_the_same_queries_whatever_the_history(
     history_of(acme, alice, size)
     client.force_login(alice)
 
-    # session, user, 2 permission reads, account, imports, snapshot run, snapshot, history
-    # and its scores, contracts, tickets, surveys, alerts, their acknowledgers, overrides,
+    # session, user, 2 permission reads, account, imports, connectors, snapshot run, snapshot,
+    # history and its scores, contracts, tickets, surveys, alerts, their acknowledgers, overrides,
     # notes, why_moved, the labels of the history's model versions (it has two), thresholds,
     # contacts, the owner's name, for a CSM the survey controls (open invitations, active
     # surveys), tasks and playbook runs (the timeline), the custom fields and the company group's
-    # members (none here; a parent's page adds its roll-up: test_groups_and_fields)
-    with django_assert_max_num_queries(28):
+    # members (none here; a parent's page adds its roll-up: test_groups_and_fields), and the
+    # churn probabilities of the date with their models
+    with django_assert_max_num_queries(29):
         assert client.get(f"/accounts/{acme.pk}/").status_code == 200
     assert SurveyResponse.objects.filter(account=acme).count() == size
 

@@ -195,6 +195,7 @@ def test_filters_combine(as_leader, portfolio, alice):
         {"owner": "abc"},
         {"owner": "999999"},
         {"page": "-1", "format": "xml"},
+        {"period": "5y"},
     ],
 )
 def test_a_bad_parameter_falls_back_to_its_default(as_leader, portfolio, params):
@@ -214,6 +215,68 @@ def test_links_keep_the_month_and_filters(as_leader, portfolio):
 
     assert b"/portfolio/drill/mrr/?month=2024-02&amp;segment=SMB" in response.content
     assert b"/portfolio/export.csv?month=2024-02&amp;segment=SMB" in response.content
+
+
+# Trailing periods (the figures themselves: tests/metrics/test_trailing_periods.py)
+
+
+def test_the_page_offers_the_month_and_the_trailing_3_and_12_months(as_leader, portfolio):
+    response = dashboard(as_leader)
+
+    assert response.context["params"].period == "month"
+    page = response.content.decode()
+    assert '<select name="period">' in page
+    for value, label in (("month", "That month"), ("3m", "Trailing 3 months")):
+        assert f'<option value="{value}"' in page and label in page
+    assert "Trailing 12 months" in page
+
+
+def test_a_trailing_period_says_its_months_and_what_each_tile_covers(as_leader, portfolio):
+    response = dashboard(as_leader, period="3m")
+
+    board = response.context["board"]
+    assert board.period.label == "Jan\N{EN DASH}Mar 2024"
+    page = response.content.decode()
+    assert "Trailing 3 months: Jan\N{EN DASH}Mar 2024" in page
+    assert "(1 Jan 2024 to 31 Mar 2024)" in page
+    # January was never computed: the page says so, and has nothing to compare with.
+    assert "Jan 2024 missing" in page
+    assert board.previous_period is None
+    assert "no comparison: the 3 months before are not all computed" in page
+    assert board.tiles["mrr"].scope == "on 31 Mar 2024"
+    assert '<span class="pf-tile-scope" data-figure="scope">on 31 Mar 2024</span>' in page
+    # The flows of the months computed, February's and March's, summed.
+    february, march = board.series.of("net_new_mrr")[-2:]
+    assert board.tiles["net_new_mrr"].value == february + march
+
+
+def test_links_keep_the_period(as_leader, portfolio):
+    response = dashboard(as_leader, period="12m")
+
+    assert b"/portfolio/drill/mrr/?month=2024-03&amp;period=12m" in response.content
+    assert b"/portfolio/export.csv?month=2024-03&amp;period=12m" in response.content
+    assert b"Clear filters" not in response.content
+
+
+def test_the_export_covers_the_period_asked_for(as_leader, portfolio):
+    rows = csv_rows(as_leader.get("/portfolio/export.csv", {"period": "3m"}))
+
+    by_key = {row[0]: row for row in rows[1:]}
+    assert by_key["net_new_mrr"][7] == "Jan\N{EN DASH}Mar 2024"
+    assert by_key["mrr"][7] == "on 31 Mar 2024"
+
+
+@pytest.mark.parametrize("period", ["3m", "12m"])
+def test_a_trailing_period_runs_the_same_number_of_queries(
+    as_leader, period, django_assert_max_num_queries
+):
+    build_portfolio(30)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERY_BUDGET):
+        response = as_leader.get("/portfolio/", {"segment": "SMB", "period": period})
+
+    assert response.status_code == 200
+    assert response.context["board"].current["active_customers"] == 15
 
 
 # Tiles, charts and targets
@@ -338,10 +401,10 @@ def build_portfolio(size: int) -> None:
 
 
 # Whatever the data size: session, user and two permission reads (4); the layout's freshness
-# line (2); the page's months, filter options, company groups, targets, comparison date, the
-# grouped totals of every month and their costs, renewal windows, biggest renewals and accounts
-# at risk (10).
-DASHBOARD_QUERY_BUDGET = 17
+# line (2) and its connectors (1); the page's months, filter options, company groups, targets,
+# comparison date, the grouped totals of every month and their costs, renewal windows, biggest
+# renewals and accounts at risk (10).
+DASHBOARD_QUERY_BUDGET = 18
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -363,7 +426,7 @@ def test_a_drill_down_runs_a_fixed_number_of_queries(
 ):
     build_portfolio(size)
 
-    with django_assert_max_num_queries(13):  # 12 and the filter's company groups
+    with django_assert_max_num_queries(14):  # 13 and the filter's company groups
         response = as_leader.get("/portfolio/drill/mrr/")
 
     assert len(response.context["table"]) == size
@@ -377,11 +440,14 @@ def test_the_tiles_export_as_csv(as_leader, portfolio):
 
     rows = csv_rows(as_leader.get("/portfolio/export.csv"))
 
-    assert rows[0] == ["key", "label", "value", "unit", "previous", "target", "definition"]
+    assert rows[0] == [
+        "key", "label", "value", "unit", "previous", "target", "definition", "covers"
+    ]  # fmt: skip
     assert [row[0] for row in rows[1:]] == [kpi.key for kpi in PORTFOLIO_KPIS]
     mrr = rows[1]
     assert mrr[:6] == ["mrr", "MRR", "3000.00", "money", "3300.00", "4000.00"]
     assert mrr[6].startswith("Monthly recurring revenue")
+    assert mrr[7] == "on 31 Mar 2024"
 
 
 def test_the_tiles_export_follows_the_filters_and_the_access_rule(as_alice, portfolio):

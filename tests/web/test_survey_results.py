@@ -200,8 +200,8 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
 
     # session, user, permissions (2), segments and regions, owners, snapshot months, the month
     # aggregate and its costs, response rates, follow-ups, comment count and page, and the
-    # freshness line (imports, snapshot run)
-    with django_assert_max_num_queries(15):
+    # freshness line (imports, snapshot run, connectors)
+    with django_assert_max_num_queries(16):
         assert client.get("/surveys/").status_code == 200
 
 

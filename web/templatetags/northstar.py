@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from connectors.selectors import connectors_freshness
 from core.charts import currency_symbol
 from metrics.freshness import DataFreshness, data_freshness
-from metrics.registry import ACCOUNT, Unit
+from metrics.periods import period_rule as _period_rule
+from metrics.registry import ACCOUNT, ACCOUNT_TERMS, Unit
 
 register = template.Library()
 
@@ -28,12 +30,16 @@ MINUS = "\u2212"
 @register.inclusion_tag("includes/freshness.html", takes_context=True)
 def data_freshness_line(context) -> dict:
     """The freshness of the data for the header: the view's own reading when it made one (so
-    the page does not read it twice), else two queries of its own."""
+    the page does not read it twice), else two queries of its own; and each connector's last
+    success (one query). Composed here, in `web`: metrics does not read the connectors."""
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return {"freshness": None}
     reading = context.get("data_freshness")
-    return {"freshness": reading if isinstance(reading, DataFreshness) else data_freshness()}
+    return {
+        "freshness": reading if isinstance(reading, DataFreshness) else data_freshness(),
+        "connectors": connectors_freshness(),
+    }
 
 
 @register.filter
@@ -75,21 +81,27 @@ def signed(value, places: int = 0) -> str:
 
 @register.filter
 def definition(key: str) -> str:
-    """The registry's one-sentence definition of an account metric, for a tooltip."""
-    kpi = ACCOUNT.get(key)
+    """The registry's one-sentence definition of an account metric or fact, in spec terms."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.definition if kpi else ""
 
 
 @register.filter
 def plain(key: str) -> str:
-    """The same account metric in plain words, for a "What is this?" disclosure."""
-    kpi = ACCOUNT.get(key)
+    """The same account metric or fact in plain words, for a "What is this?" disclosure."""
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.plain if kpi else ""
 
 
 @register.filter
+def period_rule(key: str) -> str:
+    """How a portfolio figure is taken over a trailing period, in plain words."""
+    return _period_rule(key)
+
+
+@register.filter
 def label(key: str) -> str:
-    kpi = ACCOUNT.get(key)
+    kpi = ACCOUNT_TERMS.get(key)
     return kpi.label if kpi else key
 
 
@@ -171,3 +183,17 @@ def form_status(context, card: str) -> SafeString:
             " ", '<span class="message-{}">{}</span>', ((m.level_tag, m.message) for m in shown)
         ),
     )
+
+
+@register.filter
+def probability(value) -> str:
+    """A probability of 0..1 as a percentage: 0.123 -> "12%"; a model is never certain, so
+    under half a percent reads "<1%" and above 99.5 % ">99%"."""
+    if value in (None, ""):
+        return DASH
+    percent = float(value) * 100
+    if 0 < percent < 0.5:
+        return "<1%"
+    if 99.5 <= percent < 100:
+        return ">99%"
+    return f"{percent:.0f}%"

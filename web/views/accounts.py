@@ -8,11 +8,11 @@ entries), which is why it lives here and not in accounts.
 """
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import (
     HttpRequest,
@@ -33,12 +33,17 @@ from accounts.access import (
     get_account_for_user,
     require_may_act,
     user_may_act_on,
+    user_may_edit_view,
     user_sees_all_accounts,
+    views_readable_by,
 )
 from accounts.bulk import user_may_bulk
 from accounts.custom_fields import field_values
-from accounts.models import Account, BulkActionKind
+from accounts.models import Account, BulkActionKind, View
 from accounts.services import account_custom_values_set, note_add
+from churn.selectors import FORMULA as CHURN_FORMULA
+from churn.selectors import PLAIN as CHURN_PLAIN
+from churn.selectors import account_churn
 from core.charts import chart_html
 from core.exports import csv_response
 from healthscores.models import Alert
@@ -65,7 +70,9 @@ from web.forms import (
     NoteForm,
     ScoreMovementForm,
     SentimentOverrideForm,
+    list_query,
 )
+from web.keyset import keyset_page
 
 PAGE_SIZE = 50
 NOTE_PERMISSION = "accounts.add_note"
@@ -124,9 +131,18 @@ def _list_params(request: HttpRequest):
     return form, form.params()
 
 
+def _applied_view(request: HttpRequest, params) -> View | None:
+    """The view the list is on (`?view=`) if the user may read it: one query, and none for a
+    list without a view (the pages keep their query budget; views are picked on /views/)."""
+    if params.view is None:
+        return None
+    return views_readable_by(request.user).select_related("team").filter(pk=params.view).first()
+
+
 HOME_ALERTS = 8
 # The list's parameters that narrow it (a "Clear filters" link appears).
-FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom")
+FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom",
+           "mrr_min", "mrr_max", "churn_above", "view")  # fmt: skip
 
 
 @require_GET
@@ -135,14 +151,44 @@ def home(request: HttpRequest) -> HttpResponse:
     every account; search, filters, sorting and pages are query parameters."""
     freshness = data_freshness()
     form, params = _list_params(request)
-    rows = selectors.account_rows(user=request.user, params=params, as_of=freshness.as_of)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    view = _applied_view(request, params)
+    if request.GET.get("pick") is not None:
+        # A view picked (on /views/ or a playbook): open it with its criteria in the list's
+        # inputs, so they can be read, refined and saved.
+        if view is None:
+            return redirect("home")
+        spec = account_selectors.view_spec(view)
+        return redirect(f"{reverse('home')}?{urlencode(list_query(spec, view_id=view.pk))}")
+    rows = selectors.account_rows(
+        user=request.user,
+        params=params,
+        as_of=freshness.as_of,
+        base=account_selectors.view_spec(view),
+    )
+    column, descending = selectors.sort_column(params.sort)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = keyset_page(
+        rows,
+        column=column,
+        descending=descending,
+        size=PAGE_SIZE,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        number=number,
+    )
     context = {
+        "view": view,
+        "view_figures": selectors.filter_figures(rows=rows) if view else None,
+        "view_conditions": account_selectors.view_spec(view).conditions if view else (),
+        "may_edit_view": bool(view and user_may_edit_view(request.user, view)),
+        "list_query": request.GET.urlencode(),
         "data_freshness": freshness,
         "form": form,
         "params": params,
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "sees_all": user_sees_all_accounts(request.user),
         "renewal_windows": RENEWAL_WINDOWS,
         "filtered": any(getattr(params, name) not in ("", None, False, ()) for name in FILTERS),
@@ -164,7 +210,10 @@ def accounts_export(request: HttpRequest) -> StreamingHttpResponse:
     run = data_freshness().run
     _form, params = _list_params(request)
     rows = selectors.account_rows(
-        user=request.user, params=params, as_of=run.as_of if run else None
+        user=request.user,
+        params=params,
+        as_of=run.as_of if run else None,
+        base=account_selectors.view_spec(_applied_view(request, params)),
     )
     stamp = run.as_of.isoformat() if run else timezone.localdate().isoformat()
     return csv_response(
@@ -264,6 +313,9 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
         "group": selectors.group_rollup(account=account, user=request.user, as_of=freshness.as_of),
         "snapshot": snapshot,
         "health_change": _health_change(history, snapshot),
+        # The churn probability per horizon beside the health score, with its top factors.
+        "churn": account_churn(account_id=account.pk, as_of=freshness.as_of),
+        "churn_definition": {"plain": CHURN_PLAIN, "formula": CHURN_FORMULA},
         "contract": account_selectors.active_contract(contracts, as_of),
         "renewal_on": (
             as_of + timedelta(days=snapshot.days_to_renewal)

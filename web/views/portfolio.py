@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
-from accounts.access import accounts_visible_to, user_sees_all_accounts
+from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
 from accounts.models import Account
 from core.charts import currency_symbol, figure_json
 from core.exports import csv_response
@@ -32,6 +32,7 @@ from metrics import charts, dashboard
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.drill import Column, drill_for, sort_parameter, sorted_rows
 from metrics.forms import KpiTargetForm, PortfolioFilterForm, PortfolioParams
+from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO
 from metrics.selectors import portfolio_kpis
 from metrics.services import TARGET_PERMISSION, target_set
@@ -49,6 +50,7 @@ class Scope:
     options: FilterOptions
     accounts: QuerySet[Account]
     whole_portfolio: bool
+    views: list = ()
     whole_groups: bool = False
     can_set_targets: bool = False
 
@@ -60,15 +62,23 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     options = replace(
         dashboard.filter_options(visible), groups=tuple(account_selectors.group_choices(visible))
     )
-    params = PortfolioFilterForm(request.GET, months=months, options=options).params()
+    views = _applied_views(request)
+    params = PortfolioFilterForm(request.GET, months=months, options=options, views=views).params()
     return Scope(
         params=params,
         months=months,
         options=options,
-        accounts=params.account_filter.apply(visible),
+        views=views,
+        accounts=params.account_filter.apply(
+            visible,
+            view=account_selectors.view_spec(params.view),
+            as_of=params.as_of,
+            user=request.user,
+        ),
         whole_portfolio=sees_all and not params.filtered,
-        # The rollup is by segment, region and owner: a company group cuts across them.
+        # The rollup is by segment, region and owner: a company group or a view cuts across.
         whole_groups=params.group_id is None
+        and params.view is None
         and dashboard.visible_in_whole_groups(
             user=request.user, visible=visible, sees_all=sees_all
         ),
@@ -76,11 +86,21 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     )
 
 
+def _applied_views(request: HttpRequest) -> list:
+    """The view asked for (`?view=`) when the user may read it: one query, none without one
+    (the page keeps its query budget; views are picked on /views/)."""
+    view_id = request.GET.get("view", "")
+    if not view_id.isdigit():
+        return []
+    return list(views_readable_by(request.user).filter(pk=int(view_id)))
+
+
 def _page_context(scope: Scope) -> dict[str, Any]:
     return {
         "params": scope.params,
         "months": scope.months,
         "options": scope.options,
+        "views": scope.views,
         "whole_portfolio": scope.whole_portfolio,
         "currency": settings.CURRENCY,
         "currency_symbol": currency_symbol(settings.CURRENCY),
@@ -101,6 +121,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
         whole_groups=scope.whole_groups,
+        period=scope.params.period,
     )
     figures = charts.dashboard_figures(board.series, board.windows, currency=settings.CURRENCY)
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
@@ -123,9 +144,10 @@ def _tile_item(
     tile: dashboard.Tile, sparks: dict[str, str], board: dashboard.Dashboard, headline=False
 ) -> dict[str, Any]:
     """A tile, its sparkline, the count of answers behind a survey score and, on a headline
-    trailing-12-month tile, the month's own figure beside it."""
+    trailing-12-month tile, the period's own figure beside it (none over 12 months: the same)."""
     key = tile.kpi.key
-    beside = dashboard.HEADLINE_BESIDE.get(key) if headline else None
+    over_a_year = board.period is not None and board.period.length == PeriodLength.TRAILING_12
+    beside = dashboard.HEADLINE_BESIDE.get(key) if headline and not over_a_year else None
     answers = dashboard.ANSWER_COUNTS.get(key)
     return {
         "tile": tile,
@@ -168,11 +190,12 @@ def target_save(request: HttpRequest) -> HttpResponse:
 
 
 def portfolio_export(request: HttpRequest) -> HttpResponse:
-    """The tiles as CSV: key, label, value, unit, previous, target, definition."""
+    """The tiles as CSV: key, label, value, unit, previous, target, definition, and what the
+    value covers (the period's months, or the day of a stock)."""
     scope = _portfolio_scope(request)
     if scope.params.month is None:
         raise Http404("No snapshot has been computed yet.")
-    tiles, _series, _compared_with = dashboard.portfolio_tiles(
+    shown = dashboard.portfolio_tiles(
         as_of=scope.params.as_of,
         months=scope.months,
         accounts=scope.accounts,
@@ -180,13 +203,18 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
             segment=scope.params.segment, whole_portfolio=scope.whole_portfolio
         ),
         whole_groups=scope.whole_groups,
+        period=scope.params.period,
     )
-    header = ["key", "label", "value", "unit", "previous", "target", "definition"]
+    header = ["key", "label", "value", "unit", "previous", "target", "definition", "covers"]
     rows = (
-        [t.kpi.key, t.kpi.label, t.value, t.kpi.unit, t.previous, t.target, t.kpi.definition]
-        for t in tiles.values()
+        [
+            *(t.kpi.key, t.kpi.label, t.value, t.kpi.unit),
+            *(t.previous, t.target, t.kpi.definition, t.scope),
+        ]
+        for t in shown.tiles.values()
     )
-    return csv_response(f"portfolio-{scope.params.as_of}.csv", header, rows)
+    suffix = "" if scope.params.period == PeriodLength.MONTH else f"-{scope.params.period}"
+    return csv_response(f"portfolio-{scope.params.as_of}{suffix}.csv", header, rows)
 
 
 def drill(request: HttpRequest, key: str) -> HttpResponse:

@@ -4,10 +4,9 @@ them (`add` ends with the endpoint; Segment's last two lines are the endpoint an
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from connectors.locks import connector_sync_lock
-from connectors.models import PULLED_KINDS, Connector, ConnectorKind
+from connectors.models import Connector, ConnectorKind
 from connectors.services import ConnectorInvalid, connector_create, connector_secrets_rotate
-from connectors.syncs import connector_sync_run
+from connectors.syncs import connector_sync_locked
 
 
 class Command(BaseCommand):
@@ -80,15 +79,10 @@ class Command(BaseCommand):
         connector = Connector.objects.filter(name=name).first()
         if connector is None:
             raise CommandError(f"no connector named {name!r} (see `connectors list`)")
-        if connector.kind not in PULLED_KINDS:
-            raise CommandError(f"{name} is a {connector.kind} connector: it is pushed, not synced")
-        with connector_sync_lock(connector.pk) as held:
-            if not held:
-                raise CommandError(f"{name} is being synced by another process; try later")
-            with tqdm(unit=" records", desc=name) as bar:
-                summary = connector_sync_run(
-                    connector=connector, dry_run=dry_run, progress=bar.update
-                )
+        with tqdm(unit=" records", desc=name) as bar:
+            summary = connector_sync_locked(
+                connector=connector, dry_run=dry_run, progress=bar.update
+            )
         if dry_run:  # the diff per record, then the summary line
             for diff in summary.changes.diffs:
                 self.stdout.write(f"  {diff}")

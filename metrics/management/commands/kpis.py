@@ -1,12 +1,13 @@
-"""`python manage.py kpis --as-of D [--format json|table] [--segment S --owner EMAIL]
-[--group EXTERNAL_ID]`."""
+"""`python manage.py kpis --as-of D [--period month|3m|12m] [--format json|table]
+[--segment S --owner EMAIL] [--group EXTERNAL_ID]`."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
 from metrics import report, selectors
+from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS, Unit
 from metrics.selectors import AccountFilter
 
@@ -16,6 +17,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", required=True, type=date.fromisoformat, metavar="D")
+        parser.add_argument(
+            "--period",
+            choices=PeriodLength.values,
+            default=PeriodLength.MONTH,
+            help="the portfolio's figures over D's month to D (default), or over the trailing 3 "
+            "or 12 calendar months ending with it: flows summed over the months (each read on "
+            "its last computed date), stocks on D, NRR, GRR and logo churn of the customers "
+            "paying the day before the period",
+        )
         parser.add_argument("--format", choices=["json", "table"], default="json")
         parser.add_argument("--segment", default="")
         parser.add_argument("--region", default="")
@@ -28,12 +38,23 @@ class Command(BaseCommand):
             help="an account and every account below it (its company group)",
         )
 
-    def handle(self, *args, as_of: date, format: str, **options):
+    def handle(self, *args, as_of: date, format: str, period: str, **options):
         if not selectors.snapshot_exists(as_of=as_of):
             raise CommandError(
                 f"No snapshot for {as_of}. Compute it with: "
                 f"python manage.py recompute_snapshots --date {as_of}"
             )
+        months = None
+        if period != PeriodLength.MONTH:
+            months = selectors.portfolio_period(as_of=as_of, length=PeriodLength(period))
+            if months.missing:
+                first, last = months.missing[0], months.missing[-1]
+                raise CommandError(
+                    f"The trailing {months.length.months} months to {as_of} need a snapshot in "
+                    f"every month; none in {', '.join(f'{m:%Y-%m}' for m in months.missing)}. "
+                    f"Compute them with: python manage.py recompute_snapshots --from {first} "
+                    f"--to {_month_end(last)}"
+                )
         group = None
         if options["group"]:
             group = Account.objects.filter(external_id=options["group"]).first()
@@ -47,7 +68,7 @@ class Command(BaseCommand):
             owner_email=options["owner"],
         )
         accounts = account_filter.apply(Account.objects.all())
-        document = report.kpis_document(as_of=as_of, accounts=accounts)
+        document = report.kpis_document(as_of=as_of, accounts=accounts, period=months)
         if group is not None:
             document["group"] = report.group_entry(as_of=as_of, group=group, accounts=accounts)
         if format == "json":
@@ -75,6 +96,10 @@ class Command(BaseCommand):
                 value = _plain(document["portfolio"][kpi.key])
                 shown = "—" if value is None else _format(value, kpi.unit)
                 self.stdout.write(f"  {kpi.label:<32} {shown:>18}")
+
+
+def _month_end(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def _plain(value):

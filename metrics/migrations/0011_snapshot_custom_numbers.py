@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0009_leaders_set_targets'),
+        ('metrics', '0010_trailing_3m_cohort'),
     ]
 
     operations = [

@@ -47,6 +47,6 @@ END $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("metrics", "0010_snapshot_custom_numbers")]
+    dependencies = [("metrics", "0011_snapshot_custom_numbers")]
 
     operations = [migrations.RunSQL(FUNCTION, PREVIOUS)]

@@ -28,7 +28,7 @@ def grant_bulk_permission(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_custom_fields'),
+        ('accounts', '0009_views'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,98 @@
+"""Writes of the churn app: training a versioned model and scoring a date's accounts with it."""
+
+from datetime import date
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Max
+
+from churn import backtest, learn
+from churn import sql as churn_sql
+from churn.models import ChurnModel, ChurnModelKind
+
+
+def churn_model_train(
+    *, horizon: int, kind: str = ChurnModelKind.LOGISTIC, activate: bool = True,
+    progress: backtest.Progress | None = None,
+) -> ChurnModel:  # fmt: skip
+    """Backtest `kind` out of time, then refit it on every date with a complete horizon and
+    store it as the horizon's next version with the backtest's figures; when `activate`, it
+    becomes the horizon's active model and scores the newest snapshot date at once."""
+    figures = backtest.run(kind=kind, horizon=horizon, progress=progress)
+    dates = backtest.usable_dates(backtest.stored_dates(), horizon)
+    if progress:
+        progress(f"Refitting on all {len(dates)} dates to {dates[-1]}")
+    everything = backtest.matrix(dates, horizon)
+    estimator = learn.fit(kind, everything.X, everything.y)
+    figures["final_rows"], figures["final_churn_rows"] = len(everything), int(everything.y.sum())
+    with transaction.atomic():
+        model = ChurnModel.objects.create(
+            kind=kind,
+            horizon_days=horizon,
+            version=_next_version(horizon),
+            features=list(everything.names),
+            parameters=learn.logistic_parameters(estimator) if kind == learn.LOGISTIC else {},
+            # Kept for both kinds: trees are scored with it, the logistic model's SQL is
+            # checked against it (tests/churn/test_scoring.py).
+            estimator=learn.dump(estimator),
+            train_to=dates[-1],
+            test_from=date.fromisoformat(figures["test_from"]),
+            metrics=figures,
+        )
+        if activate:
+            churn_model_activate(model=model)
+    return model
+
+
+def _next_version(horizon: int) -> int:
+    latest = ChurnModel.objects.filter(horizon_days=horizon).aggregate(v=Max("version"))["v"]
+    return (latest or 0) + 1
+
+
+def churn_model_activate(*, model: ChurnModel) -> None:
+    """Make `model` its horizon's only active model and score the newest snapshot date with it
+    (older dates keep the scores of the model that made them)."""
+    with transaction.atomic():
+        ChurnModel.objects.filter(horizon_days=model.horizon_days, is_active=True).exclude(
+            pk=model.pk
+        ).update(is_active=False)
+        ChurnModel.objects.filter(pk=model.pk).update(is_active=True)
+        model.is_active = True
+        newest = backtest.stored_dates()[-1:]
+        if newest:
+            churn_scores_write(model=model, as_of=newest[0])
+
+
+def churn_scores_write(*, model: ChurnModel, as_of: date) -> int:
+    """Replace the horizon's scores of `as_of` with `model`'s: one INSERT ... SELECT for the
+    logistic model, one read, one vectorised prediction and one INSERT for trees."""
+    with connection.cursor() as cursor:
+        if model.kind == ChurnModelKind.LOGISTIC:
+            return churn_sql.score_logistic(
+                cursor, as_of=as_of, model_id=model.pk, horizon=model.horizon_days,
+                names=model.features, parameters=model.parameters,
+            )  # fmt: skip
+        rows = churn_sql.date_features(
+            cursor, as_of=as_of, horizon=model.horizon_days, names=model.features
+        )
+        return churn_sql.insert_scores(
+            cursor, as_of=as_of, model_id=model.pk, horizon=model.horizon_days,
+            rows=_predicted(model, rows),
+        )  # fmt: skip
+
+
+def _predicted(model: ChurnModel, rows: list[tuple]) -> list[tuple]:
+    scored = [row for row in rows if row[1] == ""]
+    probabilities = {}
+    if scored:
+        X = np.array([row[2:] for row in scored], dtype=float)
+        predicted = learn.predict(learn.load(bytes(model.estimator)), X)
+        probabilities = {row[0]: float(p) for row, p in zip(scored, predicted, strict=True)}
+    return [(row[0], probabilities.get(row[0]), row[1], "[]") for row in rows]
+
+
+def score_snapshot_date(as_of: date) -> None:
+    """The nightly step (settings.AFTER_SNAPSHOT_STEPS), inside the snapshot's transaction:
+    score every account of `as_of` with each horizon's active model; no model, no scores."""
+    for model in ChurnModel.objects.filter(is_active=True).order_by("horizon_days"):
+        churn_scores_write(model=model, as_of=as_of)

@@ -1,0 +1,299 @@
+"""The churn app's set-based SQL: the feature matrix, the labels, and scoring a date.
+
+Every feature is one SQL expression over four rows of the same account, all dated D or earlier:
+the snapshot on D (`s`), its health score (`h`), the snapshot 30 days before (`p`) and that
+day's health score (`ph`). Nothing after D is in reach of a feature; the label alone looks
+forward, to a churn (kpi-spec: MRR reaching 0, the snapshot's `churn` movement) in
+(D, D + horizon]. The same FROM clause and expressions feed training (many dates at once),
+the nightly scoring of one date, and the logistic model's scoring in SQL, so what a model
+learned from and what it scores are the same numbers.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from core.sql import execute_logged
+
+# An account needs this many days of snapshots (a snapshot 59 days before D) to be scored.
+HISTORY_DAYS = 60
+CHANGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    sql: str  # over s, h, p, ph; "{horizon}" is the model's horizon in days
+    label: str  # in plain words, for the top factors on the 360 page
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("health_score", "h.score", "Health score"),
+    Feature("health_change_30d", "h.score - ph.score", "Health change in 30 days"),
+    Feature("log_mrr", "ln(1 + s.mrr::float8)", "MRR (log)"),
+    Feature(
+        "mrr_change_30d",
+        "(s.mrr - p.mrr)::float8 / NULLIF(p.mrr, 0)::float8",
+        "MRR change in 30 days",
+    ),
+    Feature("log_seats", "ln(1 + s.seats::float8)", "Seats (log)"),
+    Feature(
+        "renewal_in_horizon",
+        "CASE WHEN s.days_to_renewal BETWEEN 0 AND {horizon} THEN 1.0 ELSE 0.0 END",
+        "Renewal within the horizon",
+    ),
+    Feature(
+        "no_end_date",
+        "CASE WHEN s.days_to_renewal IS NULL THEN 1.0 ELSE 0.0 END",
+        "No contract end date",
+    ),
+    Feature("tenure_years", "(s.as_of - s.customer_since) / 365.25", "Years as a customer"),
+    Feature("seat_utilization", "s.seat_utilization", "Seat utilization"),
+    Feature(
+        "seat_utilization_change_30d",
+        "s.seat_utilization - p.seat_utilization",
+        "Seat utilization change in 30 days",
+    ),
+    Feature("usage_trend", "s.usage_trend", "Usage trend"),
+    Feature("feature_adoption", "s.feature_adoption", "Feature adoption"),
+    Feature(
+        "active_users_change_30d",
+        "ln((1 + s.active_users_30d)::float8 / (1 + p.active_users_30d))",
+        "Active users change in 30 days (log ratio)",
+    ),
+    Feature(
+        "events_change_30d",
+        "ln((1 + s.events_30d)::float8 / (1 + p.events_30d))",
+        "Events change in 30 days (log ratio)",
+    ),
+    Feature(
+        "log_time_on_platform",
+        "ln(1 + GREATEST(s.time_on_platform_minutes, 0))",
+        "Time on platform (log)",
+    ),
+    Feature("log_open_tickets", "ln(1 + s.open_tickets::float8)", "Open tickets (log)"),
+    Feature("log_tickets_90d", "ln(1 + s.tickets_90d::float8)", "Tickets in 90 days (log)"),
+    Feature(
+        "avg_first_response_hours_90d",
+        "s.avg_first_response_hours_90d",
+        "First response time (hours)",
+    ),
+    Feature("fcr_rate_90d", "s.fcr_rate_90d", "First-contact resolution"),
+    Feature("nps_180d", "s.nps_180d", "NPS"),
+    Feature("nps_change_30d", "s.nps_180d - p.nps_180d", "NPS change in 30 days"),
+    Feature("csat_180d", "s.csat_180d", "CSAT"),
+    Feature("ces_180d", "s.ces_180d", "CES"),
+    Feature("champion_left_90d", "s.champion_left_90d::float8", "A champion left"),
+)
+FEATURE_BY_NAME = {f.name: f for f in FEATURES}
+
+# The four rows a feature may read, all dated D or before (the index on (account, as_of) finds
+# each); `{d}` is the snapshot date expression: one date when scoring, the training dates else.
+FROM_ROWS = """
+FROM metrics_accountsnapshot s
+LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+LEFT JOIN metrics_accountsnapshot p ON p.account_id = s.account_id AND p.as_of = s.as_of - 30
+LEFT JOIN healthscores_snapshothealth ph ON ph.snapshot_id = p.id
+"""
+
+# Why an account gets no probability on D, in the order they are checked ('' = scored).
+NOT_PAYING = "Not a paying customer on this date: there is no MRR to lose."
+ONBOARDING = "Still onboarding (first paid contract under 90 days ago): too early to judge."
+TOO_LITTLE_HISTORY = f"Under {HISTORY_DAYS} days of snapshots: too little history to score."
+HAS_HISTORY = (
+    "EXISTS (SELECT FROM metrics_accountsnapshot o WHERE o.account_id = s.account_id "
+    f"AND o.as_of = s.as_of - {HISTORY_DAYS - 1})"
+)
+REASON = (
+    f"CASE WHEN s.mrr <= 0 THEN '{NOT_PAYING}' "
+    f"WHEN s.is_onboarding THEN '{ONBOARDING}' "
+    f"WHEN NOT {HAS_HISTORY} THEN '{TOO_LITTLE_HISTORY}' ELSE '' END"
+)
+ELIGIBLE = f"s.mrr > 0 AND NOT s.is_onboarding AND {HAS_HISTORY}"
+
+# The churn days (the snapshot's `churn` movement: MRR reached 0, kpi-spec section 3) of each
+# account in the window, from the partial index on churn rows; a row's label is whether one
+# falls in (D, D + horizon].
+CHURN_DAYS = """
+churn_days AS (
+    SELECT account_id, array_agg(as_of) AS days FROM metrics_accountsnapshot
+    WHERE movement = 'churn' AND as_of > %(first)s AND as_of <= %(last)s + %(horizon)s
+    GROUP BY account_id
+)
+"""
+LABEL = (
+    "COALESCE((SELECT bool_or(day > s.as_of AND day <= s.as_of + %(horizon)s) "
+    "FROM unnest(c.days) AS day), false)"
+)
+
+
+def feature_sql(names: Sequence[str], *, horizon: int) -> list[str]:
+    """The SQL expressions of the named features (only the registry's own, never user text)."""
+    unknown = [name for name in names if name not in FEATURE_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown churn feature(s): {', '.join(unknown)}")
+    return [f"({FEATURE_BY_NAME[name].sql.format(horizon=int(horizon))})::float8" for name in names]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Rows of (account, date): the features in `names` order (NaN for missing), the label
+    and the weighted health score on that date (NaN when unscored)."""
+
+    names: tuple[str, ...]
+    accounts: np.ndarray
+    dates: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    health: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def where(self, mask: np.ndarray) -> "Matrix":
+        return Matrix(self.names, self.accounts[mask], self.dates[mask], self.X[mask],
+                      self.y[mask], self.health[mask])  # fmt: skip
+
+
+def training_matrix(
+    cursor, *, dates: Sequence[date], horizon: int, names: Sequence[str] | None = None
+) -> Matrix:
+    """The eligible accounts' features on each of `dates` and whether each churned within
+    `horizon` days after it: one statement for every date at once. The caller passes dates
+    whose horizon lies inside the stored snapshots, so a label is never cut short."""
+    names = tuple(names or (f.name for f in FEATURES))
+    columns = ", ".join(feature_sql(names, horizon=horizon))
+    statement = (
+        f"WITH {CHURN_DAYS} SELECT s.account_id, s.as_of, {LABEL}, h.score::float8, {columns} "
+        f"{FROM_ROWS} LEFT JOIN churn_days c ON c.account_id = s.account_id "
+        f"WHERE s.as_of = ANY(%(dates)s::date[]) AND {ELIGIBLE} ORDER BY s.as_of, s.account_id"
+    )
+    params = {"dates": list(dates), "horizon": int(horizon),
+              "first": min(dates), "last": max(dates)}  # fmt: skip
+    execute_logged(cursor, statement, params, label=f"churn matrix {len(dates)} dates")
+    rows = cursor.fetchall()
+    return _matrix(names, rows)
+
+
+def _matrix(names: tuple[str, ...], rows: list) -> Matrix:
+    width = len(names)
+    if not rows:
+        empty = np.empty((0, width))
+        return Matrix(names, np.empty(0, int), np.empty(0, object), empty, np.empty(0, int),
+                      np.empty(0))  # fmt: skip
+    values = np.array([row[3:] for row in rows], dtype=float)  # None becomes NaN
+    return Matrix(
+        names,
+        accounts=np.array([row[0] for row in rows], dtype=int),
+        dates=np.array([row[1] for row in rows], dtype=object),
+        X=values[:, 1:],
+        y=np.array([row[2] for row in rows], dtype=int),
+        health=values[:, 0],
+    )
+
+
+def snapshot_dates(cursor) -> list[date]:
+    cursor.execute("SELECT DISTINCT as_of FROM metrics_accountsnapshot ORDER BY as_of")
+    return [row[0] for row in cursor.fetchall()]
+
+
+def date_features(cursor, *, as_of: date, horizon: int, names: Sequence[str]) -> list[tuple]:
+    """Every account with a snapshot on `as_of`: (account, reason, *features), for a model
+    scored in Python (one vectorised pass over the date)."""
+    columns = ", ".join(feature_sql(names, horizon=horizon))
+    statement = f"SELECT s.account_id, {REASON}, {columns} {FROM_ROWS} WHERE s.as_of = %(d)s"
+    execute_logged(cursor, statement, {"d": as_of}, label=f"churn features {as_of}")
+    return cursor.fetchall()
+
+
+def delete_scores(cursor, *, as_of: date, horizon: int) -> int:
+    return execute_logged(
+        cursor,
+        "DELETE FROM churn_churnscore WHERE as_of = %(d)s AND horizon_days = %(h)s",
+        {"d": as_of, "h": horizon},
+        label=f"clear churn scores {as_of} {horizon} d",
+    )
+
+
+def _number(value: float) -> str:
+    return f"({float(value)!r}::float8)"
+
+
+TOP_FACTORS = 3
+
+
+def logistic_sql(names: Sequence[str], parameters: dict, *, horizon: int) -> tuple[str, str]:
+    """The calibrated logistic model as SQL over the feature rows: (probability, factors).
+    z_i = (coalesce(x_i, imputed_i) - mean_i) / scale_i; f = intercept + sum(coef_i z_i);
+    p = 1 / (1 + exp(a f + b)) (Platt's sigmoid, as scikit-learn's calibration computes it);
+    factors are the TOP_FACTORS largest |coef_i z_i|, signed, largest first."""
+    expressions = feature_sql(names, horizon=horizon)
+    terms = []
+    for expr, impute, mean, scale, coef in zip(
+        expressions, parameters["impute"], parameters["mean"], parameters["scale"],
+        parameters["coef"], strict=True,
+    ):  # fmt: skip
+        z = f"((COALESCE({expr}, {_number(impute)}) - {_number(mean)}) / {_number(scale)})"
+        terms.append(f"{_number(coef)} * {z}")
+    linear = " + ".join([_number(parameters["intercept"]), *terms])
+    a, b = parameters["calibration"]["a"], parameters["calibration"]["b"]
+    # exp() beyond about 709 overflows float8: clamped, the probability is 0 or 1 either way.
+    probability = (
+        f"1.0 / (1.0 + exp(LEAST(700.0, GREATEST(-700.0, {_number(a)} * ({linear}) "
+        f"+ {_number(b)}))))"
+    )
+    pairs = ", ".join(f"('{name}', {term})" for name, term in zip(names, terms, strict=True))
+    factors = (
+        "(SELECT COALESCE(jsonb_agg(jsonb_build_array(t.n, round(t.c::numeric, 3)) "  # noqa: S608 (registry names and numbers only)
+        "ORDER BY abs(t.c) DESC), '[]'::jsonb) FROM (SELECT v.n, v.c FROM (VALUES "
+        f"{pairs}) v(n, c) ORDER BY abs(v.c) DESC LIMIT {TOP_FACTORS}) t)"
+    )
+    return probability, factors
+
+
+def score_logistic(cursor, *, as_of: date, model_id: int, horizon: int, names, parameters) -> int:
+    """Score every account with a snapshot on `as_of` in one INSERT ... SELECT: the calibrated
+    probability and top factors when eligible, else no probability and the reason."""
+    probability, factors = logistic_sql(names, parameters, horizon=horizon)
+    delete_scores(cursor, as_of=as_of, horizon=horizon)
+    statement = (
+        "INSERT INTO churn_churnscore (account_id, as_of, horizon_days, probability, "
+        "no_score_reason, model_id, factors) "
+        "SELECT s.account_id, s.as_of, %(h)s, "
+        f"CASE WHEN r.reason = '' THEN {probability} END, r.reason, %(model)s, "
+        f"CASE WHEN r.reason = '' THEN {factors} ELSE '[]'::jsonb END "
+        f"{FROM_ROWS} CROSS JOIN LATERAL (SELECT {REASON} AS reason) r WHERE s.as_of = %(d)s"
+    )
+    return execute_logged(
+        cursor, statement, {"d": as_of, "h": horizon, "model": model_id},
+        label=f"churn scores {as_of} {horizon} d",
+    )  # fmt: skip
+
+
+def insert_scores(cursor, *, as_of: date, model_id: int, horizon: int, rows) -> int:
+    """Store scores computed in Python, (account, probability or None, reason, factors JSON)
+    per row, in one statement."""
+    delete_scores(cursor, as_of=as_of, horizon=horizon)
+    if not rows:
+        return 0
+    accounts, probabilities, reasons, factors = (list(column) for column in zip(*rows, strict=True))
+    return execute_logged(
+        cursor,
+        "INSERT INTO churn_churnscore (account_id, as_of, horizon_days, probability, "
+        "no_score_reason, model_id, factors) "
+        "SELECT a, %(d)s, %(h)s, p, r, %(model)s, f::jsonb "
+        "FROM unnest(%(a)s::bigint[], %(p)s::float8[], %(r)s::text[], %(f)s::text[]) "
+        "AS t(a, p, r, f)",
+        {
+            "d": as_of,
+            "h": horizon,
+            "model": model_id,
+            "a": accounts,
+            "p": probabilities,
+            "r": reasons,
+            "f": factors,
+        },
+        label=f"churn scores {as_of} {horizon} d",
+    )
