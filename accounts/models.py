@@ -417,6 +417,55 @@ class ImportLog(models.Model):
         return f"{self.kind} ({self.rows} rows) at {self.imported_at:%Y-%m-%d %H:%M}"
 
 
+class BulkActionKind(models.TextChoices):
+    OWNER = "owner", "Reassign owner"
+    STAGE = "stage", "Set lifecycle stage"
+    FIELD = "field", "Set a custom field"
+    SURVEY = "survey", "Send a survey"
+    TASK = "task", "Create a task for each"
+
+
+class BulkAction(models.Model):
+    """One change made to many accounts at once from the accounts list (accounts.bulk): who,
+    when, what, to which accounts, and what each held before, so it can be undone for a day.
+
+    `old_values` maps each account's id (as text: a JSON key) to its value before the action
+    (owner id, stage, or the field's value; null when it had none), so undo is one UPDATE
+    joined to it. Surveys and tasks change no account: `created_ids` holds the invitations or
+    tasks they made instead."""
+
+    kind = models.CharField(max_length=10, choices=BulkActionKind.choices)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    performed_at = models.DateTimeField(auto_now_add=True)
+    # What was set: {"owner": id|null}, {"stage": s}, {"key": k, "value": v},
+    # {"survey": id}, {"title": t, "due_on": iso, "priority": p}.
+    value = models.JSONField(default=dict)
+    summary = models.CharField(max_length=300)
+    account_ids = ArrayField(models.BigIntegerField(), default=list)
+    old_values = models.JSONField(default=dict, blank=True)
+    created_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    # The accounts (or tasks, invitations) the undo left alone because they changed since.
+    undo_kept_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-pk"]
+        permissions = [("bulk_change_accounts", "Can change many accounts at once (any account)")]
+        indexes = [
+            # The records page: one's own actions, newest first.
+            models.Index(fields=["performed_by", "-performed_at"], name="bulkaction_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} ({len(self.account_ids)} accounts)"
+
+
 class ViewVisibility(models.TextChoices):
     PERSONAL = "personal", "Only me"
     SHARED = "shared", "Shared"

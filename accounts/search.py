@@ -39,14 +39,19 @@ def _prefix_words(text: str) -> str:
     return " & ".join(f"{word}:*" for word in _WORD.findall(text.lower())[:8])
 
 
-def _visible_condition(cursor, user: AbstractBaseUser) -> str:
-    """`accounts_visible_to` as a condition on the account `a`. Its SQL is Django's own, with
-    positional parameters: they are inlined as literals of that query only (mogrify quotes
-    them), so the statement keeps named parameters for the rest."""
+def _visible(cursor, user: AbstractBaseUser) -> tuple[str, str]:
+    """`accounts_visible_to` as a CTE of ids and a condition on the account `a` reading it.
+    Its SQL is Django's own, with positional parameters: they are inlined as literals of that
+    query only (mogrify quotes them), so the statement keeps named parameters for the rest.
+
+    Materialised once for the statement's three branches: inlined in each, a CSM's rule (her
+    groups' members, a recursive walk down the tree) ran three times, 3 x 75 ms at 10,000
+    accounts in groups."""
     if user_sees_all_accounts(user):
-        return "true"
+        return "", "true"
     visible_sql, params = accounts_visible_to(user).order_by().values("pk").query.sql_with_params()
-    return "a.id IN ({})".format(cursor.mogrify(visible_sql, params).replace("%", "%%"))
+    inlined = cursor.mogrify(visible_sql, params).replace("%", "%%")
+    return f"visible (id) AS MATERIALIZED ({inlined}),", "a.id IN (SELECT v.id FROM visible v)"
 
 
 def search(*, user: AbstractBaseUser, text: str, per_kind: int = PER_KIND) -> list[SearchHit]:
@@ -71,7 +76,10 @@ def search(*, user: AbstractBaseUser, text: str, per_kind: int = PER_KIND) -> li
         cursor.execute(
             "SET LOCAL pg_trgm.word_similarity_threshold = 0.5; SET LOCAL enable_seqscan = off"
         )
-        statement = accounts_sql.SEARCH.replace("{visible_a}", _visible_condition(cursor, user))
+        visible_cte, visible_a = _visible(cursor, user)
+        statement = accounts_sql.SEARCH.replace("{visible_cte}", visible_cte).replace(
+            "{visible_a}", visible_a
+        )
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return [SearchHit(*row) for row in rows]

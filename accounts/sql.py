@@ -359,12 +359,14 @@ SELECT id FROM members
 
 # The header's search (accounts.search): accounts by name and external id, contacts by name and
 # email, notes by their words, each ranked and cut to a few rows, among the accounts a user may
-# see ({visible_a}: a condition on the account `a`, true for those who see every account).
+# see ({visible_a}: a condition on the account `a`, true for those who see every account; for
+# others it reads {visible_cte}, the user's visible ids computed once for the three branches).
 # Names match by prefix, by substring and by trigram word similarity (typos), served by the
 # trigram GIN indexes of migration 0005; notes by full-text prefix search over the `simple`
 # dictionary (names and product words, no stemming), served by the note_body_search index.
 SEARCH = """
 WITH
+{visible_cte}
 -- Candidates, one index-served branch per condition: ORed in one WHERE, the planner scans the
 -- whole table and computes the similarity of every row (100 ms at 43,000 contacts).
 account_hits AS (
@@ -460,6 +462,44 @@ WHERE derived.id = a.id AND a.lifecycle_stage <> derived.stage
 def refresh_lifecycle_stages(cursor, today: date) -> int:
     """Derive every account's stage from its contracts as of `today`, in one statement."""
     return execute_logged(cursor, LIFECYCLE_STAGES, {"today": today}, label="lifecycle stages")
+
+
+# Bulk actions (accounts.bulk): one UPDATE per action, and one per undo, joined to the action's
+# record of old values (its JSON object: account id -> old value) instead of a row per account.
+# An undo restores only accounts still holding the value the action set (IS NOT DISTINCT FROM:
+# an owner or a field may be NULL); the others changed since and are left as they are.
+# Only rows whose value changes are written: a written row updates every index, GIN ones too.
+BULK_FIELD_SET = """
+UPDATE accounts_account SET custom = custom || jsonb_build_object(%(key)s, %(value)s::jsonb)
+WHERE id = ANY(%(ids)s) AND custom -> %(key)s IS DISTINCT FROM %(value)s::jsonb
+"""
+BULK_FIELD_CLEAR = """
+UPDATE accounts_account SET custom = custom - %(key)s WHERE id = ANY(%(ids)s) AND custom ? %(key)s
+"""
+BULK_UNDO = {
+    "owner": """
+UPDATE accounts_account a SET owner_id = (old.value #>> '{}')::bigint
+FROM accounts_bulkaction b CROSS JOIN LATERAL jsonb_each(b.old_values) AS old(id, value)
+WHERE b.id = %(action)s AND a.id = old.id::bigint
+  AND a.owner_id IS NOT DISTINCT FROM %(new)s::bigint
+RETURNING a.id
+""",
+    "stage": """
+UPDATE accounts_account a SET lifecycle_stage = old.value #>> '{}'
+FROM accounts_bulkaction b CROSS JOIN LATERAL jsonb_each(b.old_values) AS old(id, value)
+WHERE b.id = %(action)s AND a.id = old.id::bigint AND a.lifecycle_stage = %(new)s
+RETURNING a.id
+""",
+    # A null old value: the account had no value for the field, so the key is removed again.
+    "field": """
+UPDATE accounts_account a SET custom = CASE WHEN old.value = 'null'::jsonb
+    THEN a.custom - %(key)s ELSE a.custom || jsonb_build_object(%(key)s, old.value) END
+FROM accounts_bulkaction b CROSS JOIN LATERAL jsonb_each(b.old_values) AS old(id, value)
+WHERE b.id = %(action)s AND a.id = old.id::bigint
+  AND a.custom -> %(key)s IS NOT DISTINCT FROM %(new)s::jsonb
+RETURNING a.id
+""",
+}
 
 
 def insert_view_entries(*, view_id: int, members, as_of: date) -> int:

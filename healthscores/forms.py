@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import RowLabelsMixin
-from healthscores.models import METRIC_CHOICES, HealthComponent, HealthModel
+from healthscores.models import HealthComponent, HealthModel, metric_choices
 from healthscores.scoring import Component, Definition
 from healthscores.selectors import definition_changes
 
@@ -76,7 +76,14 @@ class HealthModelForm(forms.ModelForm):
         return exclude
 
 
+def _lab_metric_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *metric_choices()]
+
+
 class HealthComponentForm(RowLabelsMixin, forms.ModelForm):
+    # The registry's metrics and the numeric custom fields, read when the form is used.
+    metric = forms.ChoiceField(choices=metric_choices)
+
     class Meta:
         model = HealthComponent
         fields = ("metric", "weight", "bad", "good")
@@ -131,7 +138,7 @@ class LabThresholdsForm(forms.Form):
 
 
 class LabComponentForm(RowLabelsMixin, forms.Form):
-    metric = forms.ChoiceField(choices=[("", "—"), *METRIC_CHOICES], required=False)
+    metric = forms.ChoiceField(choices=_lab_metric_choices, required=False)
     weight = forms.FloatField(min_value=0, max_value=1000, required=False)
     bad = forms.FloatField(required=False)
     good = forms.FloatField(required=False)

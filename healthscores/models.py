@@ -10,11 +10,31 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
-from healthscores.scoring import Definition
+from accounts.models import CustomField, CustomFieldTarget, CustomFieldType
+from healthscores.scoring import CUSTOM_METRIC_PREFIX, Definition, custom_metric_key
 from metrics.choices import HealthBand
 from metrics.registry import ACCOUNT, SCORABLE_ACCOUNT_METRICS
 
 METRIC_CHOICES = [(key, ACCOUNT[key].label) for key in SCORABLE_ACCOUNT_METRICS]
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    """What a component may score: the registry's scorable metrics, then the accounts' numeric
+    custom fields (one query; forms call it when they render or validate)."""
+    fields = CustomField.objects.filter(
+        target=CustomFieldTarget.ACCOUNT, field_type=CustomFieldType.NUMBER
+    ).order_by("label")
+    return [*METRIC_CHOICES] + [
+        (f"{CUSTOM_METRIC_PREFIX}{key}", f"{label} (custom field)")
+        for key, label in fields.values_list("key", "label")
+    ]
+
+
+def metric_label(metric: str) -> str:
+    """A component's metric as people read it (a custom field by its key when unknown)."""
+    if metric in ACCOUNT:
+        return ACCOUNT[metric].label
+    return dict(metric_choices()).get(metric, metric)
 
 
 class HealthModel(models.Model):
@@ -53,7 +73,9 @@ class HealthComponent(models.Model):
     """One scored metric: 0 points at `bad`, 100 at `good`, linear between, clamped."""
 
     model = models.ForeignKey(HealthModel, on_delete=models.CASCADE, related_name="components")
-    metric = models.CharField(max_length=40, choices=METRIC_CHOICES)
+    # A registry metric (METRIC_CHOICES) or a numeric custom field (metric_choices): the forms
+    # offer and check them, since custom fields are rows and cannot be fixed choices here.
+    metric = models.CharField(max_length=60)
     weight = models.DecimalField(max_digits=7, decimal_places=2)
     bad = models.FloatField()
     good = models.FloatField()
@@ -218,7 +240,7 @@ class SnapshotHealth(models.Model):
         return [
             {
                 "metric": c.metric,
-                "value": _float(getattr(self.snapshot, c.metric, None)),
+                "value": _float(snapshot_value(self.snapshot, c.metric)),
                 "score": score,
                 "weight": weight,
                 "contribution": weight * score / present if score is not None and present else None,
@@ -226,6 +248,14 @@ class SnapshotHealth(models.Model):
             }
             for c, weight, score in zip(definition.components, weights, scores, strict=False)
         ]
+
+
+def snapshot_value(snapshot, metric: str):
+    """A component's value on a snapshot row: its column, or its custom field's number."""
+    key = custom_metric_key(metric)
+    if key is not None:
+        return (snapshot.custom_numbers or {}).get(key)
+    return getattr(snapshot, metric, None)
 
 
 NO_USAGE_60D = "No usage in the last 60 days"

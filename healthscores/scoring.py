@@ -4,9 +4,23 @@ The nightly job scores in SQL (healthscores/sql.py); the lab scores proposals he
 same stored snapshot values, and the tests hold the two to the same answers.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+# A numeric custom field of accounts as a component's metric: "custom.<key>", scored from the
+# snapshot's custom_numbers (metrics.AccountSnapshot), so the lab backtests it like the rest.
+CUSTOM_METRIC_PREFIX = "custom."
+_CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]*$")  # accounts.CustomField's key_shape constraint
+
+
+def custom_metric_key(metric: str) -> str | None:
+    """The custom field's key of a "custom.<key>" metric (None for the registry's metrics)."""
+    if not metric.startswith(CUSTOM_METRIC_PREFIX):
+        return None
+    key = metric.removeprefix(CUSTOM_METRIC_PREFIX)
+    return key if _CUSTOM_KEY.match(key) else None
 
 
 @dataclass(frozen=True)

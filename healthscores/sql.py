@@ -15,7 +15,7 @@ from datetime import date
 from psycopg import sql
 
 from core.sql import execute_logged
-from healthscores.scoring import Definition
+from healthscores.scoring import CUSTOM_METRIC_PREFIX, Definition, custom_metric_key
 from metrics.registry import SCORABLE_ACCOUNT_METRICS
 from metrics.totals import BANDS
 
@@ -59,14 +59,23 @@ def _number(value: float) -> str:
     return f"({float(value)!r}::float8)"
 
 
+def _value_sql(metric: str, row: str) -> str:
+    """A metric's value on the snapshot row: the registry's column, or a numeric custom field
+    from the row's custom_numbers (its key matches ^[a-z][a-z0-9_]*$, so it is safe inline)."""
+    key = custom_metric_key(metric)
+    if key is not None:
+        return f"({row}.custom_numbers ->> '{key}')::float8"
+    if metric not in SCORABLE_ACCOUNT_METRICS:  # only the registry's own column names
+        raise ValueError(f"unknown metric {metric!r} in health model version")
+    return f"{row}.{metric}::float8"
+
+
 def _version_sql(k: int, version: ActiveVersion, row: str) -> tuple[str, tuple[str, ...]]:
     """LATERAL joins scoring one row `row` with one version, and its four column expressions.
     The arithmetic is kpi-spec section 8, as in healthscores.scoring."""
     parts = []
     for i, c in enumerate(version.definition.components):
-        if c.metric not in SCORABLE_ACCOUNT_METRICS:  # only the registry's own column names
-            raise ValueError(f"unknown metric {c.metric!r} in health model version")
-        value = f"{row}.{c.metric}::float8"
+        value = _value_sql(c.metric, row)
         parts.append(
             f"CASE WHEN {value} IS NULL THEN NULL ELSE LEAST(100, GREATEST(0, "
             f"({value} - {_number(c.bad)}) / ({_number(c.good)} - {_number(c.bad)}) * 100)) "
@@ -197,7 +206,7 @@ _VALUE_COLUMNS = ", ".join(f"s.{key}" for key in SCORABLE_ACCOUNT_METRICS)
 
 # Snapshot metric values for a list of (account, date) pairs.
 SNAPSHOT_VALUES = f"""
-SELECT s.account_id, s.as_of, h.score, {_VALUE_COLUMNS}
+SELECT s.account_id, s.as_of, h.score, {_VALUE_COLUMNS}, s.custom_numbers
 FROM metrics_accountsnapshot s
 LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
 JOIN unnest(%(accounts)s::bigint[], %(dates)s::date[]) AS p(account_id, as_of)
@@ -220,7 +229,8 @@ def active_accounts_on(cursor, day: date) -> set[int]:
 
 
 def snapshot_values(cursor, pairs: list[tuple[int, date]]) -> dict[tuple[int, date], dict]:
-    """{(account, date): {"health_score": ..., metric: value, ...}} for the pairs that exist."""
+    """{(account, date): {"health_score": ..., metric: value, ...}} for the pairs that exist,
+    with each numeric custom field the row kept as "custom.<key>"."""
     names = ["health_score", *SCORABLE_ACCOUNT_METRICS]
     values = {}
     # In batches: with tens of thousands of pairs at once the planner switches from index
@@ -232,10 +242,14 @@ def snapshot_values(cursor, pairs: list[tuple[int, date]]) -> dict[tuple[int, da
             {"accounts": [a for a, _d in batch], "dates": [d for _a, d in batch]},
         )
         for row in cursor.fetchall():
-            values[(row[0], row[1])] = {
+            pair = values[(row[0], row[1])] = {
                 name: (float(value) if value is not None else None)
-                for name, value in zip(names, row[2:], strict=True)
+                for name, value in zip(names, row[2:-1], strict=True)
             }
+            # Numeric custom fields, under their component name ("custom.<key>").
+            custom = json.loads(row[-1]) if isinstance(row[-1], str) else (row[-1] or {})
+            pair.update({f"{CUSTOM_METRIC_PREFIX}{key}": float(value)
+                         for key, value in custom.items()})  # fmt: skip
     return values
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Account, Contract, Ticket, UsageDaily
 from metrics.services import snapshot_recompute, snapshot_recompute_range, yesterday
@@ -76,6 +76,27 @@ def recompute_seconds(as_of: date, repeats: int = 5) -> float:
     return round(
         statistics.median(snapshot_recompute(as_of=as_of).seconds for _ in range(repeats)), 3
     )
+
+
+class _Rollback(Exception):
+    pass
+
+
+def recompute_flat_seconds(as_of: date, repeats: int = 5) -> float | None:
+    """recompute_seconds on the same data without its company groups (every parent cleared in a
+    transaction that is rolled back afterwards): what the hierarchy costs the nightly job.
+    None when the data set has no groups."""
+    if not Account.objects.filter(parent__isnull=False).exists():
+        return None
+    seconds = None
+    try:
+        with transaction.atomic():
+            Account.objects.filter(parent__isnull=False).update(parent=None)
+            seconds = recompute_seconds(as_of, repeats)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return seconds
 
 
 def backfill_seconds(days: int) -> dict:

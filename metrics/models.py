@@ -112,6 +112,12 @@ class AccountSnapshot(models.Model):
     # MRR on D3, the day before the trailing 3 months (the last day of the month 3 months before
     # D's): the cohort of the 3-month period's NRR, GRR and logo churn (metrics.periods).
     mrr_3m_ago = _money(default=0)
+    # The account's numeric custom fields (accounts.CustomField) on the day of the run, by key,
+    # so health models can score them and the lab backtest them (issue 16). Fields have no
+    # history of their own: as for segment and owner, a backfill writes today's values.
+    custom_numbers = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
 
     computed_at = models.DateTimeField()
 

@@ -227,7 +227,7 @@ account_rows AS (
         s.nps_180d, s.csat_180d, s.ces_180d, s.nps_promoters, s.nps_detractors,
         s.nps_responses, s.csat_satisfied, s.csat_responses, s.ces_score_sum, s.ces_responses,
         ch.account_id IS NOT NULL AS champion_left,
-        a.trial_started_on, a.converted_on, a.onboarded_on, a.created_on, a.segment
+        a.trial_started_on, a.converted_on, a.onboarded_on, a.created_on, a.segment, a.custom
     FROM accounts_account a
     LEFT JOIN contract_sums cs ON cs.account_id = a.id
     LEFT JOIN renewals r ON r.account_id = a.id
@@ -283,6 +283,11 @@ SELECT
     COALESCE(lost, array_fill(0::numeric, ARRAY[12])),
     m12,
     m3,
+    -- The numeric custom fields' values (JSON numbers only); nothing to read without fields.
+    CASE WHEN cardinality(%(number_keys)s::text[]) = 0 THEN '{}'::jsonb ELSE COALESCE(
+        (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(custom) e
+         WHERE e.key = ANY(%(number_keys)s::text[]) AND jsonb_typeof(e.value) = 'number'),
+        '{}'::jsonb) END,
     segment
 FROM account_rows
 )
@@ -315,7 +320,7 @@ SNAPSHOT_COLUMNS = (
     "tickets_resolved", "resolution_hours", "resolved_first_contact", "nps_promoters",
     "nps_detractors", "nps_responses", "csat_satisfied", "csat_responses", "ces_score_sum",
     "ces_responses", "monthly_starting_mrr", "monthly_lost_mrr", "mrr_12m_ago",
-    "mrr_3m_ago",
+    "mrr_3m_ago", "custom_numbers",
 )  # fmt: skip
 
 
@@ -344,10 +349,22 @@ def features_seen(cursor) -> int:
     return cursor.fetchone()[0]
 
 
+# The keys of the numeric account fields, whose values each snapshot row keeps.
+NUMBER_FIELDS = (
+    "SELECT key FROM accounts_customfield WHERE target = 'accounts' AND field_type = 'number'"
+)
+
+
+def number_field_keys(cursor) -> list[str]:
+    cursor.execute(NUMBER_FIELDS)
+    return [row[0] for row in cursor.fetchall()]
+
+
 def replace_snapshot(cursor, as_of: date, *, features: int) -> int:
     """Delete and recompute one date's rows (call inside a transaction); returns rows written.
     `features` is `features_seen()`."""
     params = {
+        "number_keys": number_field_keys(cursor),
         **Period(as_of).params(),
         **SCORE_CUTOFFS,  # the survey score groups (surveys.models.SCORE_GROUPS)
         "renewal_window": RENEWAL_WINDOW_DAYS,

@@ -20,11 +20,13 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts.models import Account
+from accounts.bulk import bulk_action_record
+from accounts.models import Account, BulkAction, BulkActionKind
 from accounts.services import view_memberships_refresh
 from audit import services as audit
 from audit.context import Actor, acting_as
 from audit.models import ActorKind
+from core.sql import execute_logged
 from playbooks import actions, webhooks
 from playbooks import sql as playbook_sql
 from playbooks.models import (
@@ -373,6 +375,42 @@ def task_create(
         )
         audit.record_created("task.create", task)
     return task
+
+
+def tasks_create_bulk(
+    *,
+    user: AbstractBaseUser,
+    account_ids: list[int],
+    title: str,
+    due_on: date,
+    priority: str = "normal",
+    description: str = "",
+) -> BulkAction:
+    """A task for each account (a bulk action from the accounts list), given to the account's
+    owner, or to its author when the account has none: one INSERT and the action's record in
+    one transaction. Undone by tasks_bulk_revert."""
+    values = {"author": user.pk, "title": title.strip(), "description": description.strip(),
+              "due_on": due_on, "priority": priority, "ids": account_ids}  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cursor:
+        execute_logged(cursor, playbook_sql.BULK_TASKS_INSERT, values, label="bulk tasks")
+        created = [row[0] for row in cursor.fetchall()]
+        return bulk_action_record(
+            kind=BulkActionKind.TASK, user=user, account_ids=account_ids,
+            value={"title": values["title"], "due_on": due_on.isoformat(), "priority": priority},
+            summary=f"Task \u201c{values['title']}\u201d due {due_on:%d %b %Y}",
+            created_ids=created,
+        )  # fmt: skip
+
+
+def tasks_bulk_revert(action: BulkAction) -> list[int]:
+    """Undo of tasks_create_bulk (through accounts.bulk.bulk_action_undo): delete the action's
+    tasks that nobody touched since (still open, with their first assignee and due date); the
+    others are someone's work and stay. The ids deleted."""
+    params = {"ids": action.created_ids, "due_on": action.value["due_on"],
+              "author": action.performed_by_id}  # fmt: skip
+    with connection.cursor() as cursor:
+        execute_logged(cursor, playbook_sql.BULK_TASKS_DELETE, params, label="bulk tasks undo")
+        return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)

@@ -382,3 +382,25 @@ def _decoded(rows):
     for row in rows:
         values = row[3]
         yield (*row[:3], json.loads(values) if isinstance(values, str) else values, *row[4:])
+
+
+# A bulk action's tasks (playbooks.services.tasks_create_bulk): one INSERT ... SELECT for every
+# chosen account, each task given to the account's owner (to its author when it has none).
+BULK_TASKS_INSERT = """
+INSERT INTO playbooks_task (account_id, assignee_id, title, description, due_on, priority,
+                            status, source, kind, created_by_id, created_at)
+SELECT a.id, COALESCE(a.owner_id, %(author)s), %(title)s, %(description)s, %(due_on)s,
+       %(priority)s, 'open', 'person', '', %(author)s, now()
+FROM accounts_account a WHERE a.id = ANY(%(ids)s)
+ORDER BY a.id
+RETURNING id
+"""
+# Undo: the action's tasks nobody has touched since (still open, with their first assignee
+# and due date); a task completed, snoozed, reassigned or moved is someone's work and stays.
+BULK_TASKS_DELETE = """
+DELETE FROM playbooks_task t
+USING accounts_account a
+WHERE t.id = ANY(%(ids)s) AND t.status = 'open' AND t.due_on = %(due_on)s
+  AND a.id = t.account_id AND t.assignee_id = COALESCE(a.owner_id, %(author)s)
+RETURNING t.id
+"""

@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.bulk import bulk_action_record
 from accounts.filters import ViewFilter, filter_accounts
 from accounts.importer.records import SURVEY_PAGE_PREFIX
-from accounts.models import Account, Contact
+from accounts.models import Account, BulkAction, BulkActionKind, Contact
 from audit import services as audit
 from healthscores.models import Alert, AlertReason, AlertStatus
 from surveys import branding, fatigue
@@ -199,6 +200,34 @@ def invite_accounts(
     return invite_contacts(
         survey=survey, contacts=contacts, invited_by=invited_by, expires_in_days=expires_in_days
     )
+
+
+def invite_accounts_bulk(
+    *, user: AbstractBaseUser, account_ids: list[int], survey: Survey
+) -> BulkAction:
+    """Send `survey` to the current contacts of the chosen accounts (a bulk action from the
+    accounts list), by invite_accounts' rules, and record it in the same transaction; the
+    emails leave when it commits. Undone by invitations_bulk_revert."""
+    with transaction.atomic():
+        outcome = invite_accounts(
+            survey=survey, accounts=Account.objects.filter(pk__in=account_ids), invited_by=user
+        )
+        return bulk_action_record(
+            kind=BulkActionKind.SURVEY, user=user, account_ids=account_ids,
+            value={"survey": survey.pk},
+            summary=f"\u201c{survey}\u201d: {outcome.summary()}"[:300],
+            created_ids=[i.pk for i in outcome.invitations],
+        )  # fmt: skip
+
+
+def invitations_bulk_revert(action: BulkAction) -> list[int]:
+    """Undo of invite_accounts_bulk: the action's invitations not answered yet are withdrawn
+    (marked expired, so their links say the survey is closed and unsent emails are never sent;
+    an email already delivered cannot be recalled). Answered ones are kept. The ids withdrawn."""
+    open_ = Invitation.objects.filter(pk__in=action.created_ids, status=InvitationStatus.PENDING)
+    withdrawn = list(open_.select_for_update().values_list("pk", flat=True))
+    Invitation.objects.filter(pk__in=withdrawn).update(status=InvitationStatus.EXPIRED)
+    return withdrawn
 
 
 # Emails

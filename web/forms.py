@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from accounts.custom_fields import TEXT_MAX, FieldFilter, parse_value, stored_value
 from accounts.filters import ViewFilter
 from accounts.models import (
+    BulkActionKind,
     CustomField,
     CustomFieldType,
     LifecycleStage,
@@ -21,6 +22,7 @@ from accounts.selectors import ListChoices
 from churn.models import HORIZONS
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
+from playbooks.models import TaskPriority
 from web.selectors import NOT_CUSTOMER, SORT_FIELDS, AccountListParams
 
 SORT_CHOICES = [(key, key) for key in SORT_FIELDS] + [(f"-{key}", key) for key in SORT_FIELDS]
@@ -285,6 +287,120 @@ class ScoreMovementForm(forms.Form):
         if self.latest is None:
             return None
         return self.default_first, self.latest
+
+
+# Bulk actions from the accounts list (accounts.bulk).
+
+BULK_SELECTED, BULK_FILTER = "selected", "filter"
+NO_OWNER = "none"
+
+
+class BulkSelectionForm(forms.Form):
+    """The list's action bar: what to do, and to which accounts (the ticked rows, or every
+    account the list's current filter matches, read from the query string). Every kind is
+    accepted here; whether the user's role may run it is accounts.bulk's answer (403)."""
+
+    kind = forms.ChoiceField(choices=BulkActionKind.choices, label="Action")
+    scope = forms.ChoiceField(
+        choices=[(BULK_SELECTED, "Selected rows"), (BULK_FILTER, "Every account matching")],
+        initial=BULK_SELECTED,
+        required=False,
+    )
+    # The ticked rows (checkboxes named ids), or the frozen list of the confirmation page.
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    account_ids = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        self.fields["ids"].choices = []  # any integer: access is checked by accounts.bulk
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+
+    def clean_account_ids(self) -> list[int]:
+        raw = self.cleaned_data.get("account_ids") or ""
+        parts = [part for part in raw.split(",") if part.strip()]
+        if not all(part.strip().isdigit() for part in parts):
+            raise forms.ValidationError("The list of accounts was damaged; start again.")
+        return [int(part) for part in parts]
+
+    def chosen_ids(self) -> list[int]:
+        return self.cleaned_data["account_ids"] or self.cleaned_data["ids"]
+
+
+class BulkValueForm(forms.Form):
+    """The second step: the value the action sets (owner, stage, field and value, survey, or
+    the task), checked as the single-account forms check it."""
+
+    owner = forms.ChoiceField(required=False, label="New owner")
+    stage = forms.ChoiceField(
+        required=False, choices=[("", "Choose a stage"), *LifecycleStage.choices],
+        label="Lifecycle stage",
+    )  # fmt: skip
+    field = forms.ChoiceField(required=False, label="Field")
+    field_value = forms.CharField(
+        required=False, max_length=TEXT_MAX, label="Value",
+        help_text="Typed as in an import file (yes/no, 2026-12-31, 1200.50); empty clears it.",
+    )  # fmt: skip
+    survey = forms.ChoiceField(required=False, label="Survey")
+    title = forms.CharField(required=False, max_length=200, label="Task")
+    due_on = forms.DateField(
+        required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    priority = forms.ChoiceField(
+        required=False, choices=TaskPriority.choices, initial=TaskPriority.NORMAL
+    )
+
+    def __init__(self, data=None, *, kind: str, owners=(), fields=(), surveys=()):
+        super().__init__(data)
+        self.kind = kind
+        self.fields["owner"].choices = [("", "Choose an owner"), (NO_OWNER, "No owner")] + [
+            (str(user.pk), user.get_full_name() or user.get_username()) for user in owners
+        ]
+        self.owners = {str(user.pk): user for user in owners}
+        self.custom_fields = {field.key: field for field in fields}
+        self.fields["field"].choices = [("", "Choose a field")] + [
+            (field.key, field.label) for field in fields
+        ]
+        self.fields["survey"].choices = [("", "Choose a survey")] + [
+            (str(survey.pk), str(survey)) for survey in surveys
+        ]
+        self.surveys = {str(survey.pk): survey for survey in surveys}
+
+    REQUIRED = {
+        BulkActionKind.OWNER: ("owner",),
+        BulkActionKind.STAGE: ("stage",),
+        BulkActionKind.FIELD: ("field",),
+        BulkActionKind.SURVEY: ("survey",),
+        BulkActionKind.TASK: ("title", "due_on"),
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.REQUIRED[self.kind]:
+            if not cleaned.get(name):
+                self.add_error(name, "Choose or type a value.")
+        if self.kind == BulkActionKind.FIELD and cleaned.get("field"):
+            cleaned["parsed"] = self._parsed(self.custom_fields[cleaned["field"]])
+        return cleaned
+
+    def _parsed(self, field: CustomField):
+        raw = (self.cleaned_data.get("field_value") or "").strip()
+        if not raw:
+            return None
+        try:
+            return stored_value(field.field_type, parse_value(field, raw))
+        except ValueError as error:
+            self.add_error("field_value", str(error).capitalize() + ".")
+            return None
+
+    def visible_fields_for_kind(self) -> list:
+        names = {
+            BulkActionKind.OWNER: ("owner",),
+            BulkActionKind.STAGE: ("stage",),
+            BulkActionKind.FIELD: ("field", "field_value"),
+            BulkActionKind.SURVEY: ("survey",),
+            BulkActionKind.TASK: ("title", "due_on", "priority"),
+        }[self.kind]
+        return [self[name] for name in names]
 
 
 class ViewForm(forms.ModelForm):

@@ -8,6 +8,7 @@ request. The account page is requested for a different account each time, none o
 requested before, as someone going down the list would open them.
 """
 
+import random
 import statistics
 import time
 from collections.abc import Sequence
@@ -110,3 +111,40 @@ def _get(client: Client, url: str) -> None:
     response = client.get(url)
     if response.status_code != 200:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
+
+
+def search_queries(seed: int = 7) -> list[str]:
+    """What people type in the header's box: 30 account-name prefixes of 3 letters, 30 of 5,
+    30 contact surnames' first 5 letters, and 15 misses (seeded, so runs compare)."""
+    from accounts.models import Account, Contact
+
+    rng = random.Random(seed)  # noqa: S311 (a sample, not a secret)
+    names = list(Account.objects.order_by("pk").values_list("name", flat=True))
+    people = list(Contact.objects.order_by("pk").values_list("name", flat=True)[:5000])
+    if not names or not people:
+        return []
+    return (
+        [rng.choice(names)[:3] for _ in range(30)]
+        + [rng.choice(names)[:5] for _ in range(30)]
+        + [rng.choice(people).split()[-1][:5] for _ in range(30)]
+        + ["zzqx", "qwerty", "xylo"] * 5
+    )
+
+
+def search_figures(warm_up: int = WARM_UP) -> dict:
+    """{persona: figures} of accounts.search.search over search_queries(), in process (the
+    statement and its Python, without the page around it)."""
+    from accounts.search import search
+
+    queries = search_queries()
+    figures = {}
+    for user in get_user_model().objects.filter(username__in=PERSONAS).order_by("username"):
+        for text in queries[:warm_up]:
+            search(user=user, text=text)
+        milliseconds = []
+        for text in queries:
+            started = time.perf_counter()
+            search(user=user, text=text)
+            milliseconds.append((time.perf_counter() - started) * 1000)
+        figures[user.get_username()] = summary(milliseconds, [1] * len(milliseconds))
+    return figures

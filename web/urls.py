@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import account_views, accounts, portfolio, renewals, surveys
+from web.views import account_views, accounts, bulk, portfolio, renewals, surveys
 
 urlpatterns = [
     # The accounts list (the home), its export, the 360 page and its actions.
@@ -15,6 +15,13 @@ urlpatterns = [
         "accounts/<int:account_id>/fields/",
         accounts.account_fields_update,
         name="account_fields_update",
+    ),
+    # Bulk actions from the list, their records and their undo (issue 16).
+    path("accounts/bulk/", bulk.bulk_actions, name="bulk_actions"),
+    path("accounts/bulk/new/", bulk.bulk_action_start, name="bulk_action_start"),
+    path("accounts/bulk/<int:action_id>/", bulk.bulk_action_detail, name="bulk_action_detail"),
+    path(
+        "accounts/bulk/<int:action_id>/undo/", bulk.bulk_action_undo_view, name="bulk_action_undo"
     ),
     path(
         "health/alerts/<int:alert_id>/acknowledge/",

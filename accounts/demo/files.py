@@ -52,9 +52,11 @@ def demo_files_write(
     today: date,
     zone: str = "UTC",
     log: Log | None = None,
+    hierarchy: bool = False,
 ) -> dict[str, int]:
     """Write the seven CSV files for `accounts` accounts with three years of history ending on
-    `today` into `directory`; return the rows written per file kind."""
+    `today` into `directory`; return the rows written per file kind. With `hierarchy`, every
+    account is in a company group of GROUP_SIZE, three levels deep (see parent_index)."""
     started = time.perf_counter()
     window = Window(today, zone)
     rng = seeded_random(seed)
@@ -69,7 +71,8 @@ def demo_files_write(
             for kind in HEADERS
         }
         for kind, handle in handles.items():
-            handle.write(HEADERS[kind] + "\n")
+            parents = f",{PARENT_COLUMN}" if hierarchy and kind == "accounts" else ""
+            handle.write(HEADERS[kind] + parents + "\n")
         writers = {
             kind: csv.writer(handle, lineterminator="\n") for kind, handle in handles.items()
         }
@@ -85,7 +88,9 @@ def demo_files_write(
                 owners=CSM_EMAILS,
                 role=roles.get(index),
             )
-            _write_story(story, window, writers, counts)
+            # The parent's column, empty for a group's top, when the demo has groups.
+            extra = [_parent_id(parent_index(index))] if hierarchy else []
+            _write_story(story, window, writers, counts, extra=extra)
             lines = usage_lines(story, window)
             pending.extend(lines)
             counts["usage"] += len(lines)
@@ -106,7 +111,29 @@ def demo_files_write(
     return counts
 
 
-def _write_story(story: Story, window: Window, writers, counts: dict[str, int]) -> None:
+GROUP_SIZE = 10
+PARENT_COLUMN = "parent_external_id"
+
+
+def parent_index(index: int) -> int | None:
+    """The demo's company groups (`make bench`'s hierarchy): accounts in blocks of GROUP_SIZE,
+    the first of a block its parent company, the next three its subsidiaries, and the other six
+    two subsidiaries' subsidiaries each (depth 3). A last, short block keeps the same shape."""
+    root, position = index - index % GROUP_SIZE, index % GROUP_SIZE
+    if position == 0:
+        return None
+    if position <= 3:
+        return root
+    return root + 1 + (position - 4) // 2
+
+
+def _parent_id(index: int | None) -> str:
+    return "" if index is None else f"ACC-{index + 1:05d}"  # as story_build names accounts
+
+
+def _write_story(
+    story: Story, window: Window, writers, counts: dict[str, int], *, extra: list[str]
+) -> None:
     iso = window.iso
     lifecycle = (story.trial, story.converted, story.onboarded)
     writers["accounts"].writerow(
@@ -119,6 +146,7 @@ def _write_story(story: Story, window: Window, writers, counts: dict[str, int]) 
             story.owner_email,
             iso(story.created),
             *("" if day is None else iso(day) for day in lifecycle),
+            *extra,
         ]
     )
     counts["accounts"] += 1

@@ -29,7 +29,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from accounts.models import CostMonth, CustomField, ImportLog, Note, View
+from accounts.models import BulkAction, CostMonth, CustomField, ImportLog, Note, View
 from connectors.models import InboxItem
 from connectors.services import connector_create
 from healthscores.models import Alert, SentimentOverride
@@ -79,7 +79,8 @@ class Rule:
     # owner (every read); each write of the account says READ_ONLY.
     assigned: int | str | None = None
     method: str = "GET"
-    data: dict = field(default_factory=dict)
+    # The request's data, or a function of the world giving it (for real ids).
+    data: dict | Callable[[dict], dict] = field(default_factory=dict)
     # A list or export of accounts: alice's account must appear for those who may see it
     # (status 200) and be absent for the other CSM.
     lists_accounts: bool = False
@@ -112,6 +113,12 @@ NOTE = {"body": "Called the sponsor; renewal looks good."}
 SENTIMENT = {"band": "green", "reason": "Exec sponsor confirmed the renewal."}
 TASK = {"title": "Call", "due_on": "2099-05-01", "priority": "normal"}
 
+
+def bulk_task(world: dict) -> dict:
+    """Step two of a bulk action: a task for alice's account."""
+    return {"kind": "task", "account_ids": str(world["account"].pk), "confirm": "1", **TASK}
+
+
 # The classification of every URL pattern. Keys are URL names (namespace:name) or, for unnamed
 # patterns, the route; a key may use shell wildcards (*), the first matching key wins, exact
 # keys before wildcards. To classify a new page, add its row here.
@@ -142,6 +149,15 @@ ACCESS: dict[str, Rule] = {
     ),
     # The account's custom values, edited by those who may act on it (issue 16).
     "account_fields_update": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
+    # Bulk actions (issue 16): tasks and surveys on one's own accounts, anything for leaders
+    # and admins; another CSM's account is hidden (404), one read through a task is the
+    # owner's (403). A record (alice's) is for its author and those who may bulk-change any.
+    "bulk_actions": Rule(LOGIN, 200, 200, 200, 200),
+    "bulk_action_start": Rule(
+        LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST", data=bulk_task
+    ),
+    "bulk_action_detail": Rule(LOGIN, 200, 404, 200, 200, 404),
+    "bulk_action_undo": Rule(LOGIN, DONE, 404, DONE, DONE, 404, method="POST"),
     # Views (issue 16): the page and the form for everyone logged in; the view in the path is
     # alice's personal view, nobody else's to read, change, delete or send a survey to (404:
     # not even a leader or an admin learns it exists).
@@ -420,6 +436,14 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         )  # fmt: skip
         return str(task.pk)
 
+    def fresh_bulk_action() -> str:
+        action = BulkAction.objects.create(
+            kind="stage", performed_by=world["users"]["owner"], account_ids=[account.pk],
+            value={"stage": account.lifecycle_stage}, summary="Lifecycle stage set",
+            old_values={str(account.pk): account.lifecycle_stage},
+        )  # fmt: skip
+        return str(action.pk)
+
     return {
         "account_id": lambda: str(account.pk),
         "alert_id": lambda: str(world["alert"].pk),
@@ -439,6 +463,7 @@ def path_values(pattern: Pattern, world: dict) -> dict[str, Callable[[], str]]:
         "call": lambda: "batch",
         "item_id": lambda: str(unmatched_item(world["stripe_connector"]).pk),
         "connector_id": lambda: str(world["stripe_connector"].pk),
+        "action_id": fresh_bulk_action,
         "public_key": lambda: world["inapp_key"].public_key,
     }
 
@@ -504,7 +529,7 @@ def test_every_url_answers_each_persona_as_classified(world):
             path = build_path(pattern, values)
             client = clients[persona]
             send = client.post if rule.method == "POST" else client.get
-            response = send(path, rule.data)
+            response = send(path, rule.data(world) if callable(rule.data) else rule.data)
             if pattern.key.endswith("logout"):  # log in again for the next pattern
                 clients[persona] = client_for(persona, world)
             expected, got = rule.expected(persona), outcome(response)
@@ -549,5 +574,19 @@ def test_a_csm_filtering_or_editing_another_csms_accounts_finds_nothing_and_chan
             f"/accounts/{account.pk}/fields/", {"custom-tier": "Silver"}
         )
         assert answer.status_code == status
+    # Bulk: a field (leaders' only), a task each (hidden from bob, read-only for carol).
+    tasks = Task.objects.count()
+    for persona, status in (("other_csm", 403), ("assigned", 403)):
+        answer = client_for(persona, world).post(
+            "/accounts/bulk/new/",
+            {"kind": "field", "account_ids": str(account.pk), "confirm": "1", "field": "tier",
+             "field_value": "Silver"},
+        )  # fmt: skip
+        assert answer.status_code == status
+    for persona, status in (("other_csm", 404), ("assigned", 403)):
+        answer = client_for(persona, world).post("/accounts/bulk/new/", bulk_task(world))
+        assert answer.status_code == status
+    assert Task.objects.count() == tasks
+    assert not BulkAction.objects.exists()
     account.refresh_from_db()
     assert account.custom == {"tier": "Gold"}

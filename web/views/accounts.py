@@ -37,8 +37,9 @@ from accounts.access import (
     user_sees_all_accounts,
     views_readable_by,
 )
+from accounts.bulk import user_may_bulk
 from accounts.custom_fields import field_values
-from accounts.models import Account, View
+from accounts.models import Account, BulkActionKind, View
 from accounts.services import account_custom_values_set, note_add
 from churn.selectors import FORMULA as CHURN_FORMULA
 from churn.selectors import PLAIN as CHURN_PLAIN
@@ -46,6 +47,7 @@ from churn.selectors import account_churn
 from core.charts import chart_html
 from core.exports import csv_response
 from healthscores.models import Alert
+from healthscores.scoring import CUSTOM_METRIC_PREFIX
 from healthscores.selectors import (
     account_alerts,
     open_alerts_for_user,
@@ -195,6 +197,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "open_alerts": list(open_alerts_for_user(user=request.user)[: HOME_ALERTS + 1]),
         "home_alerts": HOME_ALERTS,
     }
+    # The bulk actions the role may run (accounts.bulk): checkboxes and the action bar.
+    kinds = [kind for kind in BulkActionKind.values if user_may_bulk(request.user, kind)]
+    context["bulk_kinds"] = kinds
+    context["bulk_choices"] = [c for c in BulkActionKind.choices if c[0] in kinds]
     return render(request, "accounts/home.html", context)
 
 
@@ -295,13 +301,14 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
     notes = account_selectors.account_notes(account=account)
     events = account_selectors.contract_events(contracts, first=year_ago, last=as_of)
     contacts = account_selectors.account_contacts(account=account)
+    fields = account_selectors.account_fields()
     return {
         "data_freshness": freshness,
         "account": account,
         "may_act": user_may_act_on(request.user, account),
         "sees_all": user_sees_all_accounts(request.user),
         # The admins' own fields with this account's values, typed for display.
-        "custom_values": field_values(account_selectors.account_fields(), account.custom),
+        "custom_values": field_values(fields, account.custom),
         # For a company group's parent: its members and the group's MRR and health.
         "group": selectors.group_rollup(account=account, user=request.user, as_of=freshness.as_of),
         "snapshot": snapshot,
@@ -315,7 +322,9 @@ def account_page_context(request: HttpRequest, account: Account) -> dict:
             if snapshot and snapshot.days_to_renewal is not None
             else None
         ),
-        "components": _components(snapshot, selectors.survey_answers_180d(responses, snapshot)),
+        "components": _components(
+            snapshot, selectors.survey_answers_180d(responses, snapshot), fields
+        ),
         "movement": _movement(request, account, freshness.as_of),
         "charts": _charts(history, events, tickets, responses, as_of),
         "comments": selectors.latest_comments(responses),
@@ -352,16 +361,20 @@ def _health_change(history, snapshot) -> float | None:
     return snapshot.health_score - before.health_score
 
 
-def _components(snapshot, answers: dict[str, int]) -> list[dict]:
+def _components(snapshot, answers: dict[str, int], fields=()) -> list[dict]:
     """The health components with their registry label and definition, largest weight first;
-    a survey score with the number of answers behind it (`answers`)."""
+    a survey score with the number of answers behind it (`answers`); a numeric custom field
+    ("custom.<key>") by its field's label."""
     if snapshot is None:
         return []
+    labels = {f"{CUSTOM_METRIC_PREFIX}{field.key}": field.label for field in fields}
     components = sorted(snapshot.health_components, key=lambda c: -(c.get("weight") or 0))
     return [
         {
             **c,
-            "label": ACCOUNT[c["metric"]].label if c["metric"] in ACCOUNT else c["metric"],
+            "label": ACCOUNT[c["metric"]].label
+            if c["metric"] in ACCOUNT
+            else labels.get(c["metric"], c["metric"]),
             "answers": answers.get(c["metric"]),
         }
         for c in components

@@ -37,6 +37,11 @@ class Command(BaseCommand):
             "--out", type=Path, help="write the CSV files here (default: a temporary folder)"
         )
         parser.add_argument(
+            "--hierarchy",
+            action="store_true",
+            help="put every account in a company group of 10, three levels deep (make bench)",
+        )
+        parser.add_argument(
             "--keep", action="store_true", help="keep the temporary folder with the CSV files"
         )
         parser.add_argument(
@@ -71,6 +76,7 @@ class Command(BaseCommand):
                 today=today,
                 zone=settings.TIME_ZONE,
                 log=self._say,
+                hierarchy=options["hierarchy"],
             )
             total = sum(counts.values())
             self._say(f"Generated {total:,} rows in {time.perf_counter() - started:.1f} s")

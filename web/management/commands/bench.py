@@ -1,6 +1,7 @@
 """`python manage.py bench`: seed the scale data set once, then print the speed figures as JSON."""
 
 import json
+import os
 import time
 
 from django.core.management import call_command
@@ -48,13 +49,19 @@ class Command(BaseCommand):
         if Account.objects.count() < accounts:
             self.stderr.write(f"Seeding the scale data set ({accounts:,} accounts, once)...")
             started = time.perf_counter()
-            call_command("seed_demo", accounts=accounts)
+            # Every account in a company group (issue 16): the nightly job's group roll-ups and
+            # the group owners' access rule are timed on a real tree.
+            call_command("seed_demo", accounts=accounts, hierarchy=True)
             figures["seed_seconds"] = round(time.perf_counter() - started, 1)
         figures["data"] = benchmark.data_size()
         if not options["skip_pages"]:
             self.stderr.write("Timing the pages...")
             figures["pages"] = page_benchmark.page_figures(requests=options["page_requests"])
+            self.stderr.write("Timing the header's search...")
+            figures["search"] = page_benchmark.search_figures()
+            figures["load_average_after_pages"] = [round(x, 2) for x in os.getloadavg()]
         if options["pages"]:
+            figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
             self.stdout.write(json.dumps(figures, indent=2))
             return
         self.stderr.write("Timing the floor and one as-of date...")
@@ -63,9 +70,17 @@ class Command(BaseCommand):
         figures["recompute_vs_floor"] = round(
             figures["recompute_one_date_seconds"] / figures["floor_seconds"]["total"], 2
         )
+        self.stderr.write("Timing the same date without the company groups...")
+        flat = benchmark.recompute_flat_seconds(yesterday())
+        if flat:
+            figures["recompute_without_groups_seconds"] = flat
+            figures["groups_cost_percent"] = round(
+                (figures["recompute_one_date_seconds"] / flat - 1) * 100, 1
+            )
         self.stderr.write(f"Timing a {backfill_days}-day backfill...")
         figures["backfill"] = benchmark.backfill_seconds(backfill_days)
         if import_rows:
             self.stderr.write(f"Timing the import of a {import_rows:,}-row usage.csv...")
             figures["import"] = benchmark.import_rate(import_rows)
+        figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         self.stdout.write(json.dumps(figures, indent=2))
