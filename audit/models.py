@@ -13,7 +13,7 @@ from django.db import models
 
 class ActorKind(models.TextChoices):
     USER = "user", "User"
-    API_KEY = "api_key", "API key"
+    API_KEY = "api_key", "API key"  # pragma: allowlist secret
     CONNECTOR = "connector", "Connector"
     PLAYBOOK = "playbook", "Playbook"
     SYSTEM = "system", "System"
