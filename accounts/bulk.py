@@ -36,6 +36,7 @@ from accounts.models import (
     CustomFieldTarget,
     LifecycleStage,
 )
+from audit import services as audit
 from core.sql import execute_logged
 
 BULK_PERMISSION = "accounts.bulk_change_accounts"
@@ -90,11 +91,15 @@ def bulk_action_record(
     old_values: dict | None = None,
     created_ids: list[int] | None = None,
 ) -> BulkAction:
-    """The record of an action, written inside the action's transaction."""
-    return BulkAction.objects.create(
+    """The record of an action, written inside the action's transaction, with its one audit
+    entry (a bulk write is one entry with its counts, not one per account)."""
+    action = BulkAction.objects.create(
         kind=kind, performed_by=user, account_ids=account_ids, value=value, summary=summary,
         old_values=old_values or {}, created_ids=created_ids or [],
     )  # fmt: skip
+    counts = {"accounts": len(account_ids), "created": len(created_ids or []), "value": value}
+    audit.record(f"bulk.{kind}", obj=action, details=counts)
+    return action
 
 
 def _locked_values(account_ids: list[int], *columns) -> dict[str, object]:
@@ -190,6 +195,8 @@ def bulk_action_undo(
         action.undo_kept_ids = [pk for pk in affected if pk not in restored]
         action.undone_at, action.undone_by = timezone.now(), user
         action.save(update_fields=["undo_kept_ids", "undone_at", "undone_by"])
+        audit.record(f"bulk.{action.kind}.undo", obj=action, details={
+            "restored": len(restored), "kept": len(action.undo_kept_ids)})  # fmt: skip
     return action
 
 

@@ -97,6 +97,22 @@ def test_a_leader_reassigns_owners_in_one_update_and_undoes_it(client, leader, b
     assert action.undo_kept_ids == []
 
 
+def test_a_bulk_action_and_its_undo_are_one_audit_entry_each(client, leader, bob, book):
+    from audit.models import AuditEntry
+
+    client.force_login(leader)
+    run(client, "owner", [book["acme"], book["globex"]], owner=str(bob.pk))
+    action = latest()
+    undo(client, action)
+
+    entries = AuditEntry.objects.filter(action__startswith="bulk.owner").order_by("pk")
+    assert [(e.action, e.actor_id, e.object_id) for e in entries] == [
+        ("bulk.owner", leader.pk, str(action.pk)),
+        ("bulk.owner.undo", leader.pk, str(action.pk)),
+    ]
+    assert entries[0].details["accounts"] == 2 and entries[1].details["restored"] == 2
+
+
 def test_undo_keeps_a_value_changed_since_and_says_so(client, leader, bob, book):
     client.force_login(leader)
     run(client, "stage", [book["acme"], book["globex"]], stage="churned")
