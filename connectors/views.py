@@ -19,8 +19,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 
 from accounts.importer.batch import BatchInvalid
 from connectors import segment
@@ -33,15 +31,10 @@ from connectors.services import ConnectorInvalid, connector_secrets
 from connectors.stripe_services import stripe_event_apply
 from connectors.syncs import SYNCS, connector_sync_locked
 from connectors.zendesk_services import zendesk_signature_valid, zendesk_ticket_apply
+from core.refusals import Refused, limit
 
 UNKNOWN_KEY = "Unknown write key: send it as the HTTP Basic user."
 MAX_BODY = 4 * 1024 * 1024  # decompressed; Segment's own limit is 500 KB a batch
-
-
-class Refused(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers or {}
 
 
 def _answer(status: int, body: dict, headers: dict[str, str] | None = None) -> JsonResponse:
@@ -81,19 +74,8 @@ def _write_key(request: HttpRequest, body: object) -> str:
 def _rate_limit(request: HttpRequest, connector: Connector) -> None:
     """SEGMENT_RATE_LIMIT_PER_MINUTE requests a minute per write key, counted in Redis."""
     rate = f"{settings.SEGMENT_RATE_LIMIT_PER_MINUTE}/m"
-    try:
-        usage = get_usage(
-            request, group="segment", key=lambda *_: str(connector.pk), rate=rate, increment=True
-        )
-    except RedisError:
-        raise Refused(
-            503, "The rate limiter is unavailable; retry shortly.", {"Retry-After": "5"}
-        ) from None
-    if usage and usage["should_limit"]:
-        wait = str(max(1, usage["time_left"]))
-        raise Refused(
-            429, f"Rate limit exceeded ({rate}); retry after {wait} s.", {"Retry-After": wait}
-        )
+    limit(request, group="segment", key=str(connector.pk), rate=rate,
+          message=f"Rate limit exceeded ({rate})")  # fmt: skip
 
 
 @csrf_exempt

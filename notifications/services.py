@@ -255,21 +255,28 @@ def default_digest(user) -> str:
     return Digest.WEEKLY if user_sees_all_accounts(user) else Digest.DAILY
 
 
+def _digests(user_ids, preferences: dict, see_all: set[int]) -> dict[int, str]:
+    """Each user's digest: their saved choice, else default_digest's rule (for many users, from
+    the set of those who see every account)."""
+    return {
+        pk: preferences[pk].digest
+        if pk in preferences
+        else (Digest.WEEKLY if pk in see_all else Digest.DAILY)
+        for pk in user_ids
+    }
+
+
 def digest_due_user_ids(now: datetime) -> list[int]:
     """Active users with an email whose local digest hour is now and whose digest is due
     today (daily, or weekly on a Monday), not yet sent today. Users without a preference row
     get the defaults (8:00, daily for CSMs, weekly for leaders)."""
     preferences = {p.user_id: p for p in NotificationPreference.objects.all()}
     users = list(User.objects.filter(is_active=True).exclude(email="").values_list("pk", flat=True))
-    weekly_by_role = user_ids_seeing_all_accounts(users)
+    digests = _digests(users, preferences, user_ids_seeing_all_accounts(users))
     due = []
     for pk in users:
         preference = preferences.get(pk)
-        digest = (
-            preference.digest
-            if preference
-            else (Digest.WEEKLY if pk in weekly_by_role else Digest.DAILY)
-        )
+        digest = digests[pk]
         hour = preference.digest_hour if preference else 8
         local = now.astimezone(user_zone(preference))
         if digest == Digest.OFF or local.hour != hour:
@@ -300,16 +307,19 @@ def unsubscribe(token: str) -> bool:
     return True
 
 
-def digest_sections(user_ids: list[int], *, today: date, since: datetime) -> dict[int, list]:
-    """{user id: [(section key, title, [rows])]} for a batch of users, from one statement."""
-    see_all = sorted(user_ids_seeing_all_accounts(user_ids))
+def digest_sections(
+    user_ids: list[int], *, today: date, since: datetime, see_all: set[int] | None = None
+) -> dict[int, list]:
+    """{user id: [(section key, title, [rows])]} for a batch of users, from one statement;
+    `see_all`, those of them who see every account, when the caller knows it already."""
+    see_all = user_ids_seeing_all_accounts(user_ids) if see_all is None else see_all
     as_of = today - timedelta(days=1)
     with connection.cursor() as cursor:
         execute_logged(cursor, sql.DIGEST_ROWS, {
             "user_ids": list(user_ids),
-            "see_all": see_all,
+            "see_all": sorted(see_all & set(user_ids)),
             "as_of": as_of,
-            "before": as_of - (today - since.date() if since.date() < today else timedelta(1)),
+            "before": as_of - timedelta(days=max(1, (today - since.date()).days)),
             "since": since,
             "today": today,
             "renewal_days": RENEWAL_WINDOW_DAYS,
@@ -376,23 +386,19 @@ def digests_send(user_ids: list[int], *, now: datetime | None = None) -> int:
         p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=list(users))
     }
     today = now.astimezone(workspace_zone()).date()
-    weekly_by_role = user_ids_seeing_all_accounts(users)
+    see_all = user_ids_seeing_all_accounts(users)
     pending = [pk for pk in user_ids if pk in users and (
         pk not in preferences or preferences[pk].last_digest_on != today)]  # fmt: skip
     if not pending:
         return 0
-    digest_of = {
-        pk: preferences[pk].digest if pk in preferences
-        else (Digest.WEEKLY if pk in weekly_by_role else Digest.DAILY)
-        for pk in pending
-    }  # fmt: skip
+    digest_of = _digests(pending, preferences, see_all)
     since_by_user = {
         pk: now - timedelta(days=7 if digest_of[pk] == Digest.WEEKLY else 1) for pk in pending
     }
     sections: dict[int, list] = {}
     for since in set(since_by_user.values()):
         batch = [pk for pk in pending if since_by_user[pk] == since]
-        sections.update(digest_sections(batch, today=today, since=since))
+        sections.update(digest_sections(batch, today=today, since=since, see_all=see_all))
     sent = []
     with get_connection() as mail:
         for pk in pending:

@@ -19,9 +19,8 @@ from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 
+from core.refusals import Refused, limit
 from surveys import inapp, services
 from surveys.forms import ResponseForm
 from surveys.models import InAppKey
@@ -30,12 +29,6 @@ logger = logging.getLogger("northstar.surveys.inapp")
 
 MAX_BODY = 16 * 1024
 MAX_FIELD = 254
-
-
-class Refused(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers or {}
 
 
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
@@ -62,15 +55,7 @@ def _limit(request: HttpRequest, key: InAppKey, who: str) -> None:
         ("inapp-key", str(key.pk), per_key),
         ("inapp-user", f"{key.pk}:{who}", per_user),
     ):
-        try:
-            usage = get_usage(
-                request, group=group, key=lambda *_, n=name: n, rate=f"{rate}/m", increment=True
-            )
-        except RedisError:
-            raise Refused(503, "Try again shortly.", {"Retry-After": "5"}) from None
-        if usage and usage["should_limit"]:
-            wait = str(max(1, usage["time_left"]))
-            raise Refused(429, "Too many requests; retry later.", {"Retry-After": wait})
+        limit(request, group=group, key=name, rate=f"{rate}/m", message="Too many requests")
 
 
 def _body(request: HttpRequest) -> dict:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -153,13 +153,10 @@ def invite_contacts(
 
 def _classified(contacts: QuerySet[Contact], *, survey: Survey, now) -> list[tuple]:
     """(pk, account_id, email, answered recently, has an open invitation) per contact."""
-    pending = Invitation.objects.filter(
-        survey=survey, contact=OuterRef("pk"), status=InvitationStatus.PENDING
-    )
     return list(
         contacts.annotate(
             answered_recently=fatigue.asked_recently(survey.kind, now=now),
-            invited=Exists(pending),
+            invited=fatigue.has_open_invitation(Q(survey=survey), now=now),
         )
         .order_by("pk")
         .values_list("pk", "account_id", "email", "answered_recently", "invited")

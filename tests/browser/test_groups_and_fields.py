@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Account, CustomField
+from tests.browser.test_accounts_pages import log_in
 from tests.factories import AccountFactory, UserFactory
 from tests.web.test_accounts import AS_OF, SnapshotFactory, snapshot_run
 
@@ -30,18 +31,10 @@ def book(db):
     return holding
 
 
-def log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
-
-
 def test_a_csm_cuts_her_list_by_group_and_field_and_edits_a_parents_fields(
     page: Page, live_server, book, console_errors, screenshot_dir
 ):
-    log_in(page, live_server)
+    log_in(page, live_server, "alice", "password")
     page.goto(f"{live_server.url}/")
     rows = page.locator("table.accounts-table tbody tr")
     expect(rows).to_have_count(3)  # the subsidiary's owner is nobody: she sees it as the parent's
