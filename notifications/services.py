@@ -29,6 +29,7 @@ from core.sql import execute_logged
 from core.workspace import workspace_zone
 from healthscores.models import Alert, AlertReason
 from healthscores.services import alert_acknowledge
+from metrics.models import AccountSnapshot
 from notifications import slack, sql
 from notifications.models import (
     Digest,
@@ -114,8 +115,6 @@ def response_recorded_receiver(sender, response, **kwargs) -> None:
 
 
 def _latest_mrr(account_id: int):
-    from metrics.models import AccountSnapshot
-
     row = AccountSnapshot.objects.filter(account_id=account_id).order_by("-as_of").first()
     return row.mrr if row else 0
 
