@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.models import Account
+from churn import benchmark as churn_benchmark
 from metrics import benchmark
 from metrics.services import yesterday
 from web import page_benchmark
@@ -77,6 +78,8 @@ class Command(BaseCommand):
             figures["groups_cost_percent"] = round(
                 (figures["recompute_one_date_seconds"] / flat - 1) * 100, 1
             )
+        self.stderr.write("Timing the same date with churn models scoring every account...")
+        figures["churn_scoring"] = churn_benchmark.scoring_cost(yesterday())
         self.stderr.write(f"Timing a {backfill_days}-day backfill...")
         figures["backfill"] = benchmark.backfill_seconds(backfill_days)
         if import_rows:
