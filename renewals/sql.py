@@ -112,3 +112,39 @@ def quarter_renewals(*, as_of: date, first: date, last: date) -> list[tuple]:
     with connection.cursor() as cursor:
         execute_logged(cursor, QUARTER_RENEWALS, params, label="quarter renewals")
         return cursor.fetchall()
+
+
+# --- The health lab's labels ------------------------------------------------------------------
+
+# Each churn or downsell that ended in (first, last], with its reason ('' when none is given yet)
+# and the account's health score and band WARNING_DAYS before the term ended.
+LOST_WITH_EARLIER_HEALTH = """
+SELECT COALESCE(r.name, ''), o.kind, (o.mrr_before - o.mrr_after) * 12, h.score, h.band
+FROM renewals_renewaloutcome o
+LEFT JOIN renewals_churnreason r ON r.id = o.reason_id
+LEFT JOIN healthscores_snapshothealth h
+    ON h.account_id = o.account_id AND h.as_of = o.ended_on - %(warning)s
+WHERE o.kind <> 'renewed' AND o.ended_on > %(first)s AND o.ended_on <= %(last)s
+"""
+
+# The accounts paying WARNING_DAYS before `last` with no churn or downsell in the window: their
+# scores on that day are what a churner's earlier score is ranked against.
+RETAINED_EARLIER_SCORES = """
+SELECT h.score FROM healthscores_snapshothealth h
+WHERE h.as_of = %(last)s - %(warning)s AND h.mrr > 0 AND h.score IS NOT NULL
+  AND NOT EXISTS (
+    SELECT FROM renewals_renewaloutcome o WHERE o.account_id = h.account_id
+      AND o.kind <> 'renewed' AND o.ended_on > %(first)s AND o.ended_on <= %(last)s)
+"""
+
+
+def lost_with_earlier_health(*, first: date, last: date, warning: int) -> tuple[list, list]:
+    """(the window's churns and downsells with their earlier health, the retained accounts'
+    earlier scores): two statements."""
+    params = {"first": first, "last": last, "warning": warning}
+    with connection.cursor() as cursor:
+        execute_logged(cursor, LOST_WITH_EARLIER_HEALTH, params, label="lab: lost outcomes")
+        lost = cursor.fetchall()
+        execute_logged(cursor, RETAINED_EARLIER_SCORES, params, label="lab: retained scores")
+        retained = [row[0] for row in cursor.fetchall()]
+    return lost, retained

@@ -160,6 +160,8 @@ ACCOUNT_TIMELINE_SOURCES = [
 HEALTH_LAB_PANELS = [
     # The churn models' out-of-time figures and reliability diagram.
     "churn.lab.lab_panel",
+    # The churn reasons as labels: which kinds of churn the score warned of in time.
+    "renewals.lab.lab_panel",
 ]
 
 MIDDLEWARE = [
