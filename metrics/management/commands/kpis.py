@@ -1,11 +1,12 @@
 """`python manage.py kpis --as-of D [--period month|3m|12m] [--format json|table]
-[--segment S --owner EMAIL] [--group EXTERNAL_ID]`."""
+[--segment S --owner EMAIL] [--group EXTERNAL_ID] [--view ID|NAME]`."""
 
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Account
+from accounts import selectors as account_selectors
+from accounts.models import Account, View
 from metrics import report, selectors
 from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS, Unit
@@ -37,6 +38,13 @@ class Command(BaseCommand):
             metavar="EXTERNAL_ID",
             help="an account and every account below it (its company group)",
         )
+        parser.add_argument(
+            "--view",
+            default="",
+            metavar="ID|NAME",
+            help="a saved view's accounts, by its id or its name: the filter the list and the "
+            "portfolio apply, its figures read on D ('mine' means the view owner's accounts)",
+        )
 
     def handle(self, *args, as_of: date, format: str, period: str, **options):
         if not selectors.snapshot_exists(as_of=as_of):
@@ -67,10 +75,18 @@ class Command(BaseCommand):
             lifecycle_stage=options["stage"],
             owner_email=options["owner"],
         )
-        accounts = account_filter.apply(Account.objects.all())
+        view = _view(options["view"]) if options["view"] else None
+        accounts = account_filter.apply(
+            Account.objects.all(),
+            view=account_selectors.view_spec(view),
+            as_of=as_of,
+            user=view.owner if view else None,
+        )
         document = report.kpis_document(as_of=as_of, accounts=accounts, period=months)
         if group is not None:
             document["group"] = report.group_entry(as_of=as_of, group=group, accounts=accounts)
+        if view is not None:
+            document["view"] = {"id": view.pk, "name": view.name}
         if format == "json":
             self.stdout.write(report.to_json(document))
         else:
@@ -82,6 +98,8 @@ class Command(BaseCommand):
             f"{document['period_end']}, {len(document['accounts'])} accounts, "
             f"{document['currency']})"
         )
+        if view := document.get("view"):
+            self.stdout.write(f"View {view['name']!r} (id {view['id']})")
         if group := document.get("group"):
             score = "—" if group["health_score"] is None else f"{group['health_score']:.2f}"
             self.stdout.write(
@@ -96,6 +114,20 @@ class Command(BaseCommand):
                 value = _plain(document["portfolio"][kpi.key])
                 shown = "—" if value is None else _format(value, kpi.unit)
                 self.stdout.write(f"  {kpi.label:<32} {shown:>18}")
+
+
+def _view(wanted: str) -> View:
+    """The view of that id, else the one of that name; several of one name must be told apart."""
+    views = View.objects.select_related("owner")
+    if wanted.isdigit() and (view := views.filter(pk=int(wanted)).first()):
+        return view
+    named = list(views.filter(name=wanted))
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise CommandError(f"No view has the id or the name {wanted!r}.")
+    ids = ", ".join(str(view.pk) for view in named)
+    raise CommandError(f"{len(named)} views are named {wanted!r} (ids {ids}): give the id.")
 
 
 def _month_end(first: date) -> date:
