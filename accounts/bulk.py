@@ -36,6 +36,7 @@ from accounts.models import (
     CustomFieldTarget,
     LifecycleStage,
 )
+from accounts.tags import normalise_tag
 from audit import services as audit
 from core.sql import execute_logged
 
@@ -167,6 +168,24 @@ def bulk_field_set(
         )  # fmt: skip
 
 
+def bulk_tag_change(
+    *, user: AbstractBaseUser, account_ids: list[int], tag: str, add: bool
+) -> BulkAction:
+    """Add a tag to (or remove it from) every account: one UPDATE of the rows that change,
+    the record holding whether each account carried the tag before."""
+    tag = normalise_tag(tag)
+    with transaction.atomic(), connection.cursor() as cursor:
+        old = {pk: tag in tags for pk, tags in _locked_values(account_ids, "tags").items()}
+        statement = sql.BULK_TAG_ADD if add else sql.BULK_TAG_REMOVE
+        execute_logged(cursor, statement, {"tag": tag, "ids": account_ids}, label="bulk tags")
+        kind = BulkActionKind.TAG_ADD if add else BulkActionKind.TAG_REMOVE
+        summary = f"Tag “{tag}” {'added' if add else 'removed'}"
+        return bulk_action_record(
+            kind=kind, user=user, account_ids=account_ids, value={"tag": tag},
+            summary=summary, old_values=old,
+        )  # fmt: skip
+
+
 def _shown(value) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
@@ -215,7 +234,10 @@ def _accounts_revert(action: BulkAction) -> list[int]:
     """One UPDATE joined to the record's old values, of the accounts still holding the new
     value; their ids."""
     params = {"action": action.pk, "new": action.value.get(action.kind)}
-    if action.kind == BulkActionKind.FIELD:
+    if action.kind in (BulkActionKind.TAG_ADD, BulkActionKind.TAG_REMOVE):
+        added = action.kind == BulkActionKind.TAG_ADD
+        params = {"action": action.pk, "tag": action.value["tag"], "added": added}
+    elif action.kind == BulkActionKind.FIELD:
         new = action.value["value"]
         params = {"action": action.pk, "key": action.value["key"],
                   "new": None if new is None else Jsonb(new)}  # fmt: skip

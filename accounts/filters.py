@@ -26,6 +26,7 @@ from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
 from accounts.custom_fields import FieldFilter, filter_condition
 from accounts.models import Account
+from accounts.tags import normalise_tag, tags_condition
 
 # The list's "band" for accounts that are not customers on D (MRR 0): churned, trials, prospects.
 NOT_CUSTOMER = "not_customer"
@@ -78,6 +79,7 @@ class ViewFilter:
     churn_above: float | None = None  # a probability from 0 to 1, strictly above
     churn_horizon: int | None = None  # days (churn.models.HORIZONS)
     custom: tuple[FieldFilter, ...] = ()  # the admins' own fields
+    tags: tuple[str, ...] = ()  # normalised (accounts.tags); the account carries every one
     conditions: tuple[Criterion, ...] = ()  # the playbook vocabulary (saved filters)
 
     def is_empty(self) -> bool:
@@ -95,6 +97,8 @@ class ViewFilter:
                 value = [_field_filter_dict(one) for one in value]
             elif name == "conditions":
                 value = [[c["field"], c["operator"], list(c["values"])] for c in value]
+            elif name == "tags":
+                value = list(value)
             out[name] = value
         return out
 
@@ -117,6 +121,8 @@ class ViewFilter:
                 value = bool(value)
             elif name == "custom":
                 value = tuple(_field_filter(one) for one in value)
+            elif name == "tags":
+                value = tuple(normalise_tag(one) for one in value)
             elif name == "conditions":
                 value = tuple(Criterion(f, op, tuple(str(v) for v in vs)) for f, op, vs in value)
             else:
@@ -262,6 +268,8 @@ def view_condition(
         condition &= Q(pk__in=Account.objects.in_group(spec.group).values("pk"))
     if spec.custom:
         condition &= filter_condition(spec.custom)
+    if spec.tags:
+        condition &= tags_condition(spec.tags)
     for criterion in spec.conditions:
         condition &= _criterion(criterion, as_of)
     return condition

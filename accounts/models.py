@@ -65,6 +65,14 @@ class Account(models.Model):
     custom = models.JSONField(
         default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
     )
+    # Free labels a team puts on accounts ("beta", "exec-sponsor-left"): normalised by
+    # accounts.tags, kept sorted and distinct; filters read them through the GIN index below.
+    tags = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        db_default=models.Value("{}", output_field=models.TextField()),
+        blank=True,
+    )
 
     objects = AccountQuerySet.as_manager()
 
@@ -82,6 +90,8 @@ class Account(models.Model):
             ),
             # Filters on custom fields (`custom @> {"tier": "gold"}`) by containment.
             GinIndex(OpClass(F("custom"), name="jsonb_path_ops"), name="account_custom_idx"),
+            # Filters on tags (`tags @> ARRAY['beta']`) by containment.
+            GinIndex(fields=["tags"], name="account_tags_idx"),
         ]
 
     def __str__(self) -> str:
@@ -421,6 +431,8 @@ class BulkActionKind(models.TextChoices):
     OWNER = "owner", "Reassign owner"
     STAGE = "stage", "Set lifecycle stage"
     FIELD = "field", "Set a custom field"
+    TAG_ADD = "tag_add", "Add a tag"
+    TAG_REMOVE = "tag_remove", "Remove a tag"
     SURVEY = "survey", "Send a survey"
     TASK = "task", "Create a task for each"
 

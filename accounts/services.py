@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.filters import ViewFilter, view_condition
 from accounts.models import Account, ImportLog, LifecycleStage, Note, View, ViewMembership
+from accounts.tags import MAX_PER_ACCOUNT, BadTag
 from audit import services as audit
 
 
@@ -68,6 +69,26 @@ def account_custom_values_set(*, account: Account, values: dict[str, object]) ->
             locked.save(update_fields=["custom"])
             audit.record_changed("account.update", locked, before)
     account.custom = locked.custom
+    return account
+
+
+def account_tags_change(
+    *, account: Account, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
+) -> Account:
+    """Add and remove tags (normalised by accounts.tags) on one account, from the 360 page: the
+    row is locked so a bulk action's tags in the meantime are kept, and a change is audited.
+    More than MAX_PER_ACCOUNT tags is refused (BadTag), writing nothing."""
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        tags = sorted((set(locked.tags) | set(add)) - set(remove))
+        if len(tags) > MAX_PER_ACCOUNT:
+            raise BadTag(f"An account has at most {MAX_PER_ACCOUNT} tags.")
+        if tags != locked.tags:
+            before = {"tags": locked.tags}
+            locked.tags = tags
+            locked.save(update_fields=["tags"])
+            audit.record_changed("account.update", locked, before)
+    account.tags = locked.tags
     return account
 
 

@@ -502,6 +502,41 @@ RETURNING a.id
 }
 
 
+# Tags (accounts.tags): an account's tags stay sorted (by code point, as Python sorts them:
+# COLLATE "C") and distinct. An undo joins the record's old values (account id -> whether it
+# carried the tag before); an account "still as the action left it" carries the tag after an
+# add, or lacks it after a remove; only those that did not before are written back.
+BULK_TAG_ADD = """
+UPDATE accounts_account a SET tags = ARRAY(
+    SELECT t FROM unnest(a.tags || %(tag)s::varchar(40)) t ORDER BY t COLLATE "C")
+WHERE a.id = ANY(%(ids)s) AND NOT a.tags @> ARRAY[%(tag)s]::varchar(40)[]
+"""
+BULK_TAG_REMOVE = """
+UPDATE accounts_account a SET tags = array_remove(a.tags, %(tag)s::varchar(40))
+WHERE a.id = ANY(%(ids)s) AND a.tags @> ARRAY[%(tag)s]::varchar(40)[]
+"""
+# `added`: true to undo an add (restore those that lacked the tag), false to undo a remove.
+BULK_TAG_UNDO = """
+WITH old AS (
+    SELECT o.id::bigint AS id, o.value = 'true'::jsonb AS had
+    FROM accounts_bulkaction b CROSS JOIN LATERAL jsonb_each(b.old_values) AS o(id, value)
+    WHERE b.id = %(action)s
+), still AS (
+    SELECT a.id, old.had FROM accounts_account a JOIN old ON a.id = old.id
+    WHERE (a.tags @> ARRAY[%(tag)s]::varchar(40)[]) = %(added)s
+), undone AS (
+    UPDATE accounts_account a SET tags = CASE WHEN %(added)s
+        THEN array_remove(a.tags, %(tag)s::varchar(40))
+        ELSE ARRAY(SELECT t FROM unnest(a.tags || %(tag)s::varchar(40)) t ORDER BY t COLLATE "C")
+    END
+    FROM still WHERE a.id = still.id AND still.had <> %(added)s
+    RETURNING a.id
+)
+SELECT id FROM still
+"""
+BULK_UNDO["tag_add"] = BULK_UNDO["tag_remove"] = BULK_TAG_UNDO
+
+
 def insert_view_entries(*, view_id: int, members, as_of: date) -> int:
     """Open a stay on `as_of` for every account of `members` (a queryset of account ids: the
     compiled view) without an open stay in the view; one INSERT ... SELECT."""

@@ -19,6 +19,7 @@ from accounts.models import (
     ViewVisibility,
 )
 from accounts.selectors import ListChoices
+from accounts.tags import BadTag, normalise_tag, parse_tags
 from churn.models import HORIZONS
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
@@ -66,6 +67,10 @@ class AccountListForm(forms.Form):
         required=False, coerce=int, empty_value=None, label="within",
         choices=[("", "Any horizon"), *((str(h), f"{h} days") for h in HORIZONS)],
     )  # fmt: skip
+    tags = forms.CharField(
+        required=False, max_length=400, label="Tags",
+        help_text="Accounts carrying every one of these tags, separated by commas.",
+    )  # fmt: skip
     view = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
@@ -82,6 +87,12 @@ class AccountListForm(forms.Form):
         self.custom_fields = choices.fields
         for field in choices.fields:
             self.fields.update(_filter_fields(field))
+
+    def clean_tags(self) -> tuple[str, ...]:
+        try:
+            return parse_tags(self.cleaned_data.get("tags") or "")
+        except BadTag as error:
+            raise forms.ValidationError(str(error)) from error
 
     def params(self) -> AccountListParams:
         """The valid values, each invalid or missing one replaced by its default."""
@@ -140,6 +151,8 @@ def list_query(spec: ViewFilter, *, view_id: int | None = None) -> dict[str, str
         query["churn_above"] = format((Decimal(str(spec.churn_above)) * 100).normalize(), "f")
     if spec.mine:
         query["mine"] = "1"
+    if spec.tags:
+        query["tags"] = ", ".join(spec.tags)
     for one in spec.custom:
         if one.equals is not None:
             equals = {True: "yes", False: "no"}.get(one.equals, one.equals)
@@ -340,6 +353,10 @@ class BulkValueForm(forms.Form):
         required=False, max_length=TEXT_MAX, label="Value",
         help_text="Typed as in an import file (yes/no, 2026-12-31, 1200.50); empty clears it.",
     )  # fmt: skip
+    tag = forms.CharField(
+        required=False, max_length=200, label="Tag",
+        help_text="Letters, digits, spaces and - _ . : / & + #; compared in lower case.",
+    )  # fmt: skip
     survey = forms.ChoiceField(required=False, label="Survey")
     title = forms.CharField(required=False, max_length=200, label="Task")
     due_on = forms.DateField(
@@ -369,6 +386,8 @@ class BulkValueForm(forms.Form):
         BulkActionKind.OWNER: ("owner",),
         BulkActionKind.STAGE: ("stage",),
         BulkActionKind.FIELD: ("field",),
+        BulkActionKind.TAG_ADD: ("tag",),
+        BulkActionKind.TAG_REMOVE: ("tag",),
         BulkActionKind.SURVEY: ("survey",),
         BulkActionKind.TASK: ("title", "due_on"),
     }
@@ -380,6 +399,11 @@ class BulkValueForm(forms.Form):
                 self.add_error(name, "Choose or type a value.")
         if self.kind == BulkActionKind.FIELD and cleaned.get("field"):
             cleaned["parsed"] = self._parsed(self.custom_fields[cleaned["field"]])
+        if self.kind in (BulkActionKind.TAG_ADD, BulkActionKind.TAG_REMOVE) and cleaned.get("tag"):
+            try:
+                cleaned["tag"] = normalise_tag(cleaned["tag"])
+            except BadTag as error:
+                self.add_error("tag", str(error))
         return cleaned
 
     def _parsed(self, field: CustomField):
@@ -397,6 +421,8 @@ class BulkValueForm(forms.Form):
             BulkActionKind.OWNER: ("owner",),
             BulkActionKind.STAGE: ("stage",),
             BulkActionKind.FIELD: ("field", "field_value"),
+            BulkActionKind.TAG_ADD: ("tag",),
+            BulkActionKind.TAG_REMOVE: ("tag",),
             BulkActionKind.SURVEY: ("survey",),
             BulkActionKind.TASK: ("title", "due_on", "priority"),
         }[self.kind]

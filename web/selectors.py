@@ -75,6 +75,7 @@ class AccountListParams:
     mine: bool = False
     group: int | None = None  # a company group: the account and every account below it
     custom: tuple[FieldFilter, ...] = ()  # conditions on the admins' own fields
+    tags: tuple[str, ...] = ()  # normalised; the account carries every one
     mrr_min: Decimal | None = None
     mrr_max: Decimal | None = None
     churn_above: Decimal | None = None  # percent
@@ -103,6 +104,7 @@ class AccountListParams:
             churn_above=float(self.churn_above) / 100 if churn else None,
             churn_horizon=(self.churn_horizon or DEFAULT_CHURN_HORIZON) if churn else None,
             custom=self.custom,
+            tags=self.tags,
         )
         if base is None:
             return own

@@ -16,6 +16,9 @@ urlpatterns = [
         accounts.account_fields_update,
         name="account_fields_update",
     ),
+    path(
+        "accounts/<int:account_id>/tags/", accounts.account_tags_update, name="account_tags_update"
+    ),
     # Bulk actions from the list, their records and their undo (issue 16).
     path("accounts/bulk/", bulk.bulk_actions, name="bulk_actions"),
     path("accounts/bulk/new/", bulk.bulk_action_start, name="bulk_action_start"),

@@ -70,3 +70,55 @@ def test_continuing_with_nothing_ticked_says_what_to_do(page: Page, live_server,
         "tick at least one row, or choose all accounts"
     )
     expect(page).to_have_url(f"{live_server.url}/")
+
+
+def test_a_leader_tags_everything_a_filter_matches_then_filters_by_the_tag_and_undoes_it(
+    page: Page, live_server, book, console_errors, screenshot_dir
+):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("lena")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/?q=e")  # Acme, Globex, Initech, Umbrella all hold an "e"
+    page.get_by_label("Action").select_option("tag_add")
+    page.get_by_label("All 4 accounts matching the filters").check()
+    page.get_by_role("button", name="Continue…").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a tag: 4 accounts")
+    page.get_by_label("Tag", exact=True).fill("Renewal Push")
+    page.get_by_role("button", name="Add a tag for 4 accounts").click()
+    expect(page.get_by_text("Tag “renewal push” added: 4 accounts.")).to_be_visible()
+    assert Account.objects.filter(tags__contains=["renewal push"]).count() == 4
+
+    # The tag is a filter of the list, and a chip on each row.
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Tags").fill("renewal push")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator(".tag-chip", has_text="renewal push")).to_have_count(4)
+    page.screenshot(path=screenshot_dir / "accounts-list-tags.png")
+
+    page.goto(f"{live_server.url}/accounts/bulk/")
+    page.get_by_role("link", name="Tag “renewal push” added").click()
+    page.get_by_role("button", name="Undo this bulk action").click()
+    expect(page.get_by_text("Everything was restored.")).to_be_visible()
+    assert not Account.objects.filter(tags__contains=["renewal push"]).exists()
+    assert console_errors == []
+
+
+def test_an_owner_adds_and_removes_a_tag_on_the_360_page(
+    page: Page, live_server, book, console_errors, screenshot_dir
+):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/accounts/{book['Acme'].pk}/")
+    page.get_by_label("Add tags").fill("Beta, exec sponsor")
+    page.get_by_role("button", name="Add", exact=True).click()
+    chips = page.locator("#tags .tag-chip a")
+    expect(chips).to_have_text(["beta", "exec sponsor"])
+    page.locator("#tags").screenshot(path=screenshot_dir / "account-360-tags.png")
+    page.get_by_role("button", name="Remove tag beta").click()
+    expect(chips).to_have_text(["exec sponsor"])
+    assert Account.objects.get(pk=book["Acme"].pk).tags == ["exec sponsor"]
+    assert console_errors == []

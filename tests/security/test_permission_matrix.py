@@ -149,6 +149,10 @@ ACCESS: dict[str, Rule] = {
     ),
     # The account's custom values, edited by those who may act on it (issue 16).
     "account_fields_update": Rule(LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST"),
+    # Its tags, likewise (issue 16).
+    "account_tags_update": Rule(
+        LOGIN, DONE, 404, DONE, DONE, READ_ONLY, method="POST", data={"add": "matrix"}
+    ),
     # Bulk actions (issue 16): tasks and surveys on one's own accounts, anything for leaders
     # and admins; another CSM's account is hidden (404), one read through a task is the
     # owner's (403). A record (alice's) is for its author and those who may bulk-change any.

@@ -40,7 +40,8 @@ from accounts.access import (
 from accounts.bulk import user_may_bulk
 from accounts.custom_fields import field_values
 from accounts.models import Account, BulkActionKind, View
-from accounts.services import account_custom_values_set, note_add
+from accounts.services import account_custom_values_set, account_tags_change, note_add
+from accounts.tags import BadTag, normalise_tag, parse_tags
 from churn.selectors import FORMULA as CHURN_FORMULA
 from churn.selectors import PLAIN as CHURN_PLAIN
 from churn.selectors import account_churn
@@ -142,7 +143,7 @@ def _applied_view(request: HttpRequest, params) -> View | None:
 HOME_ALERTS = 8
 # The list's parameters that narrow it (a "Clear filters" link appears).
 FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within", "group", "custom",
-           "mrr_min", "mrr_max", "churn_above", "view")  # fmt: skip
+           "tags", "mrr_min", "mrr_max", "churn_above", "view")  # fmt: skip
 
 
 @require_GET
@@ -266,10 +267,13 @@ def render_account_page(
     sentiment_form: SentimentOverrideForm | None = None,
     fields_form: CustomValuesForm | None = None,
     task_form: TaskForm | None = None,
+    tags_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
     """The 360 page, also re-rendered with a form's errors after a failed POST."""
     context = account_page_context(request, account)
+    if tags_error:
+        context |= {"tags_error": tags_error, "tags_input": request.POST.get("add", "")}
     context["note_form"] = note_form or NoteForm()
     context["sentiment_form"] = sentiment_form or SentimentOverrideForm()
     fields = context["custom_values"]
@@ -424,6 +428,26 @@ def account_fields_update(request: HttpRequest, account_id: int) -> HttpResponse
     account_custom_values_set(account=account, values=form.values())
     messages.success(request, "Fields saved.")
     return redirect(_account_url(account.pk, "fields"))
+
+
+@require_POST
+def account_tags_update(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Add tags (`add`, comma-separated) or remove one (`remove`) from the 360 page, for those
+    who may act on the account; a bad tag re-renders the page with the reason, writing nothing."""
+    account = get_account_for_action(request.user, account_id)
+    try:
+        add = parse_tags(request.POST.get("add", ""))
+        removed = request.POST.get("remove", "")
+        remove = (normalise_tag(removed),) if removed.strip() else ()
+        if not add and not remove:
+            raise BadTag("Type a tag to add.")
+        account_tags_change(account=account, add=add, remove=remove)
+    except BadTag as error:
+        return render_account_page(request, account, tags_error=str(error), status=400)
+    done = [f"added {', '.join(add)}"] if add else []
+    done += [f"removed {remove[0]}"] if remove else []
+    messages.success(request, f"Tags {' and '.join(done)}.")
+    return redirect(_account_url(account.pk, "tags"))
 
 
 # The 360 page's alert actions and the CSM's sentiment.

@@ -1,7 +1,7 @@
 """Bulk actions from the accounts list: the two steps (what and to which accounts, then the
 value and the count to confirm), the records of past actions and their undo.
 
-The writes are accounts.bulk (owner, stage, custom field), surveys.services (a survey) and
+The writes are accounts.bulk (owner, stage, custom field, tag), surveys.services (a survey) and
 playbooks.services (a task each); this page lives in web because it composes the three. The
 accounts come from the list's own selector (selectors.account_rows with the list's query
 string) or the ticked rows, and always through accounts.bulk.bulk_targets' access rule.
@@ -139,6 +139,9 @@ def _perform(user, kind: str, ids: list[int], form: BulkValueForm) -> BulkAction
     if kind == BulkActionKind.FIELD:
         field = form.custom_fields[data["field"]]
         return bulk.bulk_field_set(user=user, account_ids=ids, field=field, value=data["parsed"])
+    if kind in (BulkActionKind.TAG_ADD, BulkActionKind.TAG_REMOVE):
+        add = kind == BulkActionKind.TAG_ADD
+        return bulk.bulk_tag_change(user=user, account_ids=ids, tag=data["tag"], add=add)
     if kind == BulkActionKind.SURVEY:
         survey = form.surveys[data["survey"]]
         return invite_accounts_bulk(user=user, account_ids=ids, survey=survey)
@@ -207,6 +210,8 @@ def _old_label(action: BulkAction, pk: int, owners: dict[int, str]) -> str:
     if action.kind in bulk.OWN_ACCOUNT_KINDS:
         return ""
     old = action.old_values.get(str(pk))
+    if action.kind in (BulkActionKind.TAG_ADD, BulkActionKind.TAG_REMOVE):
+        return "had the tag" if old else "did not have it"
     if old is None:
         return "none"
     if action.kind == BulkActionKind.STAGE:
