@@ -6,8 +6,10 @@ tasks). Seeing can be wider than acting: another app may let a user read an acco
 own (a task given to them), never change it.
 """
 
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache, wraps
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -20,6 +22,40 @@ from django.utils.module_loading import import_string
 from accounts.models import Account
 
 VIEW_ALL_PERMISSION = "accounts.view_all_accounts"
+
+# Within a read-only request: each user's visible account ids, computed once (see below).
+_visible_ids_memo: ContextVar[dict[int, list[int]] | None] = ContextVar(
+    "northstar_visible_ids", default=None
+)
+
+
+@contextmanager
+def visible_ids_memo() -> Iterator[None]:
+    """Inside the block, a user's visible accounts beyond their own (company groups, tasks) are
+    computed once and read as a list of ids: a CSM's accounts list applies the rule in five
+    statements (filters, groups, count, rows, alerts), and the recursive walk down the groups
+    she owns cost 15 - 20 ms in each at 10,000 accounts. Only for reads: a write changes who
+    sees what."""
+    token = _visible_ids_memo.set({})
+    try:
+        yield
+    finally:
+        _visible_ids_memo.reset(token)
+
+
+def memoize_visible_ids(view):
+    """A read-only view whose statements apply the rule many times (the accounts list, the
+    portfolio) runs inside `visible_ids_memo`: one statement more, four or five cheaper. Not
+    for pages that apply it once or twice (the account page), where it would only add one."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        with visible_ids_memo():
+            return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @cache
@@ -98,7 +134,15 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     if not extras:
         return Account.objects.filter(owner=user)
     granted = extras[0].union(*extras[1:]) if len(extras) > 1 else extras[0]
-    return Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
+    visible = Account.objects.filter(Q(owner=user) | Q(pk__in=granted))
+    memo = _visible_ids_memo.get()
+    if memo is None:
+        return visible
+    if user.pk not in memo:
+        memo[user.pk] = list(visible.order_by().values_list("pk", flat=True))
+    # One array of ids, not thousands of placeholders.
+    ids = RawSQL("SELECT unnest(%s::bigint[])", [memo[user.pk]])
+    return Account.objects.filter(pk__in=ids)
 
 
 def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:

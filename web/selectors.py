@@ -149,6 +149,11 @@ def account_rows(
         .select_related("owner")
         .annotate(
             latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)),
+            # The score of `as_of` by (account, as_of), not through the snapshot's id: the date
+            # lets the planner read only that day's scores (joined by snapshot id, it hashed
+            # every date's scores: 35 of the 57 ms of a list sorted by MRR at 10,000 accounts),
+            # and only that month's partition.
+            health_now=FilteredRelation("health_scores", condition=Q(health_scores__as_of=as_of)),
             # Only the score of 30 days earlier: from the score table's (account, as_of) index,
             # without reading that day's wide snapshot row.
             earlier=FilteredRelation("health_scores", condition=Q(health_scores__as_of=earlier)),
@@ -158,19 +163,19 @@ def account_rows(
             arr=F("latest__arr"),
             seats=F("latest__seats"),
             seat_utilization=F("latest__seat_utilization"),
-            health_score=F("latest__health__score"),
-            health_band=Coalesce("latest__health__band", Value("unknown")),
+            health_score=F("health_now__score"),
+            health_band=Coalesce("health_now__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
             # Only between scores of one model version: a new model is not a change in health
             # (after a model change the rescore brings the year onto the new version).
             health_change=Case(
                 When(
-                    Q(latest__health__model_version_id=F("earlier__model_version_id"))
+                    Q(health_now__model_version_id=F("earlier__model_version_id"))
                     | Q(
-                        latest__health__model_version_id__isnull=True,
+                        health_now__model_version_id__isnull=True,
                         earlier__model_version_id__isnull=True,
                     ),
-                    then=F("latest__health__score") - F("earlier__score"),
+                    then=F("health_now__score") - F("earlier__score"),
                 ),
                 default=None,
                 output_field=FloatField(),
@@ -222,11 +227,14 @@ def group_members(
         accounts_visible_to(user)
         .filter(pk__in=Account.objects.in_group(account).values("pk"))
         .exclude(pk=account.pk)
-        .annotate(latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)))
+        .annotate(
+            latest=FilteredRelation("snapshots", condition=Q(snapshots__as_of=as_of)),
+            health_now=FilteredRelation("health_scores", condition=Q(health_scores__as_of=as_of)),
+        )
         .annotate(
             mrr=F("latest__mrr"),
-            health_score=F("latest__health__score"),
-            health_band=Coalesce("latest__health__band", Value("unknown")),
+            health_score=F("health_now__score"),
+            health_band=Coalesce("health_now__band", Value("unknown")),
             is_onboarding=F("latest__is_onboarding"),
         )
         .order_by(F("mrr").desc(nulls_last=True), "name", "pk")

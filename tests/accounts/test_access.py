@@ -192,6 +192,32 @@ def test_the_owner_of_a_parent_sees_and_may_act_on_every_account_below_it(alice,
     assert user_may_act_on(alice, tree["subsidiary"])
 
 
+def test_inside_the_memo_the_rule_is_computed_once_and_sees_the_same_accounts(alice, bob, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.access import visible_ids_memo
+
+    expected = {
+        user: set(accounts_visible_to(user).values_list("name", flat=True)) for user in (alice, bob)
+    }
+    with visible_ids_memo(), CaptureQueriesContext(connection) as queries:
+        first = set(accounts_visible_to(alice).values_list("name", flat=True))
+        again = set(
+            accounts_visible_to(alice).filter(segment__isnull=False).values_list("name", flat=True)
+        )
+        of_bob = set(accounts_visible_to(bob).values_list("name", flat=True))
+
+    assert first == again == expected[alice]
+    assert of_bob == expected[bob]
+    # alice: her ids once, then two reads of them; bob: his ids, then one read.
+    assert len(queries) == 5
+    # Outside the block nothing is kept: a change of owner shows at once.
+    tree["other"].owner = alice
+    tree["other"].save()
+    assert "Other" in set(accounts_visible_to(alice).values_list("name", flat=True))
+
+
 def test_the_owner_of_a_subsidiary_reaches_down_but_never_up(bob, tree):
     visible = set(accounts_visible_to(bob).values_list("name", flat=True))
 

@@ -197,3 +197,17 @@ def probability(value) -> str:
     if 99.5 <= percent < 100:
         return ">99%"
     return f"{percent:.0f}%"
+
+
+@register.simple_tag
+def select_options(choices, selected) -> SafeString:
+    """The <option> tags of a select, the one whose value equals `selected` (compared as text,
+    since a query parameter is text and a choice may be a number) marked selected. Written here
+    rather than as a template loop: the accounts list's company group filter has one option per
+    group (1,000 at 10,000 accounts), and the loop cost 30 - 40 ms of the page."""
+    current = "" if selected is None else str(selected)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if str(value) == current else "", text) for value, text in choices),
+    )

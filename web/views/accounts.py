@@ -31,6 +31,7 @@ from accounts.access import (
     accounts_visible_to,
     get_account_for_action,
     get_account_for_user,
+    memoize_visible_ids,
     require_may_act,
     user_may_act_on,
     user_may_edit_view,
@@ -147,6 +148,7 @@ FILTERS = ("q", "segment", "owner", "region", "stage", "band", "renewal_within",
 
 
 @require_GET
+@memoize_visible_ids
 def home(request: HttpRequest) -> HttpResponse:
     """The accounts list: a CSM lands on the accounts they own (all they may see), a leader on
     every account; search, filters, sorting and pages are query parameters."""

@@ -24,7 +24,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
-from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
+from accounts.access import (
+    accounts_visible_to,
+    memoize_visible_ids,
+    user_sees_all_accounts,
+    views_readable_by,
+)
 from accounts.models import Account
 from core.charts import currency_symbol, figure_json
 from core.exports import csv_response
@@ -108,6 +113,7 @@ def _page_context(scope: Scope) -> dict[str, Any]:
     }
 
 
+@memoize_visible_ids
 def portfolio(request: HttpRequest) -> HttpResponse:
     scope = _portfolio_scope(request)
     context = _page_context(scope)
