@@ -55,6 +55,7 @@ class Command(BaseCommand):
             call_command("seed_demo", accounts=accounts, hierarchy=True)
             figures["seed_seconds"] = round(time.perf_counter() - started, 1)
         figures["data"] = benchmark.data_size()
+        figures["vacuum_seconds"] = benchmark.vacuum_analyze()
         if not options["skip_pages"]:
             self.stderr.write("Timing the pages...")
             figures["pages"] = page_benchmark.page_figures(requests=options["page_requests"])
