@@ -31,11 +31,11 @@ _visible_ids_memo: ContextVar[dict[int, list[int]] | None] = ContextVar(
 
 @contextmanager
 def visible_ids_memo() -> Iterator[None]:
-    """Inside the block, a user's visible accounts beyond their own (company groups, tasks) are
-    computed once and read as a list of ids: a CSM's accounts list applies the rule in five
-    statements (filters, groups, count, rows, alerts), and the recursive walk down the groups
-    she owns cost 15 - 20 ms in each at 10,000 accounts. Only for reads: a write changes who
-    sees what."""
+    """Inside the block, the accounts a user may see (their own and those of the other rules:
+    company groups, tasks) are computed once and read as a list of ids: a CSM's accounts list
+    applies the rule in five statements (filters, groups, count, rows, alerts), and the
+    recursive walk down the groups she owns cost 15 - 20 ms in each at 10,000 accounts. Only for
+    reads: a write changes who sees what."""
     token = _visible_ids_memo.set({})
     try:
         yield

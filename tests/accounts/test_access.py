@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accounts.access import accounts_visible_to, user_may_act_on
+from accounts.access import accounts_visible_to, user_may_act_on, visible_ids_memo
 from tests.factories import AccountFactory, TaskFactory, UserFactory
 
 
@@ -193,11 +195,6 @@ def test_the_owner_of_a_parent_sees_and_may_act_on_every_account_below_it(alice,
 
 
 def test_inside_the_memo_the_rule_is_computed_once_and_sees_the_same_accounts(alice, bob, tree):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from accounts.access import visible_ids_memo
-
     expected = {
         user: set(accounts_visible_to(user).values_list("name", flat=True)) for user in (alice, bob)
     }
