@@ -3,7 +3,8 @@
 Two kinds, each calibrated with `CalibratedClassifierCV` (Platt's sigmoid, fitted on
 cross-validated predictions of the training rows, then one estimator refitted on all of them):
 a standardized logistic regression, the explainable default whose calibrated probability is one
-SQL expression (churn.sql.logistic_sql), and gradient-boosted trees, scored in Python.
+SQL expression (churn.sql.logistic_probability_sql), and gradient-boosted trees, scored in
+Python.
 The metrics are the backtest's: ROC AUC, Brier score (and the base rate's), log loss, lift in
 the top decile and calibration bins, for the model and for the weighted health score on the
 same rows.

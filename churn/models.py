@@ -50,16 +50,18 @@ class ChurnModel(models.Model):
 
 
 class ChurnScore(models.Model):
+    # No index of its own: churn_score_unique leads with the account.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="churn_scores"
+        "accounts.Account", on_delete=models.CASCADE, related_name="churn_scores", db_index=False
     )
     as_of = models.DateField()
     horizon_days = models.PositiveSmallIntegerField()
     probability = models.FloatField(null=True, blank=True)
     no_score_reason = models.CharField(max_length=200, blank=True, default="")
-    model = models.ForeignKey(ChurnModel, on_delete=models.PROTECT, related_name="scores")
-    factors = models.JSONField(
-        default=list, help_text="Top factors: [feature, contribution] pairs, largest first."
+    # No index: 30,000 more index entries a night for a model's deletion, which PROTECT
+    # refuses anyway once it has scores.
+    model = models.ForeignKey(
+        ChurnModel, on_delete=models.PROTECT, related_name="scores", db_index=False
     )
 
     class Meta:

@@ -3,7 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from churn.models import ChurnModel, ChurnScore
+import numpy as np
+from django.db import connection
+
+from churn import learn
+from churn import sql as churn_sql
+from churn.models import ChurnModel, ChurnModelKind, ChurnScore
 from churn.sql import FEATURE_BY_NAME
 
 # The disclosure beside the probability on the 360 page (like the registry's definitions).
@@ -40,27 +45,44 @@ class AccountChurn:
     factors: list[Factor]
 
 
-def _factors(score: ChurnScore) -> list[Factor]:
+def _factors(pairs) -> list[Factor]:
     out = []
-    for name, contribution in score.factors or []:
+    for name, contribution in pairs:
         feature = FEATURE_BY_NAME.get(name)
         out.append(Factor(feature.label if feature else name, float(contribution)))
     return out
 
 
 def account_churn(*, account_id: int, as_of: date | None) -> list[AccountChurn]:
-    """The account's probability per horizon on `as_of`, with its model: one query."""
+    """The account's probability per horizon on `as_of`, with its model (one query), and the
+    logistic models' top factors: coefficient x standardized value of the same features the
+    nightly job scored (one more query, only when a logistic model gave a probability)."""
     if as_of is None:
         return []
-    scores = (
+    scores = list(
         ChurnScore.objects.filter(account_id=account_id, as_of=as_of)
         .select_related("model")
+        .defer("model__estimator")
         .order_by("horizon_days")
     )
+    logistic = ChurnModelKind.LOGISTIC
+    explained = [s.model for s in scores if s.probability is not None and s.model.kind == logistic]
+    with connection.cursor() as cursor:
+        rows = churn_sql.account_features(
+            cursor, account_id=account_id, as_of=as_of, models=explained
+        )
+    factors = {
+        model.pk: learn.logistic_factors(model.parameters, model.features, np.array(x, float))
+        for model, x in zip(explained, rows, strict=True)
+        if x
+    }
     return [
-        AccountChurn(s.horizon_days, s.probability, s.no_score_reason, s.model, _factors(s))
+        AccountChurn(
+            s.horizon_days, s.probability, s.no_score_reason, s.model,
+            _factors(factors.get(s.model_id, []) if s.probability is not None else []),
+        )
         for s in scores
-    ]
+    ]  # fmt: skip
 
 
 def active_models() -> list[ChurnModel]:

@@ -68,10 +68,7 @@ def churn_scores_write(*, model: ChurnModel, as_of: date) -> int:
     logistic model, one read, one vectorised prediction and one INSERT for trees."""
     with connection.cursor() as cursor:
         if model.kind == ChurnModelKind.LOGISTIC:
-            return churn_sql.score_logistic(
-                cursor, as_of=as_of, model_id=model.pk, horizon=model.horizon_days,
-                names=model.features, parameters=model.parameters,
-            )  # fmt: skip
+            return churn_sql.score_logistic(cursor, as_of=as_of, models=[model])
         rows = churn_sql.date_features(
             cursor, as_of=as_of, horizon=model.horizon_days, names=model.features
         )
@@ -88,11 +85,17 @@ def _predicted(model: ChurnModel, rows: list[tuple]) -> list[tuple]:
         X = np.array([row[2:] for row in scored], dtype=float)
         predicted = learn.predict(learn.load(bytes(model.estimator)), X)
         probabilities = {row[0]: float(p) for row, p in zip(scored, predicted, strict=True)}
-    return [(row[0], probabilities.get(row[0]), row[1], "[]") for row in rows]
+    return [(row[0], probabilities.get(row[0]), row[1]) for row in rows]
 
 
 def score_snapshot_date(as_of: date) -> None:
     """The nightly step (settings.AFTER_SNAPSHOT_STEPS), inside the snapshot's transaction:
-    score every account of `as_of` with each horizon's active model; no model, no scores."""
-    for model in ChurnModel.objects.filter(is_active=True).order_by("horizon_days"):
-        churn_scores_write(model=model, as_of=as_of)
+    score every account of `as_of` with each horizon's active model; no model, no scores.
+    The logistic models share one statement (their feature rows are read once)."""
+    active = list(ChurnModel.objects.filter(is_active=True).order_by("horizon_days"))
+    logistic = [model for model in active if model.kind == ChurnModelKind.LOGISTIC]
+    with connection.cursor() as cursor:
+        churn_sql.score_logistic(cursor, as_of=as_of, models=logistic)
+    for model in active:
+        if model.kind != ChurnModelKind.LOGISTIC:
+            churn_scores_write(model=model, as_of=as_of)

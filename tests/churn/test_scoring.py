@@ -13,6 +13,7 @@ from django.db import connection
 from churn import learn
 from churn import sql as churn_sql
 from churn.models import ChurnModel, ChurnScore
+from churn.selectors import account_churn
 from churn.services import churn_model_train, churn_scores_write
 from metrics.services import snapshot_recompute
 from tests.churn.conftest import LAST, write_book
@@ -57,11 +58,31 @@ def test_scoring_in_sql_gives_scikit_learns_probability_and_factors(logistic):
     expected = learn.predict(learn.load(bytes(logistic.estimator)), X)
     stored = np.array([scores[a].probability for a in eligible])
     np.testing.assert_allclose(stored, expected, rtol=1e-9, atol=1e-12)
+    # The page's top factors are the model's terms of the very features the night scored.
     for account, x in zip(eligible[:20], X[:20], strict=True):
         want = learn.logistic_factors(logistic.parameters, logistic.features, x)
-        got = scores[account].factors
-        assert [name for name, _c in got] == [name for name, _c in want]
-        assert [c for _n, c in got] == pytest.approx([c for _n, c in want], abs=1e-3)
+        (churn,) = account_churn(account_id=account, as_of=LAST)
+        labels = [churn_sql.FEATURE_BY_NAME[name].label for name, _c in want]
+        assert [f.label for f in churn.factors] == labels
+        assert [f.contribution for f in churn.factors] == pytest.approx(
+            [c for _n, c in want], abs=1e-3
+        )
+
+
+def test_the_logistic_models_of_every_horizon_score_a_date_in_one_statement(book):
+    """Each horizon's probability is its own model's, though the features are read once."""
+    models = [churn_model_train(horizon=horizon) for horizon in (30, 90)]
+    with connection.cursor() as cursor:
+        written = churn_sql.score_logistic(cursor, as_of=LAST, models=models)
+    assert written == 2 * len(_features(models[0]))
+    for model in models:
+        features = _features(model)
+        eligible = [a for a, row in features.items() if row[1] == ""]
+        X = np.array([features[a][2:] for a in eligible], dtype=float)
+        expected = learn.predict(learn.load(bytes(model.estimator)), X)
+        scores = _scores(model)
+        stored = np.array([scores[a].probability for a in eligible])
+        np.testing.assert_allclose(stored, expected, rtol=1e-9, atol=1e-12)
 
 
 def test_a_boosted_model_is_scored_in_one_vectorised_pass_with_its_stored_estimator(book):
@@ -87,7 +108,7 @@ def test_accounts_without_enough_history_onboarding_or_mrr_get_a_reason_not_a_nu
     assert scores[onboarding].probability is None
     assert scores[onboarding].no_score_reason == churn_sql.ONBOARDING
     assert scores[churned].no_score_reason == churn_sql.NOT_PAYING
-    assert scores[new].factors == []
+    assert account_churn(account_id=new, as_of=LAST)[0].factors == []
     assert "60 days" in churn_sql.TOO_LITTLE_HISTORY
 
 
