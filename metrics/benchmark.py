@@ -20,7 +20,14 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from accounts.models import Account, Contract, Ticket, UsageDaily
-from metrics.services import snapshot_recompute, snapshot_recompute_range, yesterday
+from metrics.models import SnapshotRun
+from metrics.services import (
+    dates_between,
+    runs_of_days,
+    snapshot_recompute,
+    snapshot_recompute_range,
+    yesterday,
+)
 from surveys.models import SurveyResponse
 
 FLOOR_QUERIES = {
@@ -108,6 +115,28 @@ def recompute_flat_seconds(as_of: date, repeats: int = 5) -> float | None:
     except _Rollback:
         pass
     return seconds
+
+
+HISTORY_DAYS = 60
+
+
+def history_seconds(days: int = HISTORY_DAYS) -> float | None:
+    """Compute the snapshots of the `days` dates ending yesterday that are missing, committed,
+    before anything is timed: the pages read snapshots (on a data set without them they time an
+    empty book) and the churn figure scores accounts with 60 days of history. None when none
+    was missing."""
+    last = yesterday()
+    first = last - timedelta(days=days - 1)
+    have = set(
+        SnapshotRun.objects.filter(as_of__range=(first, last)).values_list("as_of", flat=True)
+    )
+    missing = [day for day in dates_between(first, last) if day not in have]
+    if not missing:
+        return None
+    started = time.perf_counter()
+    for start, end in runs_of_days(missing):
+        snapshot_recompute_range(first=start, last=end)
+    return round(time.perf_counter() - started, 1)
 
 
 def backfill_seconds(days: int) -> dict:

@@ -160,12 +160,12 @@ def rollup_rebuild_stale() -> int:
         .order_by("as_of")
         .values_list("as_of", flat=True)
     )
-    for first, last in _runs_of_days(stale):
+    for first, last in runs_of_days(stale):
         rollup_rebuild(first=first, last=last)
     return len(stale)
 
 
-def _runs_of_days(days: list[date]) -> Iterator[tuple[date, date]]:
+def runs_of_days(days: list[date]) -> Iterator[tuple[date, date]]:
     if not days:
         return
     first = previous = days[0]

@@ -131,7 +131,9 @@ def test_follow_ups_count_acknowledged_alerts_and_how_fast(acme, alice):
         hours = 5 if contact == quick else 100
         Invitation.objects.filter(pk=invitation.pk).update(
             responded_at=now - timedelta(hours=hours + 1),
-            follow_up_due_on=timezone.localdate() - timedelta(days=1 if contact == slow else 0),
+            # Acknowledged an hour ago, which is yesterday in the first hour of a day: the slow
+            # one was due the day before that, so it is late whatever the time of day.
+            follow_up_due_on=timezone.localdate() - timedelta(days=2 if contact == slow else 0),
         )
         Alert.objects.filter(pk=alert.pk).update(
             status=AlertStatus.CLOSED, acknowledged_at=now - timedelta(hours=1), closed_at=now
