@@ -251,7 +251,7 @@ def score_logistic(cursor, *, as_of: date, models: Sequence) -> int:
     probability and the reason.
 
     Evaluating the features is the cost (at 10,000 accounts and three horizons, 850 ms
-    with each horizon's features and top factors written out; 470 ms like this): each distinct
+    with each horizon's features and top factors written out; 400 ms like this): each distinct
     feature expression is computed once a row, for the eligible rows only, as a column of
     one LATERAL row that every horizon's probability reads. OFFSET 0 keeps each LATERAL one
     computed row (flattened, the planner would copy the expressions into every reference).
