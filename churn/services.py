@@ -69,33 +69,38 @@ def churn_scores_write(*, model: ChurnModel, as_of: date) -> int:
     with connection.cursor() as cursor:
         if model.kind == ChurnModelKind.LOGISTIC:
             return churn_sql.score_logistic(cursor, as_of=as_of, models=[model])
-        rows = churn_sql.date_features(
-            cursor, as_of=as_of, horizon=model.horizon_days, names=model.features
+    return _score_in_python(as_of=as_of, models=[model])
+
+
+def _score_in_python(*, as_of: date, models: list[ChurnModel]) -> int:
+    """Trees: the features of every model read in one statement, one vectorised prediction
+    per model over the eligible rows, and one INSERT for all of them."""
+    with connection.cursor() as cursor:
+        accounts, reasons, matrices = churn_sql.date_feature_matrices(
+            cursor, as_of=as_of, models=models
         )
+        eligible = np.array([reason == "" for reason in reasons], dtype=bool)
+        scored = []
+        for model, X in zip(models, matrices, strict=True):
+            probabilities: list[float | None] = [None] * len(accounts)
+            if eligible.any():
+                predicted = learn.predict(learn.load(bytes(model.estimator)), X[eligible])
+                for index, p in zip(np.flatnonzero(eligible), predicted, strict=True):
+                    probabilities[index] = float(p)
+            scored.append((model.pk, model.horizon_days, probabilities))
         return churn_sql.insert_scores(
-            cursor, as_of=as_of, model_id=model.pk, horizon=model.horizon_days,
-            rows=_predicted(model, rows),
-        )  # fmt: skip
-
-
-def _predicted(model: ChurnModel, rows: list[tuple]) -> list[tuple]:
-    scored = [row for row in rows if row[1] == ""]
-    probabilities = {}
-    if scored:
-        X = np.array([row[2:] for row in scored], dtype=float)
-        predicted = learn.predict(learn.load(bytes(model.estimator)), X)
-        probabilities = {row[0]: float(p) for row, p in zip(scored, predicted, strict=True)}
-    return [(row[0], probabilities.get(row[0]), row[1]) for row in rows]
+            cursor, as_of=as_of, accounts=accounts, reasons=reasons, scored=scored
+        )
 
 
 def score_snapshot_date(as_of: date) -> None:
     """The nightly step (settings.AFTER_SNAPSHOT_STEPS), inside the snapshot's transaction:
     score every account of `as_of` with each horizon's active model; no model, no scores.
-    The logistic models share one statement (their feature rows are read once)."""
+    The logistic models share one statement, the trees one read of their features."""
     active = list(ChurnModel.objects.filter(is_active=True).order_by("horizon_days"))
     logistic = [model for model in active if model.kind == ChurnModelKind.LOGISTIC]
+    trees = [model for model in active if model.kind != ChurnModelKind.LOGISTIC]
     with connection.cursor() as cursor:
         churn_sql.score_logistic(cursor, as_of=as_of, models=logistic)
-    for model in active:
-        if model.kind != ChurnModelKind.LOGISTIC:
-            churn_scores_write(model=model, as_of=as_of)
+    if trees:
+        _score_in_python(as_of=as_of, models=trees)

@@ -208,12 +208,42 @@ def date_features(cursor, *, as_of: date, horizon: int, names: Sequence[str]) ->
     return cursor.fetchall()
 
 
-def delete_scores(cursor, *, as_of: date, horizon: int) -> int:
+def date_feature_matrices(
+    cursor, *, as_of: date, models: Sequence
+) -> tuple[list[int], list[str], list[np.ndarray]]:
+    """Every account with a snapshot on `as_of`, its reason ('' = scored) and each model's
+    feature matrix (NaN for missing), for models scored in Python: one statement for all of
+    them, each distinct feature expression read once (the horizons share all but one)."""
+    expressions: dict[str, int] = {}
+    picks = [
+        [
+            expressions.setdefault(expression, len(expressions))
+            for expression in feature_sql(model.features, horizon=model.horizon_days)
+        ]
+        for model in models
+    ]
+    columns = ", ".join(expressions)
+    statement = f"SELECT s.account_id, {REASON}, {columns} {FROM_ROWS} WHERE s.as_of = %(d)s"
+    execute_logged(cursor, statement, {"d": as_of}, label=f"churn features {as_of}")
+    rows = cursor.fetchall()
+    values = np.array([row[2:] for row in rows], dtype=float).reshape(len(rows), len(expressions))
+    return [row[0] for row in rows], [row[1] for row in rows], [values[:, p] for p in picks]
+
+
+# A date's scores, found through the accounts and churn_score_unique (account, as_of, horizon):
+# the table keeps no index on the date (one fewer index entry a row, 30,000 a night).
+DELETE_SCORES = """
+DELETE FROM churn_churnscore c USING accounts_account a
+WHERE c.account_id = a.id AND c.as_of = %(d)s AND c.horizon_days = ANY(%(h)s)
+"""
+
+
+def delete_scores(cursor, *, as_of: date, horizons: Sequence[int]) -> int:
     return execute_logged(
         cursor,
-        "DELETE FROM churn_churnscore WHERE as_of = %(d)s AND horizon_days = %(h)s",
-        {"d": as_of, "h": horizon},
-        label=f"clear churn scores {as_of} {horizon} d",
+        DELETE_SCORES,
+        {"d": as_of, "h": [int(h) for h in horizons]},
+        label=f"clear churn scores {as_of} {list(horizons)} d",
     )
 
 
@@ -251,21 +281,18 @@ def score_logistic(cursor, *, as_of: date, models: Sequence) -> int:
     probability and the reason.
 
     Evaluating the features is the cost (at 10,000 accounts and three horizons, 850 ms
-    with each horizon's features and top factors written out; 400 ms like this): each distinct
-    feature expression is computed once a row, for the eligible rows only, as a column of
-    one LATERAL row that every horizon's probability reads. OFFSET 0 keeps each LATERAL one
-    computed row (flattened, the planner would copy the expressions into every reference).
+    with each horizon's features and top factors written out; under 200 ms like this): each
+    distinct feature expression is computed once a row, for the eligible rows only, as a column
+    of one LATERAL row; the probabilities are computed once an account in a subquery, before
+    the rows are multiplied by the horizons (as a second LATERAL, the planner memoized it on
+    every feature value, computing them twice). OFFSET 0 keeps each an evaluated row
+    (flattened, the planner would copy the expressions into every reference).
     The top factors are not stored: they are the model's terms of the same features, which
     `account_features` reads for the one account a page shows."""
     if not models:
         return 0
     horizons = [model.horizon_days for model in models]
-    execute_logged(
-        cursor,
-        "DELETE FROM churn_churnscore WHERE as_of = %(d)s AND horizon_days = ANY(%(h)s)",
-        {"d": as_of, "h": horizons},
-        label=f"clear churn scores {as_of} {horizons} d",
-    )
+    delete_scores(cursor, as_of=as_of, horizons=horizons)
     features: dict[str, str] = {}  # expression -> its column in the LATERAL row x
     probabilities = []
     for n, model in enumerate(models):
@@ -273,18 +300,21 @@ def score_logistic(cursor, *, as_of: date, models: Sequence) -> int:
             features.setdefault(expression, f"x.f{len(features)}")
             for expression in feature_sql(model.features, horizon=model.horizon_days)
         ]
-        probabilities.append(f"{logistic_probability_sql(model.parameters, columns)} AS p{n}")
+        probability = logistic_probability_sql(model.parameters, columns)
+        probabilities.append(f"CASE WHEN r.reason = '' THEN {probability} END AS p{n}")
     values = ", ".join(f"({n}, {int(m.horizon_days)}, {int(m.pk)})" for n, m in enumerate(models))
-    pick = " ".join(f"WHEN {n} THEN q.p{n}" for n in range(len(models)))
+    pick = " ".join(f"WHEN {n} THEN d.p{n}" for n in range(len(models)))
     feature_columns = ", ".join(f"{e} AS {c.removeprefix('x.')}" for e, c in features.items())
+    # Numbers and the registry's own expressions only, never user text.
     statement = (
-        "INSERT INTO churn_churnscore (account_id, as_of, horizon_days, probability, "
-        "no_score_reason, model_id) "
-        f"SELECT s.account_id, s.as_of, m.h, CASE m.n {pick} END, r.reason, m.model "
+        "INSERT INTO churn_churnscore "  # noqa: S608
+        "(account_id, as_of, horizon_days, probability, no_score_reason, model_id) "
+        f"SELECT d.account_id, %(d)s, m.h, CASE m.n {pick} END, d.reason, m.model FROM ("
+        f"SELECT s.account_id, r.reason, {', '.join(probabilities)} "
         f"{FROM_ROWS} CROSS JOIN LATERAL (SELECT {REASON} AS reason OFFSET 0) r "
         f"LEFT JOIN LATERAL (SELECT {feature_columns} WHERE r.reason = '' OFFSET 0) x ON true "
-        f"LEFT JOIN LATERAL (SELECT {', '.join(probabilities)} WHERE r.reason = '' OFFSET 0) q "
-        f"ON true CROSS JOIN (VALUES {values}) m(n, h, model) WHERE s.as_of = %(d)s"
+        "WHERE s.as_of = %(d)s OFFSET 0) d "
+        f"CROSS JOIN (VALUES {values}) m(n, h, model)"
     )
     return execute_logged(
         cursor, statement, {"d": as_of}, label=f"churn scores {as_of} {horizons} d"
@@ -316,26 +346,29 @@ def account_features(cursor, *, account_id: int, as_of: date, models: Sequence) 
     return out
 
 
-def insert_scores(cursor, *, as_of: date, model_id: int, horizon: int, rows) -> int:
-    """Store scores computed in Python, (account, probability or None, reason) per row, in one
-    statement."""
-    delete_scores(cursor, as_of=as_of, horizon=horizon)
-    if not rows:
+def insert_scores(
+    cursor, *, as_of: date, accounts: Sequence[int], reasons: Sequence[str], scored: Sequence
+) -> int:
+    """Store scores computed in Python in one statement: `scored` holds (model id, horizon,
+    probabilities) per model, the probabilities in `accounts` order (None where the account's
+    reason says why it has none). The accounts and reasons travel once for all models."""
+    delete_scores(cursor, as_of=as_of, horizons=[horizon for _model, horizon, _p in scored])
+    if not accounts or not scored:
         return 0
-    accounts, probabilities, reasons = (list(column) for column in zip(*rows, strict=True))
+    params: dict = {"d": as_of, "a": list(accounts), "r": list(reasons)}
+    arrays, values = [], []
+    for n, (model_id, horizon, probabilities) in enumerate(scored):
+        params[f"p{n}"] = list(probabilities)
+        arrays.append(f"%(p{n})s::float8[]")
+        values.append(f"({n + 1}, {int(horizon)}, {int(model_id)})")
+    picks = ", ".join(f"t.p{n}" for n in range(len(scored)))
+    names = ", ".join(f"p{n}" for n in range(len(scored)))
     return execute_logged(
         cursor,
-        "INSERT INTO churn_churnscore (account_id, as_of, horizon_days, probability, "
-        "no_score_reason, model_id) "
-        "SELECT a, %(d)s, %(h)s, p, r, %(model)s "
-        "FROM unnest(%(a)s::bigint[], %(p)s::float8[], %(r)s::text[]) AS t(a, p, r)",
-        {
-            "d": as_of,
-            "h": horizon,
-            "model": model_id,
-            "a": accounts,
-            "p": probabilities,
-            "r": reasons,
-        },
-        label=f"churn scores {as_of} {horizon} d",
+        "INSERT INTO churn_churnscore (account_id, as_of, horizon_days, probability, "  # noqa: S608
+        f"no_score_reason, model_id) SELECT t.a, %(d)s, m.h, (ARRAY[{picks}])[m.n], t.r, m.model "
+        f"FROM unnest(%(a)s::bigint[], %(r)s::text[], {', '.join(arrays)}) AS t(a, r, {names}) "
+        f"CROSS JOIN (VALUES {', '.join(values)}) m(n, h, model)",
+        params,
+        label=f"churn scores {as_of} {[horizon for _m, horizon, _p in scored]} d",
     )

@@ -14,7 +14,7 @@ from churn import learn
 from churn import sql as churn_sql
 from churn.models import ChurnModel, ChurnScore
 from churn.selectors import account_churn
-from churn.services import churn_model_train, churn_scores_write
+from churn.services import churn_model_train, churn_scores_write, score_snapshot_date
 from metrics.services import snapshot_recompute
 from tests.churn.conftest import LAST, write_book
 from tests.factories import AccountFactory, ContractFactory
@@ -93,6 +93,35 @@ def test_a_boosted_model_is_scored_in_one_vectorised_pass_with_its_stored_estima
     expected = learn.predict(learn.load(bytes(model.estimator)), X)
     np.testing.assert_allclose([scores[a].probability for a in eligible], expected, rtol=1e-12)
     assert model.metrics["auc"] > 0.9
+
+
+def test_the_boosted_models_of_every_horizon_share_one_read_and_one_insert(book):
+    """Each horizon's trees give their own probability (the renewal-within-horizon feature
+    differs), from one read of the features and one statement writing every horizon."""
+    models = [churn_model_train(horizon=h, kind="boosted", activate=False) for h in (30, 90)]
+    ChurnModel.objects.filter(pk__in=[m.pk for m in models]).update(is_active=True)
+
+    score_snapshot_date(LAST)
+
+    for model in models:
+        features, scores = _features(model), _scores(model)
+        eligible = [a for a, row in features.items() if row[1] == ""]
+        X = np.array([features[a][2:] for a in eligible], dtype=float)
+        expected = learn.predict(learn.load(bytes(model.estimator)), X)
+        np.testing.assert_allclose([scores[a].probability for a in eligible], expected)
+        assert len(scores) == len(features)
+        assert all(scores[a].no_score_reason == row[1] for a, row in features.items())
+
+
+def test_scoring_a_date_again_replaces_its_rows_and_leaves_other_dates_alone(logistic):
+    before = ChurnScore.objects.exclude(as_of=LAST).count()
+    on_the_date = ChurnScore.objects.filter(as_of=LAST).count()
+
+    churn_scores_write(model=logistic, as_of=LAST)
+    churn_scores_write(model=logistic, as_of=LAST)
+
+    assert ChurnScore.objects.filter(as_of=LAST).count() == on_the_date > 0
+    assert ChurnScore.objects.exclude(as_of=LAST).count() == before
 
 
 def test_accounts_without_enough_history_onboarding_or_mrr_get_a_reason_not_a_number(logistic):
