@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Contract
 from renewals import sql
-from renewals.forecast import Forecast, Item, forecast
+from renewals.forecast import Forecast, Item, forecasts
 from renewals.models import (
     CALL_CHURN_PROBABILITY,
     Call,
@@ -49,17 +49,18 @@ def _items(row: tuple) -> dict[str, Item]:
 
 def quarter_forecasts(*, as_of: date, start: date) -> dict[tuple[int | None, str], Forecast]:
     """The quarter's forecast as seen on `as_of`, for the portfolio (owner None) and each
-    owner's book, by source: one query, then arithmetic."""
+    owner's book, by source: one query, then arithmetic on one simulation of the quarter (a
+    renewal's draws are the same in every book and source that holds it)."""
     rows = sql.quarter_renewals(as_of=as_of, first=start, last=quarter_end(start))
-    books: dict[tuple[int | None, str], list[Item]] = defaultdict(list)
-    for row in rows:
+    books: dict[tuple[int | None, str], list[tuple[int, Item]]] = defaultdict(list)
+    for column, row in enumerate(rows):
         for source, item in _items(row).items():
-            books[None, source].append(item)
+            books[None, source].append((column, item))
             if row[1] is not None:
-                books[row[1], source].append(item)
+                books[row[1], source].append((column, item))
     if not rows:
         books = {(None, source): [] for source in ForecastSource.values}
-    return {key: forecast(items) for key, items in books.items()}
+    return forecasts(books, columns=len(rows))
 
 
 def forecast_after_snapshot(as_of: date) -> None:

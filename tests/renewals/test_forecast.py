@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from churn.models import ChurnScore
-from renewals.forecast import Item, forecast, renewing_interval
+from renewals.forecast import Item, forecast, forecasts, renewing_interval
 from renewals.models import RenewalForecast
 from renewals.selectors import quarter_scorecard
 from renewals.services import (
@@ -166,3 +166,18 @@ def test_a_closed_quarter_shows_each_forecast_90_60_and_30_days_before_its_end_a
     assert model[90]["error"] == Decimal("10800.00")
     assert model[30]["error"] == Decimal("20400.00")  # 12,000 x 0.9 + 24,000 x 0.9 - 12,000
     assert model[90]["share"] == pytest.approx(90.0)
+
+
+def test_every_book_of_a_quarter_reads_the_same_simulation():
+    """A renewal's draws are shared by every book holding it: a book holding the same renewals
+    as the portfolio gets the same interval, and sources with equal probabilities agree."""
+    items = [Item(arr=Decimal(1000 + 100 * n), p=0.05 * (n % 10)) for n in range(60)]
+    whole = list(enumerate(items))
+    books = {"portfolio": whole, "sole owner": whole, "first half": whole[:30]}
+
+    results = forecasts(books, columns=len(items))
+
+    portfolio, owner = results["portfolio"], results["sole owner"]
+    assert (owner.low_arr, owner.high_arr) == (portfolio.low_arr, portfolio.high_arr)
+    assert results["first half"].high_arr < portfolio.low_arr
+    assert results["first half"].expected_arr == forecast(items[:30]).expected_arr
