@@ -24,7 +24,7 @@ from accounts.models import Account
 VIEW_ALL_PERMISSION = "accounts.view_all_accounts"
 
 # Within a read-only request: each user's visible account ids, computed once (see below).
-_visible_ids_memo: ContextVar[dict[int, list[int]] | None] = ContextVar(
+_visible_ids_memo: ContextVar[dict[int, str] | None] = ContextVar(
     "northstar_visible_ids", default=None
 )
 
@@ -139,8 +139,10 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     if memo is None:
         return visible
     if user.pk not in memo:
-        memo[user.pk] = list(visible.order_by().values_list("pk", flat=True))
-    # One array of ids, not thousands of placeholders.
+        ids = visible.order_by().values_list("pk", flat=True)
+        memo[user.pk] = "{" + ",".join(str(pk) for pk in ids) + "}"
+    # One array of ids, not thousands of placeholders; written as its text once, since psycopg
+    # would dump a list of 6,000 ids element by element in every statement (30 ms a page).
     ids = RawSQL("SELECT unnest(%s::bigint[])", [memo[user.pk]])
     return Account.objects.filter(pk__in=ids)
 

@@ -153,20 +153,25 @@ def monthly_series(
     accounts: QuerySet[Account],
     extra_dates=(),
     whole_groups: bool = False,
+    rollup_owner: int | None = None,
 ) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     """The series of `months` and the values of every date read (months and `extra_dates`), from
-    one grouped query over those dates (see `portfolio_totals_by_date` for `whole_groups`)."""
+    one grouped query over those dates (see `portfolio_totals_by_date` for `whole_groups` and
+    `rollup_owner`)."""
     series, totals = _series_and_totals(
-        months=months, accounts=accounts, extra_dates=extra_dates, whole_groups=whole_groups
-    )
+        months=months, accounts=accounts, extra_dates=extra_dates, whole_groups=whole_groups,
+        rollup_owner=rollup_owner,
+    )  # fmt: skip
     return series, {day: _values(day_totals) for day, day_totals in totals.items()}
 
 
 def _series_and_totals(
-    *, months, accounts, extra_dates, whole_groups
+    *, months, accounts, extra_dates, whole_groups, rollup_owner=None
 ) -> tuple[MonthlySeries, dict[date, dict[str, Any]]]:
     dates = {day for _first, day in months if day} | {day for day in extra_dates if day}
-    totals = portfolio_totals_by_date(dates=dates, accounts=accounts, whole_groups=whole_groups)
+    totals = portfolio_totals_by_date(
+        dates=dates, accounts=accounts, whole_groups=whole_groups, rollup_owner=rollup_owner
+    )
     values = {day: _values(totals[day]) for _first, day in months if day}
     series = MonthlySeries(
         months=tuple(first for first, _day in months),
@@ -396,6 +401,7 @@ def portfolio_tiles(
     targets: Mapping[str, Decimal],
     whole_groups: bool = False,
     period: PeriodLength = PeriodLength.MONTH,
+    rollup_owner: int | None = None,
 ) -> PeriodTiles:
     """Every KPI's tile for `accounts` over the `period` ending on `as_of` (its month, or the
     trailing 3 or 12 months), compared with the previous period of the same length, and the
@@ -413,6 +419,7 @@ def portfolio_tiles(
         accounts=accounts,
         extra_dates=[*current.dates, *(previous.dates if previous else ())],
         whole_groups=whole_groups,
+        rollup_owner=rollup_owner,
     )
     tiles = build_tiles(
         current=values_of(totals, current),
@@ -439,6 +446,7 @@ def portfolio_dashboard(
     targets: Mapping[str, Decimal],
     whole_groups: bool = False,
     period: PeriodLength = PeriodLength.MONTH,
+    rollup_owner: int | None = None,
 ) -> Dashboard:
     """Everything the portfolio page shows for `accounts` over the period ending on `as_of`, in
     a fixed number of queries: the tiles' three, and one each for the renewal windows, the
@@ -450,6 +458,7 @@ def portfolio_dashboard(
         targets=targets,
         whole_groups=whole_groups,
         period=period,
+        rollup_owner=rollup_owner,
     )
     tiles = shown.tiles
     windows = renewal_windows(as_of=as_of, accounts=accounts)

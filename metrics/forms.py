@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from accounts.models import View
+from core.forms import KnownIdField
 from metrics.dashboard import FilterOptions, SnapshotMonth
 from metrics.periods import PeriodLength
 from metrics.registry import PORTFOLIO_KPIS
@@ -76,7 +77,7 @@ class PortfolioFilterForm(forms.Form):
     segment = forms.ChoiceField(required=False)
     region = forms.ChoiceField(required=False)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    group = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    group = KnownIdField(required=False)
     view = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
     def __init__(
@@ -93,7 +94,7 @@ class PortfolioFilterForm(forms.Form):
         self.fields["segment"].choices = [("", "All"), *((s, s) for s in options.segments)]
         self.fields["region"].choices = [("", "All"), *((r, r) for r in options.regions)]
         self.fields["owner"].choices = [("", "All"), *options.owners]
-        self.fields["group"].choices = [("", "All"), *options.groups]
+        self.fields["group"].known = frozenset(pk for pk, _name in options.groups)
 
     def params(self) -> PortfolioParams:
         """The valid parameters; each invalid or missing one takes its default."""

@@ -168,20 +168,44 @@ def latest_snapshot_run() -> SnapshotRun | None:
 
 
 def portfolio_totals_by_date(
-    *, dates: Iterable[date], accounts: QuerySet[Account], whole_groups: bool = False
-) -> dict[date, dict[str, Any]]:
-    """`portfolio_totals` of several dates at once: ONE query grouped by as-of date, plus one for
-    the months' spends, whatever the number of dates and accounts.
+    *, dates: Iterable[date], accounts: QuerySet[Account], whole_groups: bool = False,
+    rollup_owner: int | None = None,
+) -> dict[date, dict[str, Any]]:  # fmt: skip
+    """`portfolio_totals` of several dates at once: ONE query grouped by as-of date (two with
+    `rollup_owner`), plus one for the months' spends, whatever the number of dates and accounts.
 
     With `whole_groups` the caller promises that `accounts` is cut by segment, region and owner
     only (never by stage or by id): the totals are then summed from the dates' PortfolioRollup
     rows of those groups, a few hundred rows instead of every account's snapshot of every date,
-    when the rollup of every date is current; otherwise from the snapshot rows. Every date asked
+    when the rollup of every date is current; otherwise from the snapshot rows. With
+    `rollup_owner` the promise holds for that owner's accounts among `accounts` (a CSM's own
+    book, cut by segment and region) while other rules add single accounts (the members of the
+    company groups she owns, her tasks): her own come from the rollup, the others from their
+    snapshot rows, and the two are added (every total is a sum or a count). Every date asked
     for is in the result; a date without matching rows gets the totals of no accounts (zeros,
     and None where a mean has no items), as `portfolio_totals` would.
     """
     dates = sorted(set(dates))
-    if whole_groups and _rollup_current(dates):
+    current = (whole_groups or rollup_owner is not None) and _rollup_current(dates)
+    if current and not whole_groups and rollup_owner is not None:
+        own = _grouped_totals(dates, accounts.filter(owner_id=rollup_owner), rollup=True)
+        others = _grouped_totals(dates, accounts.exclude(owner_id=rollup_owner), rollup=False)
+        grouped = {day: _added(own[day], others[day]) for day in dates}
+    else:
+        grouped = _grouped_totals(dates, accounts, rollup=current)
+    costs = {
+        cost.month: cost
+        for cost in CostMonth.objects.filter(month__in={day.replace(day=1) for day in dates})
+    }
+    return {day: _totals(grouped[day], costs.get(day.replace(day=1))) for day in dates}
+
+
+def _grouped_totals(
+    dates: list[date], accounts: QuerySet[Account], *, rollup: bool
+) -> dict[date, dict[str, Any]]:
+    """The raw aggregates of `accounts` on each of `dates`, from the rollup rows of their
+    groups (`rollup`: the accounts are whole groups) or from their snapshot rows."""
+    if rollup:
         in_groups = accounts.annotate(owner_key=Coalesce("owner_id", 0)).filter(
             segment=OuterRef("segment"), region=OuterRef("region"), owner_key=OuterRef("owner_key")
         )
@@ -197,11 +221,15 @@ def portfolio_totals_by_date(
     }
     # Aggregating an empty queryset runs no query and gives each expression's "no rows" value.
     empty = rows.none().aggregate(**expressions)
-    costs = {
-        cost.month: cost
-        for cost in CostMonth.objects.filter(month__in={day.replace(day=1) for day in dates})
+    return {day: grouped.get(day, empty) for day in dates}
+
+
+def _added(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """Two sets of raw aggregates added key by key; None (a sum over no value) adds nothing."""
+    return {
+        key: second[key] if value is None else value if second[key] is None else value + second[key]
+        for key, value in first.items()
     }
-    return {day: _totals(grouped.get(day, empty), costs.get(day.replace(day=1))) for day in dates}
 
 
 def _rollup_current(dates: list[date]) -> bool:

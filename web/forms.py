@@ -21,6 +21,7 @@ from accounts.models import (
 from accounts.selectors import ListChoices
 from accounts.tags import BadTag, normalise_tag, parse_tags
 from churn.models import HORIZONS
+from core.forms import KnownIdField
 from healthscores.models import SentimentOverride
 from metrics.models import HealthBand
 from playbooks.models import TaskPriority
@@ -50,9 +51,7 @@ class AccountListForm(forms.Form):
         required=False, min_value=0, max_value=3650, label="Renews within (days)"
     )
     mine = forms.BooleanField(required=False, label="Only my accounts")
-    group = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, label="Company group"
-    )
+    group = KnownIdField(required=False, label="Company group")
     mrr_min = forms.DecimalField(
         required=False, min_value=0, max_digits=14, decimal_places=2, label="MRR from"
     )
@@ -81,9 +80,8 @@ class AccountListForm(forms.Form):
         self.fields["owner"].choices = [("", "Any owner")] + [
             (str(pk), name) for pk, name in choices.owners
         ]
-        self.fields["group"].choices = [("", "Any group")] + [
-            (str(pk), name) for pk, name in choices.groups
-        ]
+        self.fields["group"].known = frozenset(pk for pk, _name in choices.groups)
+        self.group_choices = [("", "Any group"), *choices.groups]
         self.custom_fields = choices.fields
         for field in choices.fields:
             self.fields.update(_filter_fields(field))

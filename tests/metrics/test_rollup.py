@@ -164,3 +164,23 @@ def test_a_csm_sees_her_own_accounts_as_whole_groups(history, alice):
     assert dashboard.visible_in_whole_groups(
         user=alice, visible=accounts_visible_to(alice), sees_all=False
     )
+
+
+def test_a_csms_own_accounts_come_from_the_rollup_and_the_others_one_by_one(history, alice):
+    """With rollup_owner, her own accounts are whole groups (read from the rollup) and the
+    account her task adds is summed from its snapshot rows: every total equals the snapshot
+    rows' on every date."""
+    expands = Account.objects.get(external_id="expands")  # bob's
+    Task.objects.create(
+        account=expands, assignee=alice, title="Call", due_on=DATES[-1], source="person"
+    )
+    visible = accounts_visible_to(alice)
+    recorder = _Recorder()
+
+    with connection.execute_wrapper(recorder):
+        split = portfolio_totals_by_date(dates=DATES, accounts=visible, rollup_owner=alice.pk)
+
+    assert recorder.read_rollup
+    by_rows = totals(visible, whole_groups=False)
+    assert {day: normalised(_flat(values)) for day, values in split.items()} == by_rows
+    assert by_rows[DATES[-1]]["accounts"] == visible.count() > 1

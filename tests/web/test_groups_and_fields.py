@@ -62,11 +62,22 @@ def fields(db):
 def test_the_list_offers_the_accounts_with_children_as_groups(client, leader, group):
     client.force_login(leader)
 
-    form = client.get("/").context["form"]
+    response = client.get("/")
 
-    assert [name for _, name in form.fields["group"].choices] == [
+    assert [name for _, name in response.context["form"].group_choices] == [
         "Any group", "Globex DE", "Globex Holding",
     ]  # fmt: skip
+    assert f'<option value="{group["holding"].pk}">Globex Holding</option>' in response.text
+
+
+def test_a_group_id_that_is_not_a_group_is_ignored_not_an_error(client, leader, group):
+    client.force_login(leader)
+    not_a_group = Account.objects.filter(children__isnull=True).first()
+
+    response = client.get("/", {"group": not_a_group.pk})
+
+    assert response.status_code == 200
+    assert response.context["params"].group is None
 
 
 def test_a_group_lists_its_parent_and_every_account_below_it(client, leader, group):
@@ -164,9 +175,9 @@ def test_a_subsidiarys_owner_sees_neither_the_parent_nor_its_siblings(client, bo
     assert names(client.get("/")) == ["Globex UK", "Initech"]
     assert client.get(f"/accounts/{group['holding'].pk}/").status_code == 404
     assert client.get(f"/accounts/{group['de'].pk}/").status_code == 404
-    assert client.get("/", {"group": group["holding"].pk}).context["form"].fields[
-        "group"
-    ].choices == [("", "Any group")]
+    hidden = client.get("/", {"group": group["holding"].pk})
+    assert hidden.context["form"].group_choices == [("", "Any group")]
+    assert hidden.context["params"].group is None
 
 
 def test_a_leaver_of_the_parent_loses_the_group(client, alice, group):

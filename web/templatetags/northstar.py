@@ -6,6 +6,7 @@ each metric's label and definition come from the KPI registry, so a tooltip cann
 the number it explains.
 """
 
+import html
 from decimal import Decimal
 
 from django import template
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from connectors.selectors import connectors_freshness
 from core.charts import currency_symbol
@@ -203,11 +204,21 @@ def probability(value) -> str:
 def select_options(choices, selected) -> SafeString:
     """The <option> tags of a select, the one whose value equals `selected` (compared as text,
     since a query parameter is text and a choice may be a number) marked selected. Written here
-    rather than as a template loop: the accounts list's company group filter has one option per
-    group (1,000 at 10,000 accounts), and the loop cost 30 - 40 ms of the page."""
+    rather than as a template loop, and with the standard library's escape rather than
+    format_html: the company group filter has one option per group (2,000 at the bench's 10,000
+    accounts), and the loop cost 30 - 40 ms of the page, format_html 40 ms of the portfolio."""
     current = "" if selected is None else str(selected)
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) == current else "", text) for value, text in choices),
+    return mark_safe(  # noqa: S308 (every value and text is escaped by _escaped)
+        "".join(
+            f'<option value="{_escaped(value)}"{" selected" if str(value) == current else ""}>'
+            f"{_escaped(text)}</option>"
+            for value, text in choices
+        )
     )
+
+
+def _escaped(value) -> str:
+    """Django's conditional_escape, for many short texts: safe text as it is, else escaped."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value), quote=True)

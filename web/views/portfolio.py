@@ -57,6 +57,7 @@ class Scope:
     whole_portfolio: bool
     views: list = ()
     whole_groups: bool = False
+    rollup_owner: int | None = None
     can_set_targets: bool = False
 
 
@@ -69,6 +70,11 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     )
     views = _applied_views(request)
     params = PortfolioFilterForm(request.GET, months=months, options=options, views=views).params()
+    # The rollup is by segment, region and owner: a company group or a view cuts across.
+    groups_and_regions_only = params.group_id is None and params.view is None
+    whole_groups = groups_and_regions_only and dashboard.visible_in_whole_groups(
+        user=request.user, visible=visible, sees_all=sees_all
+    )
     return Scope(
         params=params,
         months=months,
@@ -81,12 +87,10 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
             user=request.user,
         ),
         whole_portfolio=sees_all and not params.filtered,
-        # The rollup is by segment, region and owner: a company group or a view cuts across.
-        whole_groups=params.group_id is None
-        and params.view is None
-        and dashboard.visible_in_whole_groups(
-            user=request.user, visible=visible, sees_all=sees_all
-        ),
+        whole_groups=whole_groups,
+        # A CSM whose company groups or tasks add other owners' accounts: her own still come
+        # from the rollup, the others one by one (a third of the rows at the bench's csm1).
+        rollup_owner=request.user.pk if groups_and_regions_only and not whole_groups else None,
         can_set_targets=request.user.has_perm(TARGET_PERMISSION),
     )
 
@@ -128,6 +132,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         ),
         whole_groups=scope.whole_groups,
         period=scope.params.period,
+        rollup_owner=scope.rollup_owner,
     )
     figures = charts.dashboard_figures(board.series, board.windows, currency=settings.CURRENCY)
     sparks = {key: charts.sparkline_points(tile.spark) for key, tile in board.tiles.items()}
@@ -210,6 +215,7 @@ def portfolio_export(request: HttpRequest) -> HttpResponse:
         ),
         whole_groups=scope.whole_groups,
         period=scope.params.period,
+        rollup_owner=scope.rollup_owner,
     )
     header = ["key", "label", "value", "unit", "previous", "target", "definition", "covers"]
     rows = (
