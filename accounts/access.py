@@ -14,7 +14,7 @@ from functools import cache, wraps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
@@ -141,10 +141,25 @@ def accounts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Acco
     if user.pk not in memo:
         ids = visible.order_by().values_list("pk", flat=True)
         memo[user.pk] = "{" + ",".join(str(pk) for pk in ids) + "}"
-    # One array of ids, not thousands of placeholders; written as its text once, since psycopg
-    # would dump a list of 6,000 ids element by element in every statement (30 ms a page).
-    ids = RawSQL("SELECT unnest(%s::bigint[])", [memo[user.pk]])
-    return Account.objects.filter(pk__in=ids)
+    return Account.objects.filter(pk__among_ids=memo[user.pk])
+
+
+class AmongIds(Lookup):
+    """`id = ANY('{1,2,...}'::bigint[])`, the array given as its text: one parameter, not
+    thousands of placeholders, written once per request (psycopg dumped a list of 6,000 ids
+    element by element in every statement: 30 ms a page). `= ANY` of a constant array is a
+    hashed filter; `IN (SELECT unnest(...))` probed the primary key once an id (5 ms more in
+    every statement of a CSM's page at 6,000 ids)."""
+
+    lookup_name = "among_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+
+
+Account._meta.pk.register_lookup(AmongIds)
 
 
 def user_may_act_on(user: AbstractBaseUser | AnonymousUser, account: Account) -> bool:
