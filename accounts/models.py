@@ -129,6 +129,33 @@ class Account(models.Model):
         return level
 
 
+class AccountAncestor(models.Model):
+    """One row per account and each of its ancestors (parent, grandparent, ...), with the
+    distance: the hierarchy as a closure table, so "the accounts below those a user owns" is one
+    index range instead of a recursive walk (17 - 27 ms at 10,000 accounts in groups, paid by
+    every page of a CSM). Written only by the database's triggers on accounts_account (migration
+    0013), whichever way a parent changes (the import, the admin, the API, a deletion)."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="ancestor_links",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    ancestor = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="descendant_links",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
+    depth = models.PositiveSmallIntegerField(help_text="1 for the parent, 2 for its parent...")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ancestor", "account"], name="account_ancestor_unique")
+        ]
+        indexes = [models.Index(fields=["account"], name="account_ancestor_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} below {self.ancestor_id} ({self.depth})"
+
+
 class CustomFieldType(models.TextChoices):
     TEXT = "text", "Text"
     NUMBER = "number", "Number"

@@ -15,6 +15,7 @@ from accounts import sql as accounts_sql
 from accounts.access import accounts_visible_to, user_sees_all_accounts
 
 MIN_LENGTH = 2
+TYPO_LENGTH = 4  # shorter texts match by prefix and substring only, not by similarity
 MAX_LENGTH = 100
 PER_KIND = 6
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -40,18 +41,19 @@ def _prefix_words(text: str) -> str:
 
 
 def _visible(cursor, user: AbstractBaseUser) -> tuple[str, str]:
-    """`accounts_visible_to` as a CTE of ids and a condition on the account `a` reading it.
-    Its SQL is Django's own, with positional parameters: they are inlined as literals of that
-    query only (mogrify quotes them), so the statement keeps named parameters for the rest.
+    """`accounts_visible_to` as a CTE of ids and a join of the account `a` with it. Its SQL is
+    Django's own, with positional parameters: they are inlined as literals of that query only
+    (mogrify quotes them), so the statement keeps named parameters for the rest.
 
-    Materialised once for the statement's three branches: inlined in each, a CSM's rule (her
-    groups' members, a recursive walk down the tree) ran three times, 3 x 75 ms at 10,000
-    accounts in groups."""
+    Materialised once for the statement's three branches: inlined in each, a CSM's rule ran
+    three times. A join rather than `a.id IN (...)`: the ids are unique, and as a semi-join the
+    planner guessed 200 of them and read the contacts of all 6,132 visible accounts (26,000
+    rows, 17 ms) before the 1,200 that matched the text."""
     if user_sees_all_accounts(user):
-        return "", "true"
+        return "", ""
     visible_sql, params = accounts_visible_to(user).order_by().values("pk").query.sql_with_params()
     inlined = cursor.mogrify(visible_sql, params).replace("%", "%%")
-    return f"visible (id) AS MATERIALIZED ({inlined}),", "a.id IN (SELECT v.id FROM visible v)"
+    return f"visible (id) AS MATERIALIZED ({inlined}),", "JOIN visible v ON v.id = a.id"
 
 
 def search(*, user: AbstractBaseUser, text: str, per_kind: int = PER_KIND) -> list[SearchHit]:
@@ -67,6 +69,7 @@ def search(*, user: AbstractBaseUser, text: str, per_kind: int = PER_KIND) -> li
         "contains": f"%{escaped}%",
         "words": _prefix_words(query),
         "limit": per_kind,
+        "typos": len(query) >= TYPO_LENGTH,
     }
     with transaction.atomic(), connection.cursor() as cursor:
         # A typo of two letters in a ten-letter name is still a match (the default, 0.6, is
@@ -76,9 +79,9 @@ def search(*, user: AbstractBaseUser, text: str, per_kind: int = PER_KIND) -> li
         cursor.execute(
             "SET LOCAL pg_trgm.word_similarity_threshold = 0.5; SET LOCAL enable_seqscan = off"
         )
-        visible_cte, visible_a = _visible(cursor, user)
+        visible_cte, visible_join = _visible(cursor, user)
         statement = accounts_sql.SEARCH.replace("{visible_cte}", visible_cte).replace(
-            "{visible_a}", visible_a
+            "{visible_join}", visible_join
         )
         cursor.execute(statement, params)
         rows = cursor.fetchall()

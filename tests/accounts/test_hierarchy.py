@@ -1,13 +1,15 @@
 """Parent accounts (kpi-spec section 2, `parent_external_id`): a parent names an account in the
 database or in the same import, and parents form no cycle and no chain deeper than 5 levels."""
 
+import random
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.importer.batch import BatchInvalid, batch_upsert
 from accounts.importer.records import ACCOUNTS
-from accounts.models import Account
+from accounts.models import Account, AccountAncestor
 from tests.accounts.test_import import assert_refused, assert_succeeded, csv
 from tests.factories import AccountFactory
 
@@ -177,3 +179,93 @@ def test_the_admin_form_explains_a_cycle_at_the_parent_field(db):
         top.full_clean()
 
     assert "cycle" in refused.value.message_dict["parent"][0]
+
+
+# The closure table (AccountAncestor): every account's ancestors with their distance, kept by
+# the database's triggers whichever way a parent changes; the access rule reads it.
+
+
+def ancestors() -> set[tuple[str, str, int]]:
+    links = AccountAncestor.objects.values_list(
+        "account__external_id", "ancestor__external_id", "depth"
+    )
+    return set(links)
+
+
+def walked_up() -> set[tuple[str, str, int]]:
+    """The same rows computed the slow way, from the parents themselves."""
+    rows = set()
+    for account in Account.objects.select_related("parent"):
+        depth, ancestor = 1, account.parent
+        while ancestor is not None:
+            rows.add((account.external_id, ancestor.external_id, depth))
+            depth, ancestor = depth + 1, ancestor.parent
+    return rows
+
+
+def test_the_import_fills_the_closure_with_every_ancestor_and_its_distance(
+    csv_dir, write_csv, run_import
+):
+    write_csv(
+        csv_dir,
+        "accounts.csv",
+        csv(
+            "external_id,name,parent_external_id",
+            "EU,Acme Europe,GROUP",
+            "DE,Acme Germany,EU",
+            "BERLIN,Acme Berlin,DE",
+            "GROUP,Acme Group,",
+            "SOLO,Solo,",
+        ),
+    )
+
+    assert_succeeded(run_import(csv_dir))
+    assert ancestors() == {
+        ("EU", "GROUP", 1),
+        ("DE", "EU", 1), ("DE", "GROUP", 2),
+        ("BERLIN", "DE", 1), ("BERLIN", "EU", 2), ("BERLIN", "GROUP", 3),
+    }  # fmt: skip
+
+
+def test_moving_a_subsidiary_moves_everything_below_it(db):
+    old, new = AccountFactory(external_id="OLD"), AccountFactory(external_id="NEW")
+    eu = AccountFactory(external_id="EU", parent=old)
+    AccountFactory(external_id="DE", parent=eu)
+
+    eu.parent = new
+    eu.save()
+
+    assert ancestors() == {("EU", "NEW", 1), ("DE", "EU", 1), ("DE", "NEW", 2)}
+    Account.objects.filter(pk=new.pk).update(parent=old)  # a bulk UPDATE, no save()
+    assert ancestors() == walked_up()
+    assert ("DE", "OLD", 3) in ancestors()
+
+
+def test_detaching_or_deleting_an_account_takes_its_rows_out(db):
+    group = AccountFactory(external_id="GROUP")
+    eu = AccountFactory(external_id="EU", parent=group)
+    AccountFactory(external_id="DE", parent=eu)
+
+    Account.objects.filter(pk=eu.pk).update(parent=None)
+    assert ancestors() == {("DE", "EU", 1)}
+
+    eu.delete()  # its child is detached (SET_NULL), then it goes
+    assert ancestors() == set()
+    assert not AccountAncestor.objects.exists()
+
+
+def test_the_closure_equals_the_parents_on_a_random_forest(db):
+    """200 accounts given random parents up to five levels, then a hundred random moves and
+    detachments: the triggers' table is always what walking up the parents gives."""
+    rng = random.Random(2026)
+    levels: dict[int, list[Account]] = {1: AccountFactory.create_batch(20)}
+    for level in range(2, 6):
+        levels[level] = [AccountFactory(parent=rng.choice(levels[level - 1])) for _ in range(45)]
+    for _ in range(100):
+        level = rng.randint(2, 5)
+        account = rng.choice(levels[level])
+        # A parent one level up keeps every chain within five levels.
+        parent = None if rng.random() < 0.2 else rng.choice(levels[level - 1])
+        Account.objects.filter(pk=account.pk).update(parent=parent)
+    assert ancestors() == walked_up()
+    assert len(walked_up()) > 200
