@@ -20,6 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.access import accounts_visible_to
+from core.process import freeze_startup_objects
 from metrics.dashboard import filter_options
 
 PERSONAS = ("leader", "csm1")  # the demo's leader and first CSM (accounts.demo.users)
@@ -37,7 +38,10 @@ class Page:
 
 
 def page_figures(*, requests: int = REQUESTS, warm_up: int = WARM_UP) -> dict:
-    """{persona: {page: figures}} for each demo persona found in the database."""
+    """{persona: {page: figures}} for each demo persona found in the database, in a process
+    prepared as config.wsgi prepares a server's (its startup objects frozen out of the
+    collector's way)."""
+    freeze_startup_objects()
     users = get_user_model().objects.filter(username__in=PERSONAS)
     return {
         user.get_username(): persona_figures(user, requests=requests, warm_up=warm_up)
