@@ -171,20 +171,10 @@ def account_rows(
             seat_utilization=F("latest__seat_utilization"),
             health_score=F("health_now__score"),
             health_band=Coalesce("health_now__band", Value("unknown")),
+            health_version=Coalesce("health_now__model_version_id", Value(0)),
             is_onboarding=F("latest__is_onboarding"),
-            # Only between scores of one model version: a new model is not a change in health
-            # (after a model change the rescore brings the year onto the new version).
-            health_change=Case(
-                When(
-                    Q(health_now__model_version_id=F("earlier__model_version_id"))
-                    | Q(
-                        health_now__model_version_id__isnull=True,
-                        earlier__model_version_id__isnull=True,
-                    ),
-                    then=F("health_now__score") - F("earlier__score"),
-                ),
-                default=None,
-                output_field=FloatField(),
+            health_change=_health_change(
+                earlier, every_row=sort_column(params.sort)[0] == "health_change"
             ),
             days_to_renewal=F("latest__days_to_renewal"),
             renewal_on=ExpressionWrapper(
@@ -199,6 +189,36 @@ def account_rows(
     # The one compiler of filters (accounts.filters), on top of the access rule above.
     rows = filters.filter_accounts(rows, params.spec(base), as_of=as_of, user=user)
     return _sort_rows(rows, params.sort)
+
+
+def _health_change(earlier: date | None, *, every_row: bool):
+    """The change of the health score since `earlier`, only between scores of one model version
+    (a new model is not a change in health; after a model change the rescore brings the year
+    onto the new version). Sorted by it, every row needs it: from the `earlier` join. Otherwise
+    a subquery, which PostgreSQL computes for the page's rows only, after the sort and the
+    limit (the join read the 10,000 scores of 30 days earlier for a page of 50: 7 ms of a
+    list sorted by MRR; as a subquery for every row, sorting by it took 30 ms more)."""
+    if every_row:
+        return Case(
+            When(
+                Q(health_version=Coalesce("earlier__model_version_id", Value(0))),
+                then=F("health_now__score") - F("earlier__score"),
+            ),
+            default=None,
+            output_field=FloatField(),
+        )
+    return Subquery(
+        SnapshotHealth.objects.filter(account_id=OuterRef("pk"), as_of=earlier)
+        .annotate(version=Coalesce("model_version_id", Value(0)))
+        .filter(version=OuterRef("health_version"))
+        .annotate(
+            change=ExpressionWrapper(
+                OuterRef("health_score") - F("score"), output_field=FloatField()
+            )
+        )
+        .values("change")[:1],
+        output_field=FloatField(),
+    )
 
 
 def sort_column(sort: str) -> tuple[str, bool]:

@@ -218,6 +218,25 @@ def test_the_health_change_is_not_measured_across_a_model_version(client, leader
     assert client.get(f"/accounts/{account.pk}/").context["health_change"] is None
 
 
+def test_sorting_by_health_change_reads_the_same_changes_as_any_other_order(
+    client, leader, accounts, run
+):
+    """Sorted by it, the change is joined for every row; otherwise it is computed for the
+    page's rows only: both give the same numbers, across a model version too."""
+    remodelled = AccountFactory(name="Remodelled")
+    SnapshotFactory(account=remodelled, health_score=40.0, health_model_version=2)
+    SnapshotFactory(account=remodelled, as_of=EARLIER, health_score=80.0, health_model_version=1)
+    client.force_login(leader)
+
+    by_name = {a.name: a.health_change for a in client.get("/").context["page"]}
+    by_change = [(a.name, a.health_change) for a in client.get("/", {"sort": "-health_change"})
+                 .context["page"]]  # fmt: skip
+
+    assert dict(by_change) == by_name
+    assert [name for name, _change in by_change][:2] == ["Acme", "Globex"]  # +5, then -25
+    assert by_name["Remodelled"] is None
+
+
 def test_the_list_shows_money_health_change_renewal_and_definitions(client, leader, accounts):
     client.force_login(leader)
 
