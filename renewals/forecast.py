@@ -70,12 +70,14 @@ def _intervals(
     renewals' columns, their churn probabilities, their ARR). Drawn in chunks of _CHUNK
     simulations, so memory stays bounded however many renewals a quarter has."""
     totals = {key: np.empty(simulations) for key in books}
+    # Compared with float32 draws: each book's probabilities converted once, not once a chunk.
+    thresholds = {key: churn.astype(np.float32) for key, (_where, churn, _w) in books.items()}
     rng = np.random.default_rng(seed)
     for start in range(0, simulations, _CHUNK):
         size = min(_CHUNK, simulations - start)
         draws = rng.random((size, columns), dtype=np.float32)
-        for key, (where, churn, weights) in books.items():
-            renews = draws[:, where] >= churn.astype(np.float32)
+        for key, (where, _churn, weights) in books.items():
+            renews = draws[:, where] >= thresholds[key]
             totals[key][start : start + size] = renews @ weights
     out = {}
     for key, simulated in totals.items():
