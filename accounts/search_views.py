@@ -1,4 +1,5 @@
-"""The header's search box: a results page, and the suggestions it shows while typing.
+"""The header's search box: a results page, and the suggestions it shows while typing; and the
+suggestions of the company-group picker on the list and the portfolio.
 
 A single-app page (it reads only accounts, contacts and notes), so it lives in accounts. Both
 answers go through `accounts.search.search`, which applies the access rule.
@@ -8,7 +9,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.access import accounts_visible_to
 from accounts.search import MIN_LENGTH, SearchHit, search
+from accounts.selectors import group_suggestions
 
 KIND_LABELS = {"account": "Accounts", "contact": "Contacts", "note": "Notes"}
 
@@ -51,3 +54,9 @@ def search_suggestions(request: HttpRequest) -> JsonResponse:
             ]
         }
     )
+
+
+def group_suggestions_view(request: HttpRequest) -> JsonResponse:
+    """The company groups the user may see matching what she typed, for the group picker."""
+    groups = group_suggestions(accounts_visible_to(request.user), request.GET.get("q", "")[:100])
+    return JsonResponse({"results": groups})

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
@@ -50,7 +50,9 @@ class ListChoices:
     segments: list[str]
     regions: list[str]
     owners: list[tuple[int, str]] = field(default_factory=list)
+    # The company group chosen (at most one), and whether there are groups to choose from.
     groups: list[tuple[int, str]] = field(default_factory=list)
+    offers_groups: bool = False
     # The admins' account fields the list filters by: one of a list, yes/no, numbers.
     fields: list[CustomField] = field(default_factory=list)
 
@@ -65,16 +67,56 @@ def account_fields() -> list[CustomField]:
 
 def group_choices(visible: QuerySet[Account]) -> list[tuple[int, str]]:
     """The company groups among `visible`: the accounts with at least one child, by name (one
-    query on the parent index)."""
+    query on the parent index). For exports and tests; the pages offer groups through
+    `group_suggestions` and read only the chosen one (`chosen_group`)."""
     parents = visible.filter(pk__in=Account.objects.filter(parent__isnull=False).values("parent"))
     return list(parents.order_by("name", "pk").values_list("pk", "name"))
 
 
-def account_list_choices(*, user: AbstractBaseUser, groups_and_fields: bool = False) -> ListChoices:
+def any_groups() -> bool:
+    """Whether any account has children: the pages offer the group filter only then (one
+    probe of the parent index, whoever asks)."""
+    return Account.objects.filter(parent__isnull=False).exists()
+
+
+def chosen_group(visible: QuerySet[Account], value: str | None) -> list[tuple[int, str]]:
+    """[(id, name)] of the group a query string asks for, when it is a company group among
+    `visible`; [] otherwise (no query for a missing or non-numeric value)."""
+    if not value or not str(value).isdigit():
+        return []
+    found = visible.filter(pk=int(value), children__isnull=False).values_list("pk", "name")
+    return list(found.distinct()[:1])
+
+
+GROUP_SUGGESTIONS = 12
+
+
+def group_suggestions(
+    visible: QuerySet[Account], text: str, *, limit: int = GROUP_SUGGESTIONS
+) -> list[dict]:
+    """The company groups among `visible` whose name or external id contains `text`, names
+    that start with it first: what the group picker lists while one types. A book of 10,000
+    accounts has 2,000 groups, too many for a drop-down on every list and portfolio page."""
+    text = text.strip()
+    if not text:
+        return []
+    groups = (
+        visible.filter(Q(name__icontains=text) | Q(external_id__icontains=text))
+        .filter(pk__in=Account.objects.filter(parent__isnull=False).values("parent"))
+        .annotate(starts=Case(When(name__istartswith=text, then=0), default=1))
+        .order_by("starts", "name", "pk")
+        .values("pk", "name", "external_id")[:limit]
+    )
+    return [{"id": g["pk"], "name": g["name"], "external_id": g["external_id"]} for g in groups]
+
+
+def account_list_choices(
+    *, user: AbstractBaseUser, groups_and_fields: bool = False, group: str | None = None
+) -> ListChoices:
     """The values the list's filters offer, among the accounts the user may see: one query for
     segments and regions, one more for owners when the user sees other people's accounts, and
-    with `groups_and_fields` (the accounts list) one for company groups and one for the custom
-    fields."""
+    with `groups_and_fields` (the accounts list) one for the custom fields, one probe for whether
+    company groups exist and one for the `group` asked for (the picker suggests the others)."""
     visible = accounts_visible_to(user)
     pairs = list(visible.order_by().values_list("segment", "region").distinct())
     owners = []
@@ -89,7 +131,8 @@ def account_list_choices(*, user: AbstractBaseUser, groups_and_fields: bool = Fa
         segments=sorted({segment for segment, _ in pairs if segment}),
         regions=sorted({region for _, region in pairs if region}),
         owners=owners,
-        groups=group_choices(visible) if groups_and_fields else [],
+        groups=chosen_group(visible, group) if groups_and_fields else [],
+        offers_groups=groups_and_fields and any_groups(),
         fields=[f for f in account_fields() if f.field_type in FILTERABLE_TYPES]
         if groups_and_fields
         else [],

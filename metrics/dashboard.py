@@ -498,8 +498,10 @@ class FilterOptions:
     segments: tuple[str, ...]
     regions: tuple[str, ...]
     owners: tuple[tuple[int, str], ...]
-    # The company groups (accounts with children) one may cut by: accounts.selectors.group_choices.
+    # The company group chosen (accounts.selectors.chosen_group: at most one), and whether any
+    # exist: the page's picker suggests them as one types (accounts.selectors.group_suggestions).
     groups: tuple[tuple[int, str], ...] = ()
+    offers_groups: bool = False
 
 
 def filter_options(accounts: QuerySet[Account]) -> FilterOptions:

@@ -81,7 +81,9 @@ class AccountListForm(forms.Form):
             (str(pk), name) for pk, name in choices.owners
         ]
         self.fields["group"].known = frozenset(pk for pk, _name in choices.groups)
-        self.group_choices = [("", "Any group"), *choices.groups]
+        # The chosen group, if any: the picker (static/js/group-picker.js) suggests the others.
+        self.chosen_group = choices.groups[0] if choices.groups else None
+        self.offers_groups = choices.offers_groups
         self.custom_fields = choices.fields
         for field in choices.fields:
             self.fields.update(_filter_fields(field))

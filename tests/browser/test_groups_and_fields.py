@@ -39,9 +39,24 @@ def test_a_csm_cuts_her_list_by_group_and_field_and_edits_a_parents_fields(
     rows = page.locator("table.accounts-table tbody tr")
     expect(rows).to_have_count(3)  # the subsidiary's owner is nobody: she sees it as the parent's
 
-    page.get_by_label("Company group").select_option(label="Globex Holding")
+    picker = page.get_by_role("combobox", name="Company group")
+    picker.fill("glob")
+    options = page.locator("#id_group-options [role=option]")
+    expect(options).to_have_count(1)  # Globex Holding: the only account with children
+    expect(options.first).to_contain_text("Globex Holding")
+    picker.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    box = page.locator("form.filters").bounding_box()  # with the suggestions below it
+    page.screenshot(
+        path=screenshot_dir / "accounts-group-picker.png",
+        clip={**box, "height": box["height"] + 90},
+    )
+    picker.press("Enter")  # chooses; does not submit
+    expect(picker).to_have_value("Globex Holding")
+    expect(page.locator("#id_group-options")).to_be_hidden()
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(2)
+    expect(page.get_by_role("combobox", name="Company group")).to_have_value("Globex Holding")
     page.get_by_label("Tier").select_option("Gold")
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(1)

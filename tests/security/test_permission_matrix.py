@@ -139,6 +139,9 @@ ACCESS: dict[str, Rule] = {
     # The header's search finds only the accounts one may see (bob finds nothing of alice's).
     "search": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
     "search_suggest": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}, lists_accounts=True),
+    # The group picker suggests only the company groups one may see (the world's account has no
+    # children: the test below makes it a group and checks bob is offered nothing of it).
+    "group_suggest": Rule(LOGIN, 200, 200, 200, 200, data={"q": "Customer"}),
     # Leaders read notes but do not write them (no accounts.add_note).
     # A CSM given a task on the account reads it but changes nothing (READ_ONLY).
     "note_create": Rule(LOGIN, DONE, 404, 403, DONE, READ_ONLY, method="POST", data=NOTE),
@@ -573,6 +576,9 @@ def test_a_csm_filtering_or_editing_another_csms_accounts_finds_nothing_and_chan
         response = bob.get(url, cut)
         assert response.status_code == 200
         assert not account_listed(response, "Alices"), url
+    assert bob.get("/search/groups/", {"q": "Alices"}).json() == {"results": []}
+    offered = client_for("owner", world).get("/search/groups/", {"q": "Alices"}).json()
+    assert [group["id"] for group in offered["results"]] == [account.pk]
     for persona, status in (("other_csm", 404), ("assigned", 403)):
         answer = client_for(persona, world).post(
             f"/accounts/{account.pk}/fields/", {"custom-tier": "Silver"}

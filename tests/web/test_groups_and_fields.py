@@ -59,15 +59,49 @@ def fields(db):
 # The list and the portfolio, cut by company group
 
 
-def test_the_list_offers_the_accounts_with_children_as_groups(client, leader, group):
+def test_the_list_offers_a_group_picker_that_suggests_the_accounts_with_children(
+    client, leader, group
+):
     client.force_login(leader)
 
-    response = client.get("/")
+    page = client.get("/").text
+    suggested = client.get("/search/groups/", {"q": "globex"}).json()["results"]
 
-    assert [name for _, name in response.context["form"].group_choices] == [
-        "Any group", "Globex DE", "Globex Holding",
-    ]  # fmt: skip
-    assert f'<option value="{group["holding"].pk}">Globex Holding</option>' in response.text
+    assert 'data-group-picker data-suggest="/search/groups/"' in page
+    assert "<option" not in page.split('id="id_group"')[1].split("</div>")[0]
+    assert [g["name"] for g in suggested] == ["Globex DE", "Globex Holding"]
+
+
+def test_group_suggestions_put_names_that_start_with_the_text_first_and_match_external_ids(
+    client, leader, group
+):
+    hold_co = AccountFactory(name="Hold Co")
+    AccountFactory(name="Hold Co Ltd", parent=hold_co)
+    client.force_login(leader)
+
+    by_start = client.get("/search/groups/", {"q": "hold"}).json()["results"]
+    by_id = client.get("/search/groups/", {"q": group["holding"].external_id}).json()["results"]
+
+    assert [g["name"] for g in by_start] == ["Hold Co", "Globex Holding"]
+    assert [g["id"] for g in by_id] == [group["holding"].pk]
+    assert client.get("/search/groups/", {"q": "  "}).json() == {"results": []}
+
+
+def test_the_chosen_group_is_shown_by_name_in_the_picker(client, leader, group):
+    client.force_login(leader)
+
+    response = client.get("/", {"group": group["holding"].pk})
+
+    assert response.context["form"].chosen_group == (group["holding"].pk, "Globex Holding")
+    assert f'name="group" value="{group["holding"].pk}"' in response.text
+    assert 'value="Globex Holding"' in response.text
+
+
+def test_a_book_without_groups_shows_no_group_picker(client, leader):
+    client.force_login(leader)
+
+    assert "data-group-picker" not in client.get("/").text
+    assert "data-group-picker" not in client.get("/portfolio/").text
 
 
 def test_a_group_id_that_is_not_a_group_is_ignored_not_an_error(client, leader, group):
@@ -176,8 +210,9 @@ def test_a_subsidiarys_owner_sees_neither_the_parent_nor_its_siblings(client, bo
     assert client.get(f"/accounts/{group['holding'].pk}/").status_code == 404
     assert client.get(f"/accounts/{group['de'].pk}/").status_code == 404
     hidden = client.get("/", {"group": group["holding"].pk})
-    assert hidden.context["form"].group_choices == [("", "Any group")]
+    assert hidden.context["form"].chosen_group is None
     assert hidden.context["params"].group is None
+    assert client.get("/search/groups/", {"q": "Globex"}).json() == {"results": []}
 
 
 def test_a_leaver_of_the_parent_loses_the_group(client, alice, group):

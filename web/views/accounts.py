@@ -128,7 +128,9 @@ def _sort_columns(current: str) -> list[dict]:
 
 
 def _list_params(request: HttpRequest):
-    choices = account_selectors.account_list_choices(user=request.user, groups_and_fields=True)
+    choices = account_selectors.account_list_choices(
+        user=request.user, groups_and_fields=True, group=request.GET.get("group")
+    )
     form = AccountListForm(request.GET, choices=choices)
     return form, form.params()
 

@@ -66,7 +66,9 @@ def _portfolio_scope(request: HttpRequest) -> Scope:
     sees_all = user_sees_all_accounts(request.user)
     months = dashboard.snapshot_months()
     options = replace(
-        dashboard.filter_options(visible), groups=tuple(account_selectors.group_choices(visible))
+        dashboard.filter_options(visible),
+        groups=tuple(account_selectors.chosen_group(visible, request.GET.get("group"))),
+        offers_groups=account_selectors.any_groups(),
     )
     views = _applied_views(request)
     params = PortfolioFilterForm(request.GET, months=months, options=options, views=views).params()
