@@ -14,17 +14,20 @@ from metrics.models import AccountSnapshot, HealthBand
 from metrics.registry import ACCOUNT
 
 
-def open_alerts_for_user(*, user: AbstractBaseUser) -> QuerySet[Alert]:
+def open_alerts_for_user(*, user: AbstractBaseUser, limit: int | None = None) -> QuerySet[Alert]:
     """Unclosed alerts on the accounts the user may see: a CSM's own, everything for leaders;
-    the biggest account (ARR when raised) first, then the soonest due."""
-    return (
-        Alert.objects.filter(
-            account__in=accounts_visible_to(user).values("pk"),
-            status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED],
-        )
-        .select_related("account", "owner")
-        .order_by("-arr", "due_on", "-created_at")
+    the biggest account (ARR when raised) first, then the soonest due. With `limit`, the first
+    `limit` are chosen from the alert rows alone and only they are joined to their accounts
+    and owners, in the same statement (csm1's home joined her 1,729 alerts before keeping 9:
+    7 ms at 10,000 accounts)."""
+    order = ("-arr", "due_on", "-created_at", "pk")
+    alerts = Alert.objects.filter(
+        account__in=accounts_visible_to(user).values("pk"),
+        status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED],
     )
+    if limit is not None:
+        alerts = Alert.objects.filter(pk__in=alerts.order_by(*order).values("pk")[:limit])
+    return alerts.select_related("account", "owner").order_by(*order)
 
 
 def account_alerts(*, account: Account, limit: int = 20) -> list[Alert]:

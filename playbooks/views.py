@@ -88,7 +88,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "filter_form": DayFilterForm(initial=filters, playbooks=tasks.playbooks),
         "undo": len(request.session.get(UNDO_KEY, [])) if is_own else 0,
-        "alerts": list(open_alerts_for_user(user=owner)[: DAY_ALERTS + 1]),
+        "alerts": list(open_alerts_for_user(user=owner, limit=DAY_ALERTS + 1)),
         "day_alerts": DAY_ALERTS,
         "renewals": selectors.renewals(user=owner, as_of=freshness.as_of),
         "sections": selectors.day_sections(owner=owner),

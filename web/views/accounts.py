@@ -199,7 +199,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "filtered": any(getattr(params, name) not in ("", None, False, ()) for name in FILTERS),
         "columns": _sort_columns(params.sort),
         # A CSM's open alerts (a leader's: every account's), most urgent first.
-        "open_alerts": list(open_alerts_for_user(user=request.user)[: HOME_ALERTS + 1]),
+        "open_alerts": list(open_alerts_for_user(user=request.user, limit=HOME_ALERTS + 1)),
         "home_alerts": HOME_ALERTS,
     }
     # The bulk actions the role may run (accounts.bulk): checkboxes and the action bar.
