@@ -191,6 +191,7 @@ class SnapshotHealth(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="health_scores",
         db_constraint=False,
+        db_index=False,  # snapshothealth_account_idx (account, as_of) leads with it
     )  # removed with the snapshot, which cascades from the account
     mrr = models.DecimalField(max_digits=14, decimal_places=2)
     score = models.FloatField(null=True)
@@ -202,6 +203,7 @@ class SnapshotHealth(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # versions are never deleted: 7 bytes a row for nothing
     )
     component_scores = ArrayField(models.FloatField(null=True), default=list)
 

@@ -27,7 +27,11 @@ def _exact(**kwargs) -> models.DecimalField:
 
 class AccountSnapshot(models.Model):
     as_of = models.DateField()
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
+    # No index of its own: snapshot_account_idx (account, as_of) leads with it, and serves the
+    # cascade and the constraint's checks (issue 20: 11 bytes a row saved, 1 % of the row).
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
 
     # Revenue (section 3): m0 = MRR on the day before the period, m1 = MRR on the as-of date.
     mrr = _money()
