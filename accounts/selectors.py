@@ -65,18 +65,15 @@ def account_fields() -> list[CustomField]:
     return list(CustomField.objects.filter(target=CustomFieldTarget.ACCOUNT).order_by("label"))
 
 
-def group_choices(visible: QuerySet[Account]) -> list[tuple[int, str]]:
-    """The company groups among `visible`: the accounts with at least one child, by name (one
-    query on the parent index). For exports and tests; the pages offer groups through
-    `group_suggestions` and read only the chosen one (`chosen_group`)."""
-    parents = visible.filter(pk__in=Account.objects.filter(parent__isnull=False).values("parent"))
-    return list(parents.order_by("name", "pk").values_list("pk", "name"))
+def _group_ids() -> QuerySet:
+    """The ids of the company groups: the accounts with at least one child (the parent index)."""
+    return Account.objects.filter(parent__isnull=False).values("parent")
 
 
 def any_groups() -> bool:
     """Whether any account has children: the pages offer the group filter only then (one
     probe of the parent index, whoever asks)."""
-    return Account.objects.filter(parent__isnull=False).exists()
+    return _group_ids().exists()
 
 
 def chosen_group(visible: QuerySet[Account], value: str | None) -> list[tuple[int, str]]:
@@ -84,8 +81,7 @@ def chosen_group(visible: QuerySet[Account], value: str | None) -> list[tuple[in
     `visible`; [] otherwise (no query for a missing or non-numeric value)."""
     if not value or not str(value).isdigit():
         return []
-    found = visible.filter(pk=int(value), children__isnull=False).values_list("pk", "name")
-    return list(found.distinct()[:1])
+    return list(visible.filter(pk=int(value), pk__in=_group_ids()).values_list("pk", "name"))
 
 
 GROUP_SUGGESTIONS = 12
@@ -102,7 +98,7 @@ def group_suggestions(
         return []
     groups = (
         visible.filter(Q(name__icontains=text) | Q(external_id__icontains=text))
-        .filter(pk__in=Account.objects.filter(parent__isnull=False).values("parent"))
+        .filter(pk__in=_group_ids())
         .annotate(starts=Case(When(name__istartswith=text, then=0), default=1))
         .order_by("starts", "name", "pk")
         .values("pk", "name", "external_id")[:limit]
