@@ -13,13 +13,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import add_months
+
 USAGE_TABLE = "accounts_usagedaily"
 _MONTH = re.compile(r"_p(\d{4})(\d{2})$")
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def ensure(
@@ -33,7 +30,7 @@ def ensure(
     (default: USAGE_PARTITION_MONTHS_AHEAD months ahead); returns how many were created."""
     today = timezone.localdate()
     first = first or today
-    last = last or _add_months(today, settings.USAGE_PARTITION_MONTHS_AHEAD)
+    last = last or add_months(today.replace(day=1), settings.USAGE_PARTITION_MONTHS_AHEAD)
     if cursor is None:
         with transaction.atomic(), connection.cursor() as own:
             return ensure(first, last, table=table, cursor=own)
@@ -62,7 +59,7 @@ def drop_expired(
     keep = settings.USAGE_RETENTION_MONTHS if retention_months is None else retention_months
     if keep <= 0:
         return []
-    oldest_kept = _add_months((today or timezone.localdate()).replace(day=1), -keep)
+    oldest_kept = add_months((today or timezone.localdate()).replace(day=1), -keep)
     dropped = []
     with transaction.atomic(), connection.cursor() as cursor:
         for month in months(table):

@@ -93,9 +93,9 @@ FEATURE_BY_NAME = {f.name: f for f in FEATURES}
 # each); `{d}` is the snapshot date expression: one date when scoring, the training dates else.
 FROM_ROWS = """
 FROM metrics_accountsnapshot s
-LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id AND h.as_of = s.as_of
 LEFT JOIN metrics_accountsnapshot p ON p.account_id = s.account_id AND p.as_of = s.as_of - 30
-LEFT JOIN healthscores_snapshothealth ph ON ph.snapshot_id = p.id
+LEFT JOIN healthscores_snapshothealth ph ON ph.snapshot_id = p.id AND ph.as_of = p.as_of
 """
 
 # Why an account gets no probability on D, in the order they are checked ('' = scored).

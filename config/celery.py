@@ -38,6 +38,8 @@ def _beat_schedule(sender, **kwargs) -> None:
         "api-prune": {"task": "api.prune", "schedule": 86_400},
         # Usage partitions for the coming months, and dropping those past retention, daily.
         "accounts-partitions": {"task": "accounts.partitions", "schedule": 86_400},
+        # Snapshot and score partitions ahead, and keeping month ends past the daily window.
+        "metrics-retention": {"task": "metrics.retention", "schedule": 86_400},
         # Pulled connectors (Stripe) not synced for CONNECTOR_SYNC_EVERY_MINUTES, every minute.
         "connectors-sync-due": {"task": "connectors.sync_due", "schedule": 60},
         # An email to the admins about a connector failing for more than an hour, every 5 min.

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND, WhereNode
 
 from accounts.models import CustomField, CustomFieldTarget, CustomFieldType
 from healthscores.scoring import CUSTOM_METRIC_PREFIX, Definition, custom_metric_key
@@ -163,6 +165,24 @@ class RescoreJob(models.Model):
         return 100 * self.done_dates / self.total_dates if self.total_dates else 100.0
 
 
+class SameDateOneToOneField(models.OneToOneField):
+    """A one-to-one to a snapshot whose joins also match the date (`h.as_of = s.as_of`).
+
+    Snapshots and scores are partitioned by month on `as_of` (metrics migration 0014): a join on
+    the snapshot's id alone would read every month's partition of the scores, while the date
+    lets PostgreSQL read only the months of the snapshots at hand. The condition is redundant
+    (a score's date is its snapshot's), so no result changes; Django adds it to every join,
+    `select_related("health")` and `health__...` filters alike, through the same hook that
+    generic relations use for their content type."""
+
+    def get_extra_restriction(self, alias, related_alias):
+        if alias is None or related_alias is None:  # a subquery trimmed to the key alone
+            return None
+        snapshot_date = self.remote_field.model._meta.get_field("as_of").get_col(alias)
+        own_date = self.model._meta.get_field("as_of").get_col(related_alias)
+        return WhereNode([Exact(own_date, snapshot_date)], connector=AND)
+
+
 class SnapshotHealth(models.Model):
     """The health score of one snapshot row, its band, the version that produced it and the
     score of each of that version's components, in the version's order.
@@ -176,7 +196,7 @@ class SnapshotHealth(models.Model):
     # No database constraint: checking it doubled the cost of a rescore's INSERT. Scoring a
     # date replaces its rows by date (the nightly job's snapshot ids are new every night), and
     # Django's cascade removes them when an account goes.
-    snapshot = models.OneToOneField(
+    snapshot = SameDateOneToOneField(
         "metrics.AccountSnapshot",
         primary_key=True,
         on_delete=models.CASCADE,

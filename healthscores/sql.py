@@ -208,7 +208,7 @@ _VALUE_COLUMNS = ", ".join(f"s.{key}" for key in SCORABLE_ACCOUNT_METRICS)
 SNAPSHOT_VALUES = f"""
 SELECT s.account_id, s.as_of, h.score, {_VALUE_COLUMNS}, s.custom_numbers
 FROM metrics_accountsnapshot s
-LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id AND h.as_of = s.as_of
 JOIN unnest(%(accounts)s::bigint[], %(dates)s::date[]) AS p(account_id, as_of)
   ON p.account_id = s.account_id AND p.as_of = s.as_of
 """  # noqa: S608 (registry column names only)
@@ -272,7 +272,7 @@ WITH today AS (
            a.owner_id, s.arr
     FROM metrics_accountsnapshot s
     JOIN accounts_account a ON a.id = s.account_id
-    LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id
+    LEFT JOIN healthscores_snapshothealth h ON h.snapshot_id = s.id AND h.as_of = s.as_of
     WHERE s.as_of = %(d)s AND s.mrr > 0
 ),
 previous AS (

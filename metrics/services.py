@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts import partitions
 from accounts.sql import analyze_if_changed
 from audit import services as audit
 from core.sql import execute_logged
@@ -51,6 +52,7 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
     leaves the previous rows of that date intact, and running it twice gives the same rows.
     A range passes `features_seen` (the same for every date) so it is read only once."""
     started = time.perf_counter()
+    ensure_month_partitions(as_of, as_of)
     with transaction.atomic(), connection.cursor() as cursor:
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
@@ -74,6 +76,20 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
     return run
 
 
+def snapshot_tables() -> tuple[str, ...]:
+    """The tables partitioned by month alike (metrics 0014): the snapshots and the steps' score
+    tables, so that a month of one is a month of all (metrics/retention.py)."""
+    return (AccountSnapshot._meta.db_table, *after_snapshot_tables())
+
+
+def ensure_month_partitions(first: date, last: date) -> int:
+    """Create the monthly partitions of first..last in every snapshot table before writing a
+    date (a month without one would fill the default partition). Each is a short transaction
+    of its own, ahead of the date's long one, so workers backfilling the same new month wait
+    only for its creation. Returns how many were created."""
+    return sum(partitions.ensure(first, last, table=table) for table in snapshot_tables())
+
+
 def dates_between(first: date, last: date) -> Iterator[date]:
     day = first
     while day <= last:
@@ -87,6 +103,7 @@ def snapshot_recompute_range(
     """Recompute each date of [first, last], each in its own transaction, so an interrupted
     backfill keeps the dates it finished and can simply be run again."""
     runs = []
+    ensure_month_partitions(first, last)
     with connection.cursor() as cursor:
         features = metrics_sql.features_seen(cursor)
     for day in dates_between(first, last):

@@ -9,8 +9,10 @@ from datetime import date, timedelta
 
 from celery import group, shared_task
 
+from metrics import retention as snapshot_retention
 from metrics.services import (
     dates_between,
+    ensure_month_partitions,
     rollup_rebuild_stale,
     snapshot_recompute,
     snapshot_recompute_range,
@@ -41,8 +43,16 @@ def recompute_range(first: str, last: str) -> dict:
     return {"first": first, "last": last, "dates": len(runs)}
 
 
+@shared_task(name="metrics.retention")
+def retention() -> dict:
+    """The coming months' snapshot partitions, and SNAPSHOT_DAILY_MONTHS (metrics/retention.py)."""
+    return snapshot_retention.maintain()
+
+
 def backfill(*, first: date, last: date, chunk_days: int = BACKFILL_CHUNK_DAYS):
-    """Fan a date range out as chunks that several workers run in parallel (never by account)."""
+    """Fan a date range out as chunks that several workers run in parallel (never by account).
+    The range's month partitions are made first, so no two chunks wait on creating one."""
+    ensure_month_partitions(first, last)
     days = list(dates_between(first, last))
     chunks = [days[i : i + chunk_days] for i in range(0, len(days), chunk_days)]
     return group(recompute_range.s(c[0].isoformat(), c[-1].isoformat()) for c in chunks).delay()

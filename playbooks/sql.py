@@ -100,7 +100,11 @@ def _compiled(spec: ViewFilter, params: _Params, *, as_of: date, user=None) -> s
     return sql.SQL("a.id IN ({})").format(queryset_sql(members.order_by().values("pk"), params.add))
 
 
-HEALTH = "LEFT JOIN healthscores_snapshothealth {h} ON {h}.snapshot_id = {s}.id"
+# The date as well as the id: the scores are partitioned by month on as_of (metrics 0014).
+HEALTH = (
+    "LEFT JOIN healthscores_snapshothealth {h} "
+    "ON {h}.snapshot_id = {s}.id AND {h}.as_of = {s}.as_of"
+)
 
 
 def _joins(row: str, earlier: str, *, compare_days: int | None, health: bool) -> str:
@@ -296,7 +300,7 @@ matched AS (
     FROM candidates c
     JOIN accounts_account a ON a.id = c.account_id
     LEFT JOIN metrics_accountsnapshot t ON t.account_id = c.account_id AND t.as_of = %(d)s
-    LEFT JOIN healthscores_snapshothealth th ON th.snapshot_id = t.id
+    LEFT JOIN healthscores_snapshothealth th ON th.snapshot_id = t.id AND th.as_of = t.as_of
     WHERE {where}
 ),
 chosen AS (

@@ -584,3 +584,14 @@ if 0 < USAGE_RETENTION_MONTHS < 3:
     raise ImproperlyConfigured(
         "USAGE_RETENTION_MONTHS must be 0 (keep all) or 3 or more: KPIs read 60 days of usage"
     )
+# Snapshots and scores are partitioned by month too (metrics/retention.py, docs/scaling.md): the
+# current month and the SNAPSHOT_DAILY_MONTHS months before it keep every day; an older month keeps
+# only its last snapshot date, the day the trends and trailing periods read it on (0 keeps every
+# day). Three at least: a date's churn features and comparisons read the snapshots of 30 and 59
+# days before it.
+SNAPSHOT_DAILY_MONTHS = env_int("SNAPSHOT_DAILY_MONTHS", default=0)
+if 0 < SNAPSHOT_DAILY_MONTHS < 3:
+    raise ImproperlyConfigured(
+        "SNAPSHOT_DAILY_MONTHS must be 0 (keep every day) or 3 or more: a date's churn features "
+        "and month-on-month comparisons read snapshots up to 59 days before it"
+    )

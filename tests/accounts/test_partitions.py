@@ -4,11 +4,11 @@ partitions (accounts/partitions.py, migration 0008)."""
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import partitions
-from accounts.models import Account, UsageDaily
+from accounts.models import Account, UsageDaily, add_months
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +37,7 @@ def test_ensure_creates_the_coming_months(settings):
     settings.USAGE_PARTITION_MONTHS_AHEAD = 5
     partitions.ensure()
     today = timezone.localdate().replace(day=1)
-    ahead = partitions._add_months(today, 5)
+    ahead = add_months(today, 5)
     assert {today, ahead} <= set(partitions.months())
 
 
@@ -64,3 +64,38 @@ def test_unique_key_still_holds_across_the_partitioned_table():
     UsageDaily.objects.create(account=account, user_id="u", date=day, feature="f", events=1)
     with pytest.raises(IntegrityError):
         UsageDaily.objects.create(account=account, user_id="u", date=day, feature="f", events=2)
+
+
+def test_two_sessions_creating_the_same_month_do_not_collide():
+    """Two backfill workers reaching a new month at once: the second waits for the first's
+    partition (the table lock ATTACH PARTITION takes) and finds it made, instead of failing."""
+    import threading
+
+    from django.db import connections
+
+    created_first, results = threading.Event(), {}
+    release = threading.Event()
+
+    def first():
+        with transaction.atomic():
+            results["first"] = partitions.ensure(dt.date(2018, 1, 1), dt.date(2018, 1, 1))
+            created_first.set()
+            release.wait(5)
+        connections.close_all()
+
+    def second():
+        created_first.wait(5)
+        try:
+            results["second"] = partitions.ensure(dt.date(2018, 1, 1), dt.date(2018, 1, 1))
+        except Exception as error:
+            results["second"] = error
+        connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    created_first.wait(5)
+    threading.Timer(0.5, release.set).start()  # the second session is waiting by then
+    for thread in threads:
+        thread.join(10)
+    assert results == {"first": 1, "second": 0}

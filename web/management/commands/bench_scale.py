@@ -14,25 +14,19 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
 from accounts.models import Account
-from healthscores.models import SnapshotHealth
 from metrics import benchmark
 from metrics.models import AccountSnapshot
-from metrics.services import yesterday
+from metrics.services import snapshot_tables, yesterday
 from web import page_benchmark
 
 
 def storage() -> dict:
-    """Bytes of the snapshot and score tables (pg_total_relation_size: heap, indexes, TOAST)
-    per snapshot row, that is per account and day."""
-    tables = [AccountSnapshot._meta.db_table, SnapshotHealth._meta.db_table]
-    with connection.cursor() as cursor:
-        sizes = {}
-        for table in tables:
-            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
-            sizes[table] = cursor.fetchone()[0]
+    """Bytes of the snapshot and score tables (pg_total_relation_size of every partition: heap,
+    indexes, TOAST) per snapshot row, that is per account and day, as the run leaves them."""
+    tables = snapshot_tables()
+    sizes = {table: benchmark.relation_bytes(table) for table in tables}
     rows = AccountSnapshot.objects.count()
     return {
         "bytes": sizes,
@@ -77,11 +71,15 @@ class Command(BaseCommand):
             "rows_per_s": int(rate.group(3).replace(",", "")),
         }
         figures["data"] = benchmark.data_size()
+        self.stderr.write("VACUUM ANALYZE (this machine runs without autovacuum)...")
+        figures["vacuum_analyze_seconds"] = benchmark.vacuum_analyze()
         self.stderr.write("Timing one as-of date...")
         figures["recompute_one_date_seconds"] = benchmark.recompute_seconds(yesterday())
         self.stderr.write("Timing the pages...")
         figures["pages"] = page_benchmark.page_figures(requests=page_requests)
         figures["storage"] = storage()
+        self.stderr.write("Measuring three years of snapshots with retention...")
+        figures["storage_three_years"] = benchmark.storage_over_years()
         if import_rows:
             self.stderr.write(f"Timing the import of a {import_rows:,}-row usage.csv...")
             figures["import"] = benchmark.import_rate(import_rows)
