@@ -82,13 +82,14 @@ def _thin_month(month: dt.date) -> ThinnedMonth | None:
         first, kept = cursor.fetchone()
         if first is None or first == kept:
             return None
-        rows_kept = 0
         # A partition with deferred foreign-key checks pending (rows written earlier in this
         # transaction) cannot be dropped: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        rows = {}
         for table in snapshot_tables():
             cursor.execute("SELECT northstar_keep_one_day(%s, %s, %s)", [table, month, kept])
-            rows_kept += cursor.fetchone()[0] if table == AccountSnapshot._meta.db_table else 0
+            rows[table] = cursor.fetchone()[0]
+        rows_kept = rows[AccountSnapshot._meta.db_table]
         removed, _ = (
             SnapshotRun.objects.filter(as_of__range=(month, end)).exclude(as_of=kept).delete()
         )
@@ -107,11 +108,17 @@ def months_ahead(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return this_month, add_months(this_month, settings.USAGE_PARTITION_MONTHS_AHEAD)
 
 
-def maintain(*, today: dt.date | None = None) -> dict:
-    """The daily job: the coming months' partitions, then retention."""
+def maintain(
+    *,
+    today: dt.date | None = None,
+    daily_months: int | None = None,
+    progress: Callable[[ThinnedMonth], None] | None = None,
+) -> dict:
+    """The daily job (and `manage.py snapshot_retention`): the coming months' partitions, then
+    retention."""
     today = today or timezone.localdate()
     created = ensure_month_partitions(*months_ahead(today))
-    thinned = thin_old_months(today=today)
+    thinned = thin_old_months(daily_months, today=today, progress=progress)
     return {
         "created": created,
         "thinned": [{"month": t.month.isoformat(), "kept": t.kept.isoformat()} for t in thinned],

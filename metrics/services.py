@@ -103,7 +103,6 @@ def snapshot_recompute_range(
     """Recompute each date of [first, last], each in its own transaction, so an interrupted
     backfill keeps the dates it finished and can simply be run again."""
     runs = []
-    ensure_month_partitions(first, last)
     with connection.cursor() as cursor:
         features = metrics_sql.features_seen(cursor)
     for day in dates_between(first, last):

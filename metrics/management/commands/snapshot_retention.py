@@ -22,14 +22,13 @@ class Command(BaseCommand):
     def handle(self, *args, daily_months, **options):
         if daily_months is not None and daily_months < 3:
             raise CommandError("--daily-months must be 3 or more (a date reads 59 days back).")
-        created = retention.ensure_month_partitions(*retention.months_ahead())
-        self.stdout.write(f"created {created} partition(s)")
-        thinned = retention.thin_old_months(
-            daily_months,
+        result = retention.maintain(
+            daily_months=daily_months,
             progress=lambda t: self.stdout.write(
                 f"{t.month:%Y-%m}: kept {t.kept} ({t.rows_kept:,} snapshot rows), "
                 f"removed {t.dates_removed} date(s)"
             ),
         )
-        if not thinned:
+        self.stdout.write(f"created {result['created']} partition(s)")
+        if not result["thinned"]:
             self.stdout.write("nothing to thin")
