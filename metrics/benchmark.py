@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import Account, Contract, Ticket, UsageDaily
 from metrics.models import SnapshotRun
@@ -152,6 +153,91 @@ def backfill_seconds(days: int) -> dict:
         "seconds_per_day": round(seconds / days, 3),
         "projected_365_days_minutes": round(seconds / days * 365 / 60, 1),
     }
+
+
+def backfill_over_workers(*, days: int = 16, processes: tuple[int, ...] = (1, 2, 4)) -> dict:
+    """Seconds of the Celery backfill (`metrics.tasks.backfill`: date chunks on a queue) over the
+    `days` dates ending yesterday, run by a worker of 1, 2 and 4 processes in turn (a real
+    `celery worker --concurrency N` on a queue of its own), projected to 365 days. Each run
+    recomputes the same dates, so the runs do the same work."""
+    from config.celery import app
+    from metrics.tasks import backfill
+
+    last = yesterday()
+    first = last - timedelta(days=days - 1)
+    chunk_days = max(1, days // (2 * max(processes)))  # enough chunks for every process
+    figures = {"days": days, "chunk_days": chunk_days}
+    for count in processes:
+        queue = f"bench-backfill-{os.getpid()}-{count}"
+        worker = _start_worker(queue, count)
+        try:
+            _wait_for_worker(app, f"{queue}@bench")
+            started = time.perf_counter()
+            chunks = backfill(first=first, last=last, chunk_days=chunk_days, queue=queue)
+            done = chunks.get(timeout=3600, propagate=True)
+            seconds = time.perf_counter() - started
+        finally:
+            _stop_worker(worker)
+        figures[f"{count}_processes"] = {
+            "seconds": round(seconds, 1),
+            "dates": sum(chunk["dates"] for chunk in done),
+            "projected_365_days_minutes": round(seconds / days * 365 / 60, 1),
+        }
+    return figures
+
+
+def _start_worker(queue: str, concurrency: int) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
+         f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@bench",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=settings.BASE_DIR, env=os.environ.copy(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _wait_for_worker(app, name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[name], timeout=1):
+            return
+    raise RuntimeError(f"the Celery worker {name} did not answer within {timeout:.0f} s")
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()  # a warm shutdown: the current chunk finishes
+    try:
+        worker.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def incremental_import_rate(rows: int = 1_000_000) -> dict:
+    """A daily load into the full usage table: `rows` usage rows of today for the accounts
+    already there (as many per account as it takes), imported by the real command into this
+    database, as a connector's daily file would be. Today's rows are deleted afterwards."""
+    today = timezone.localdate()
+    external_ids = list(Account.objects.order_by("pk").values_list("external_id", flat=True))
+    per_account = -(-rows // len(external_ids))
+    with tempfile.TemporaryDirectory() as folder:
+        with (Path(folder) / "usage.csv").open("w") as handle:
+            handle.write("account_external_id,user_id,date,feature,events,minutes,sessions\n")
+            written = 0
+            for external_id in external_ids:
+                take = min(per_account, rows - written)
+                handle.writelines(
+                    f"{external_id},bench-u{i // 4},{today},bench-f{i % 4},{i % 23},{i % 60},1\n"
+                    for i in range(take)
+                )
+                written += take
+        env = {**os.environ, "DATABASE_URL": _database_url(settings.DATABASES["default"]["NAME"])}
+        table_rows = _scalar(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'accounts_usagedaily'"
+        )
+        rate = _timed_import(folder, env)
+    UsageDaily.objects.filter(date=today, feature__startswith="bench-f").delete()
+    return {"usage_rows": written, "table_rows_before": table_rows, "rows_per_s": rate}
 
 
 def import_rate(rows: int = 1_000_000) -> dict:

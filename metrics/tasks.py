@@ -49,13 +49,17 @@ def retention() -> dict:
     return snapshot_retention.maintain()
 
 
-def backfill(*, first: date, last: date, chunk_days: int = BACKFILL_CHUNK_DAYS):
+def backfill(
+    *, first: date, last: date, chunk_days: int = BACKFILL_CHUNK_DAYS, queue: str | None = None
+):
     """Fan a date range out as chunks that several workers run in parallel (never by account).
-    The range's month partitions are made first, so no two chunks wait on creating one."""
+    The range's month partitions are made first, so no two chunks wait on creating one. `queue`
+    sends the chunks to workers of their own (`celery worker -Q`), away from the nightly job."""
     ensure_month_partitions(first, last)
     days = list(dates_between(first, last))
     chunks = [days[i : i + chunk_days] for i in range(0, len(days), chunk_days)]
-    return group(recompute_range.s(c[0].isoformat(), c[-1].isoformat()) for c in chunks).delay()
+    tasks = group(recompute_range.s(c[0].isoformat(), c[-1].isoformat()) for c in chunks)
+    return tasks.apply_async(queue=queue) if queue else tasks.apply_async()
 
 
 def last_365_days() -> tuple[date, date]:

@@ -11,7 +11,9 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts import custom_fields
+from accounts import custom_fields, partitions
 from accounts import sql as accounts_sql
 from accounts.importer import hierarchy
 from accounts.importer.fields import cut
@@ -153,7 +155,11 @@ def _load_directly(cursor, kind, path, context, progress) -> tuple[int, int] | N
         values[account_index] = account_ids[values[account_index]]
         return values
 
-    sink = _Sink(accounts_sql.copy_into_table_statement(kind, names), direct_row)
+    sink = _Sink(
+        accounts_sql.copy_into_table_statement(kind, names),
+        direct_row,
+        _MonthPartitions(names.index("date")) if "date" in names else None,
+    )
     problems_before = len(context.problems)
     try:
         with transaction.atomic():
@@ -166,12 +172,38 @@ def _load_directly(cursor, kind, path, context, progress) -> tuple[int, int] | N
     return rows, (0 if context.problems else rows)
 
 
+class _MonthPartitions:
+    """The month partitions a direct usage load reaches, each created before its month's first
+    row is written. Without it, a first load of history would fill the default partition: one
+    index growing with the whole load (the import slows as it goes) and no month for retention
+    to drop."""
+
+    def __init__(self, date_index: int):
+        self.date_index = date_index
+        self.months = set(partitions.months())
+        self.dates_seen: set[date] = set()  # a set lookup per row, not a date.replace()
+
+    def missing(self, values: list[Any]) -> date | None:
+        day = values[self.date_index]
+        if day in self.dates_seen:
+            return None
+        self.dates_seen.add(day)
+        month = day.replace(day=1)
+        return None if month in self.months else month
+
+    def create(self, cursor, month: date) -> None:
+        partitions.ensure(month, month, cursor=cursor)
+        self.months.add(month)
+
+
 @dataclass(frozen=True)
 class _Sink:
-    """Where validated rows go: a COPY statement and how to shape each row for it."""
+    """Where validated rows go: a COPY statement and how to shape each row for it, and the month
+    partitions to create on the way (direct usage loads only)."""
 
     statement: Any
     row: Callable[[int, list[Any]], Sequence[Any]]
+    partitions: _MonthPartitions | None = None
 
 
 def _staged_row(line: int, values: list[Any]) -> tuple[Any, ...]:
@@ -213,7 +245,8 @@ def _stage_file(
     id_index = names.index("external_id") if "external_id" in names else None
     account_index = names.index("account_external_id") if "account_external_id" in names else None
     width, rows, started = len(names), 0, time.perf_counter()
-    with cursor.copy(sink.statement) as copy:
+    with ExitStack() as open_copy:
+        copy = open_copy.enter_context(cursor.copy(sink.statement))
         for line, cells in records:
             if len(cells) != width:
                 context.add(name, line, "(row)", f"expected {width} values, found {len(cells)}")
@@ -233,6 +266,11 @@ def _stage_file(
                 context.references.account_ids.add(values[id_index])
             elif kind.name == "contacts":
                 context.references.contact_accounts[values[id_index]] = values[account_index]
+            month = sink.partitions.missing(values) if sink.partitions else None
+            if month:  # the connection runs one statement at a time: end the COPY, go on after
+                open_copy.close()
+                sink.partitions.create(cursor, month)
+                copy = open_copy.enter_context(cursor.copy(sink.statement))
             # Valid rows are written even after a problem, so that duplicate keys are still
             # found; the transaction is rolled back at the end anyway.
             copy.write_row(sink.row(line, values))

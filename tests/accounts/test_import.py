@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from accounts.importer import loader
 from accounts.models import Account, Contact, Contract, CostMonth, ImportLog, Ticket, UsageDaily
@@ -1165,6 +1166,41 @@ def test_usage_copied_into_an_empty_table_equals_usage_merged_into_a_full_one(
     assert "usage.csv: 4 rows, 4 inserted or changed" in run.stdout.splitlines()
     assert usage_rows(exclude_account="OTHER") == copied
     assert copied[1] == ("A1", "u-1", date(2024, 3, 1), "reports", 7, None, None)
+
+
+@pytest.mark.parametrize("table", ["empty", "not empty"])
+def test_a_load_of_past_months_puts_every_row_in_its_months_partition(
+    csv_dir, write_csv, run_import, staged_kinds, table
+):
+    """Not the default partition: it would grow one index with the whole load and leave
+    retention no month to drop (both the direct COPY and the staged upsert)."""
+    if table == "not empty":
+        UsageDailyFactory(account__external_id="OTHER", date=date(2016, 1, 5))
+    write_csv(csv_dir, "accounts.csv", ACCOUNTS)
+    days = [date(2016, 11, 30), date(2016, 12, 1), date(2017, 2, 14), date(2016, 11, 2)]
+    write_csv(
+        csv_dir,
+        "usage.csv",
+        csv(
+            "account_external_id,user_id,date,feature,events",
+            *(f"A1,u-{n},{day},dashboards,1" for n, day in enumerate(days)),
+        ),
+    )
+
+    assert_succeeded(run_import(csv_dir))
+
+    assert ("usage" in staged_kinds) == (table == "not empty")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tableoid::regclass::text, count(*) FROM accounts_usagedaily "
+            "WHERE date >= '2016-11-01' GROUP BY 1 ORDER BY 1"
+        )
+        placed = cursor.fetchall()
+    assert placed == [
+        ("accounts_usagedaily_p201611", 2),
+        ("accounts_usagedaily_p201612", 1),
+        ("accounts_usagedaily_p201702", 1),
+    ]
 
 
 def test_usage_with_a_duplicate_key_into_an_empty_table_reports_the_lines(
