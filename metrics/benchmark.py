@@ -191,7 +191,8 @@ def _start_worker(queue: str, concurrency: int) -> subprocess.Popen:
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
          f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@bench",
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=settings.BASE_DIR, env=os.environ.copy(),
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": _database_url(settings.DATABASES["default"]["NAME"])},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

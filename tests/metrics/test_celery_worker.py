@@ -1,10 +1,12 @@
 """A real Celery worker, consuming the real Redis broker, writes the nightly snapshot."""
 
+import io
 import subprocess
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from metrics import tasks
@@ -57,6 +59,31 @@ def test_backfill_fans_out_by_date_chunk_and_covers_every_date(celery_worker_pro
     assert [chunk["dates"] for chunk in chunks] == [4, 4, 2]
     assert SnapshotRun.objects.filter(as_of__range=(first, last)).count() == 10
     assert AccountSnapshot.objects.filter(as_of__range=(first, last)).count() == 30
+
+
+@pytest.mark.celery_worker
+def test_the_command_sends_a_range_to_the_workers_and_waits_for_every_chunk(
+    celery_worker_process,
+):
+    purge_queue()
+    AccountFactory.create_batch(2)
+    last = timezone.localdate() - timedelta(days=1)
+    out = io.StringIO()
+
+    call_command(
+        "recompute_snapshots", "--last-days", "5", "--on-workers", "--chunk-days", "2",
+        "-v0", stdout=out,
+    )  # fmt: skip
+
+    assert "5 dates in 3 chunks on the workers" in out.getvalue()
+    first = last - timedelta(days=4)
+    assert SnapshotRun.objects.filter(as_of__range=(first, last)).count() == 5
+    assert AccountSnapshot.objects.filter(as_of__range=(first, last)).count() == 10
+
+
+def test_the_command_refuses_chunks_of_no_days(db):
+    with pytest.raises(CommandError, match="--chunk-days takes a positive number of days"):
+        call_command("recompute_snapshots", "--last-days", "5", "--on-workers", "--chunk-days", "0")
 
 
 def test_beat_runs_the_nightly_job_at_nightly_at():

@@ -21,6 +21,33 @@ from metrics.models import AccountSnapshot
 from metrics.services import snapshot_tables, yesterday
 from web import page_benchmark
 
+PROGRESS_LINE = re.compile(r"^  usage\.csv: ([0-9,]+) rows \(([0-9,]+) rows/s\)$", re.MULTILINE)
+
+
+def usage_rate_over_the_load(seed_output: str) -> dict | None:
+    """The usage file's rate in its first and last tenth, from seed_demo's progress lines
+    (rows so far and the rate so far, every 100,000 rows): equal when the load does not slow
+    down as the table grows."""
+    points = [
+        (int(rows.replace(",", "")), int(rows.replace(",", "")) / int(rate.replace(",", "")))
+        for rows, rate in PROGRESS_LINE.findall(seed_output)
+        if rate != "0"
+    ]  # (rows, seconds)
+    if len(points) < 20:
+        return None
+    tenth = len(points) // 10
+
+    def rate(start, end):
+        return round((end[0] - start[0]) / (end[1] - start[1]))
+
+    return {
+        "usage_rows": points[-1][0],
+        "seconds": round(points[-1][1], 1),
+        "rows_per_s": round(points[-1][0] / points[-1][1]),
+        "first_tenth_rows_per_s": rate((0, 0.0), points[tenth - 1]),
+        "last_tenth_rows_per_s": rate(points[-tenth - 1], points[-1]),
+    }
+
 
 def storage() -> dict:
     """Bytes of the snapshot and score tables (pg_total_relation_size of every partition: heap,
@@ -42,12 +69,17 @@ class Command(BaseCommand):
         parser.add_argument("--accounts", type=int, default=10_000)
         parser.add_argument("--page-requests", type=int, default=page_benchmark.REQUESTS)
         parser.add_argument("--import-rows", type=int, default=1_000_000)
+        parser.add_argument(
+            "--backfill-days", type=int, default=16, help="dates of the 1/2/4-process backfill"
+        )
         parser.add_argument("--out", type=Path, help="also write the JSON to this file")
         parser.add_argument(
             "--combine", type=Path, help="print the JSON files of this folder side by side"
         )
 
-    def handle(self, *args, accounts, page_requests, import_rows, out, combine, **options):
+    def handle(
+        self, *args, accounts, page_requests, import_rows, backfill_days, out, combine, **options
+    ):
         if combine:
             runs = {p.stem: json.loads(p.read_text()) for p in sorted(combine.glob("*.json"))}
             self.stdout.write(json.dumps(runs, indent=2))
@@ -70,6 +102,7 @@ class Command(BaseCommand):
             "seconds": float(rate.group(2)),
             "rows_per_s": int(rate.group(3).replace(",", "")),
         }
+        figures["usage_first_load"] = usage_rate_over_the_load(output.getvalue())
         figures["data"] = benchmark.data_size()
         self.stderr.write("VACUUM ANALYZE (this machine runs without autovacuum)...")
         figures["vacuum_analyze_seconds"] = benchmark.vacuum_analyze()
@@ -80,9 +113,12 @@ class Command(BaseCommand):
         figures["storage"] = storage()
         self.stderr.write("Measuring three years of snapshots with retention...")
         figures["storage_three_years"] = benchmark.storage_over_years()
+        if backfill_days:
+            self.stderr.write(f"Timing a {backfill_days}-day backfill on 1, 2 and 4 processes...")
+            figures["backfill"] = benchmark.backfill_over_workers(days=backfill_days)
         if import_rows:
-            self.stderr.write(f"Timing the import of a {import_rows:,}-row usage.csv...")
-            figures["import"] = benchmark.import_rate(import_rows)
+            self.stderr.write(f"Timing a daily load of {import_rows:,} usage rows...")
+            figures["daily_usage_load"] = benchmark.incremental_import_rate(import_rows)
         figures["load_average_after"] = os.getloadavg()
         text = json.dumps(figures, indent=2)
         if out:
