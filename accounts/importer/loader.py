@@ -6,6 +6,7 @@ INSERT ... SELECT ... ON CONFLICT. Any problem anywhere rolls the whole import b
 problem is reported as `file:line: column: message` (line counts records; the header is line 1).
 """
 
+import codecs
 import csv
 import io
 import logging
@@ -283,29 +284,51 @@ def _stage_file(
 
 def _read_records(path: Path, context: _Context) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) per CSV record; the header is line 1. Blank lines are skipped. Undecodable
-    or malformed input becomes a problem at its line and ends the file."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = _count_records(data[: exc.start].decode("utf-8-sig", errors="replace"))
+    or malformed input becomes a problem at its line and ends the file. The file is streamed,
+    never held in memory whole (a 50-million-row usage.csv is gigabytes)."""
+    bad = _first_bad_byte(path)
+    if bad is not None:
+        offset, byte = bad
+        with path.open("rb") as handle:
+            prefix = handle.read(offset)
+        line = _count_records(prefix.decode("utf-8-sig", errors="replace"))
         context.add(
             path.name,
             line,
             "(encoding)",
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8",
         )
         return
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    line = 0
-    try:
-        for cells in reader:
-            if not cells or cells == [""]:
-                continue
-            line += 1
-            yield line, cells
-    except csv.Error as exc:
-        context.add(path.name, line + 1, "(row)", f"malformed CSV: {exc}")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        line = 0
+        try:
+            for cells in reader:
+                if not cells or cells == [""]:
+                    continue
+                line += 1
+                yield line, cells
+        except csv.Error as exc:
+            context.add(path.name, line + 1, "(row)", f"malformed CSV: {exc}")
+
+
+def _first_bad_byte(path: Path, chunk_bytes: int = 1 << 20) -> tuple[int, int] | None:
+    """The offset and value of the file's first byte that is not UTF-8, read in chunks; None
+    when the whole file decodes. Checked before any record is read, so that an undecodable
+    file is reported alone, as one problem."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # of the chunk's first byte in the file
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut by the last chunk
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start, exc.object[exc.start]
+            if not chunk:
+                return None
+            offset += len(chunk)
 
 
 def _count_records(prefix: str) -> int:

@@ -582,6 +582,20 @@ def test_a_file_in_another_encoding_is_reported_at_the_record_holding_the_first_
     )
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 1 << 20])
+def test_the_first_bad_byte_is_found_across_chunk_boundaries(tmp_path, chunk_bytes):
+    """The file is checked in chunks, not read whole: a character cut by a chunk's end is
+    still a character, and the offset is the file's, not the chunk's."""
+    good = "name,Zoë,Łódź,日本\n".encode()
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(good + b"Caf\xe9\n")
+    assert loader._first_bad_byte(path, chunk_bytes) == (len(good) + 3, 0xE9)
+    path.write_bytes(good + "é".encode()[:1])  # cut off at the end of the file
+    assert loader._first_bad_byte(path, chunk_bytes) == (len(good), 0xC3)
+    path.write_bytes(good)
+    assert loader._first_bad_byte(path, chunk_bytes) is None
+
+
 def test_a_byte_order_mark_and_windows_line_ends_are_accepted(csv_dir, write_csv, run_import):
     write_csv(csv_dir, "accounts.csv", "\ufeffexternal_id,name\r\nA1,Acme\r\n".encode("utf-8"))
 
