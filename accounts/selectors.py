@@ -13,9 +13,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connections, router
 from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
+from accounts import sql as accounts_sql
 from accounts.access import accounts_visible_to, user_sees_all_accounts, views_readable_by
 from accounts.filters import ViewFilter
 from accounts.models import (
@@ -114,9 +116,14 @@ def account_list_choices(
     with `groups_and_fields` (the accounts list) one for the custom fields, one probe for whether
     company groups exist and one for the `group` asked for (the picker suggests the others)."""
     visible = accounts_visible_to(user)
-    pairs = list(visible.order_by().values_list("segment", "region").distinct())
+    sees_all = user_sees_all_accounts(user)
+    if sees_all:
+        with connections[router.db_for_read(Account)].cursor() as cursor:
+            pairs = accounts_sql.segment_region_pairs(cursor)
+    else:
+        pairs = list(visible.order_by().values_list("segment", "region").distinct())
     owners = []
-    if user_sees_all_accounts(user):
+    if sees_all:
         users = (
             get_user_model()
             .objects.filter(pk__in=visible.exclude(owner=None).values("owner"))

@@ -545,3 +545,26 @@ ON CONFLICT DO NOTHING"""
     ).format(members=queryset_sql(members, add))
     with connection.cursor() as cursor:
         return execute_logged(cursor, statement, values, label=f"view {view_id} entries {as_of}")
+
+
+# Every (segment, region) pair, one index probe per pair on account_segment_region_idx: a
+# loose index scan, since PostgreSQL 15 has no skip scan (SELECT DISTINCT read all 100,000
+# accounts: 28 ms of every accounts list a leader opened).
+_SEGMENT_REGION_PAIRS = """
+WITH RECURSIVE pairs AS (
+    (SELECT segment, region FROM accounts_account ORDER BY segment, region LIMIT 1)
+    UNION ALL
+    SELECT next.segment, next.region FROM pairs, LATERAL (
+        SELECT a.segment, a.region FROM accounts_account a
+        WHERE (a.segment, a.region) > (pairs.segment, pairs.region)
+        ORDER BY a.segment, a.region LIMIT 1
+    ) next
+)
+SELECT segment, region FROM pairs
+"""
+
+
+def segment_region_pairs(cursor) -> list[tuple[str, str]]:
+    """The distinct (segment, region) pairs of all accounts (both columns are NOT NULL)."""
+    cursor.execute(_SEGMENT_REGION_PAIRS)
+    return cursor.fetchall()

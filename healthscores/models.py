@@ -229,10 +229,11 @@ class SnapshotHealth(models.Model):
 
     class Meta:
         indexes = [
-            # Rescores and the nightly job delete a range of dates. (A block-range index was
-            # cheaper to insert into, but rows of one date end up scattered after rescores in
-            # parallel parts, and a night's delete then scanned most of the table: 1.2 s.)
-            models.Index(fields=["as_of"], name="snapshothealth_as_of_idx"),
+            # Rescores and the nightly job delete a range of dates; the accounts list sorted by
+            # health reads a date's scores in order from it (web/keyset.py). (A block-range
+            # index was cheaper to insert into, but rows of one date end up scattered after
+            # rescores in parallel parts, and a night's delete then scanned most of the table.)
+            models.Index(fields=["as_of", "score"], name="snapshothealth_as_of_score_idx"),
             # An account's health chart: a year of its scores in one index-only range scan
             # (joining them to the snapshots by id cost one random read per day, 48 ms cold).
             models.Index(
@@ -354,6 +355,16 @@ class Alert(models.Model):
         indexes = [
             # A CSM's home lists their unclosed alerts, newest first.
             models.Index(fields=["owner", "status", "-created_at"], name="alert_owner_status_idx"),
+            # Every list page's header shows the biggest unclosed alerts: read in this order,
+            # the first few, instead of sorting them all (21 ms at 100,000 accounts, 0.1 ms).
+            models.Index(
+                F("arr").desc(),
+                "due_on",
+                F("created_at").desc(),
+                "id",
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="alert_unclosed_order_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,13 @@ sort values (ties) are neither skipped nor repeated. A cursor is the (sort value
 page's last row (next) or first row (previous), plus that row's position for "Showing x-y";
 it is signed (django.core.signing), so a tampered or stale cursor falls back to the first page.
 
+A sort on a snapshot or score column reads its page in two parts, each off an index: the rows
+with a value, in the column's index order (`ORDER BY mrr DESC, name, pk` over
+`(as_of, mrr DESC)`: nested loops from the first index entries, not a sort of every account),
+then, if the page is not full, the rows without one (NULLS LAST: no snapshot yet, no survey) in
+(name, pk) order. A single `ORDER BY mrr DESC NULLS LAST` over the LEFT JOIN from accounts can
+use no index: it joined and sorted the whole book (190 ms at 100,000 accounts; 2 ms this way).
+
 The count is capped: COUNT(*) over at most COUNT_CAP + 1 rows of the filtered list, shown as
 "10,000+" beyond the cap. An exact count of every account behind a filter would read the whole
 book on each page view; the cap bounds it whatever the number of accounts.
@@ -62,6 +69,45 @@ def _beyond(column: str, values: list, *, descending: bool, after: bool) -> Q:
             Q(**{f"{column}__isnull": True}) & _tie(name, pk, False)
         )
     return Q(**{f"{column}__{'gt' if descending else 'lt'}": value}) | tie
+
+
+# The list's columns (web.selectors.SORT_FIELDS) with an index on (as_of, column) behind them.
+INDEXED_COLUMNS = frozenset({"mrr", "health_score", "days_to_renewal", "nps", "open_tickets"})
+
+
+def _ordered(rows: QuerySet, column: str, descending: bool, *, limit: int, beyond: Q | None,
+             cursor_value, backwards: bool) -> list:  # fmt: skip
+    """Up to `limit` rows beyond the cursor in list order (reversed when `backwards`)."""
+    if beyond is not None:
+        rows = rows.filter(beyond)
+    if column not in INDEXED_COLUMNS:
+        if not backwards:
+            return list(rows[:limit])
+        order = F(column).asc(nulls_first=True) if descending else F(column).desc(nulls_first=True)
+        return list(rows.order_by(order, "-name", "-pk")[:limit])
+    # NULLS FIRST/LAST left to the default: the part has no NULL, and the index's order is it.
+    forward = F(column).desc() if descending else F(column).asc()
+    reverse = F(column).asc() if descending else F(column).desc()
+    valued = rows.filter(**{f"{column}__isnull": False})
+    if beyond is not None and cursor_value is not None:
+        # Implied by `beyond`, but a bound the index scan can start from (beyond's ORs are not).
+        bound = "lte" if descending != backwards else "gte"
+        valued = valued.filter(**{f"{column}__{bound}": cursor_value})
+    empty = rows.filter(**{f"{column}__isnull": True})
+    if not backwards:
+        parts = [] if beyond is not None and cursor_value is None else [valued.order_by(
+            forward, "name", "pk")]  # fmt: skip
+        parts.append(empty.order_by("name", "pk"))
+    else:
+        parts = [] if beyond is not None and cursor_value is not None else [empty.order_by(
+            "-name", "-pk")]  # fmt: skip
+        parts.append(valued.order_by(reverse, "-name", "-pk"))
+    found: list = []
+    for part in parts:
+        found += part[: limit - len(found)]
+        if len(found) >= limit:
+            break
+    return found
 
 
 @dataclass
@@ -121,31 +167,37 @@ def keyset_page(
     before: str | None = None,
     number: int = 1,
 ) -> KeysetPage:
-    """One page of `rows` (already in (column NULLS LAST, name, pk) order): two queries, the
-    capped count and the page (size + 1 rows, the extra one tells whether another page
-    follows)."""
+    """One page of `rows` (already in (column NULLS LAST, name, pk) order): the capped count and
+    the page (size + 1 rows, the extra one tells whether another page follows), read in one
+    query, or two for an indexed column whose rows with a value do not fill it."""
     count = capped_count(rows)
     backwards = cursor_decode(before) if not after else None
     forwards = cursor_decode(after)
     if forwards:
         values, position = forwards
-        found = list(
-            rows.filter(_beyond(column, values, descending=descending, after=True))[: size + 1]
-        )
+        found = _ordered(
+            rows, column, descending, limit=size + 1, cursor_value=values[0], backwards=False,
+            beyond=_beyond(column, values, descending=descending, after=True),
+        )  # fmt: skip
         start = position + 1
         more_after, more_before = len(found) > size, True
         found = found[:size]
     elif backwards:
         values, position = backwards
-        order = F(column).asc(nulls_first=True) if descending else F(column).desc(nulls_first=True)
-        found = list(
-            rows.filter(_beyond(column, values, descending=descending, after=False)).order_by(
-                order, "-name", "-pk"
-            )[: size + 1]
-        )
+        found = _ordered(
+            rows, column, descending, limit=size + 1, cursor_value=values[0], backwards=True,
+            beyond=_beyond(column, values, descending=descending, after=False),
+        )  # fmt: skip
         more_before, more_after = len(found) > size, True
         found = list(reversed(found[:size]))
         start = max(position - len(found), 1)
+    elif number <= 1:
+        found = _ordered(
+            rows, column, descending, limit=size + 1, beyond=None, cursor_value=None,
+            backwards=False,
+        )  # fmt: skip
+        start, more_after, more_before = 1, len(found) > size, False
+        found = found[:size]
     else:
         # No cursor: the first page, or an old ?page=N link (kept working with OFFSET, within
         # the counted rows; past the end it shows the last page).
