@@ -38,6 +38,11 @@ def ensure(
     return cursor.fetchone()[0]
 
 
+def month_partition(table: str, day: dt.date) -> str:
+    """The name of the partition of `table` holding `day` (made by `ensure`)."""
+    return f"{table}_p{day:%Y%m}"
+
+
 def months(table: str = USAGE_TABLE) -> list[dt.date]:
     """The first day of every month that has a partition, oldest first."""
     with connection.cursor() as cursor:
@@ -64,7 +69,7 @@ def drop_expired(
     with transaction.atomic(), connection.cursor() as cursor:
         for month in months(table):
             if month < oldest_kept:
-                name = f"{table}_p{month:%Y%m}"
+                name = month_partition(table, month)
                 cursor.execute(f'DROP TABLE "{name}"')
                 dropped.append(name)
         cursor.execute(f'DELETE FROM "{table}_default" WHERE date < %s', [oldest_kept])  # noqa: S608

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import partitions
 from accounts.models import Account, Contract, Ticket, UsageDaily
 from metrics.models import SnapshotRun
 from metrics.services import (
@@ -410,7 +411,7 @@ def _partition_bytes(tables, months) -> dict[str, int]:
     with connection.cursor() as cursor:
         sizes = {}
         for table in tables:
-            names = [f"{table}_p{month:%Y%m}" for month in months]
+            names = [partitions.month_partition(table, month) for month in months]
             cursor.execute(
                 "SELECT coalesce(sum(pg_total_relation_size(n::regclass)), 0) "
                 "FROM unnest(%s::text[]) n",

@@ -75,7 +75,7 @@ def thin_old_months(
 
 def _thin_month(month: dt.date) -> ThinnedMonth | None:
     end = add_months(month, 1) - dt.timedelta(days=1)
-    name = f"{AccountSnapshot._meta.db_table}_p{month:%Y%m}"
+    name = partitions.month_partition(AccountSnapshot._meta.db_table, month)
     with transaction.atomic(), connection.cursor() as cursor:
         # Served by snapshot_one_per_day (as_of, account_id): two index probes.
         cursor.execute(f'SELECT min(as_of), max(as_of) FROM "{name}"')  # noqa: S608

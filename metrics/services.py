@@ -57,6 +57,12 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
         accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
+        if _never_counted(
+            cursor, partitions.month_partition(AccountSnapshot._meta.db_table, as_of)
+        ):
+            # A new month: the steps below read this date's rows through a partition whose
+            # statistics say it is empty, and plan nested loops over thousands of rows.
+            _analyze_month(cursor, (AccountSnapshot._meta.db_table,), as_of, accounts)
         for step in after_snapshot_steps():
             step(as_of)
         _replace_rollup(cursor, first=as_of, last=as_of)
@@ -72,8 +78,24 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         # The nightly job (or a recompute) is one entry per date, whatever it wrote.
         label, counts = f"Snapshots of {as_of}", {"accounts": accounts}
         audit.record("snapshot.recompute", obj=run, label=label, details=counts)
+    with connection.cursor() as cursor:  # after the commit: ANALYZE's lock is held only briefly
+        _analyze_month(cursor, snapshot_tables(), as_of, accounts)
     logger.debug("snapshot %s: %d accounts in %.2f s", as_of, accounts, run.seconds)
     return run
+
+
+def _never_counted(cursor, table: str) -> bool:
+    cursor.execute("SELECT reltuples <= 0 FROM pg_class WHERE oid = %s::regclass", [table])
+    return cursor.fetchone()[0]
+
+
+def _analyze_month(cursor, tables, as_of: date, rows: int) -> None:
+    """ANALYZE the month partition of `as_of` in each table when a date's `rows` changed more
+    than a tenth of it. Autovacuum may be off (or lag): without it, the pages and the next
+    night read a month's partition by statistics taken when it was empty (the portfolio's
+    renewal query took 4.7 s instead of 10 ms at 10,000 accounts, the nightly job 22 s)."""
+    for table in tables:
+        analyze_if_changed(cursor, partitions.month_partition(table, as_of), rows)
 
 
 def snapshot_tables() -> tuple[str, ...]:
