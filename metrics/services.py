@@ -47,6 +47,10 @@ def after_snapshot_tables() -> tuple[str, ...]:
     return _tables(tuple(settings.AFTER_SNAPSHOT_TABLES))
 
 
+# pg_advisory_xact_lock key of the after-snapshot steps ("NSSTEPS" in ASCII).
+SHARED_STEPS_LOCK = 0x4E_53_53_54_45_50_53
+
+
 def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> SnapshotRun:
     """Replace every account's snapshot row of `as_of` in one transaction: a crash half-way
     leaves the previous rows of that date intact, and running it twice gives the same rows.
@@ -63,6 +67,11 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
             # A new month: the steps below read this date's rows through a partition whose
             # statistics say it is empty, and plan nested loops over thousands of rows.
             _analyze_month(cursor, (AccountSnapshot._meta.db_table,), as_of, accounts)
+        # The steps write rows that dates share (alerts, renewal outcomes, forecasts, tasks,
+        # notifications): two dates updating them in different orders deadlocked (a backfill
+        # on two workers at 50,000 accounts). One date's steps at a time, to its commit; the
+        # snapshot rows above, most of a date's work, are computed in parallel.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SHARED_STEPS_LOCK])
         for step in after_snapshot_steps():
             step(as_of)
         _replace_rollup(cursor, first=as_of, last=as_of)

@@ -72,7 +72,7 @@ def _beyond(column: str, values: list, *, descending: bool, after: bool) -> Q:
 
 
 # The list's columns (web.selectors.SORT_FIELDS) with an index on (as_of, column) behind them.
-INDEXED_COLUMNS = frozenset({"mrr", "health_score", "days_to_renewal", "nps", "open_tickets"})
+INDEXED_COLUMNS = frozenset({"mrr", "health_score", "days_to_renewal", "open_tickets"})
 
 
 def _ordered(rows: QuerySet, column: str, descending: bool, *, limit: int, beyond: Q | None,

@@ -17,10 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='accountsnapshot',
-            index=models.Index(fields=['as_of', 'nps_180d'], name='snapshot_date_nps_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='accountsnapshot',
             index=models.Index(fields=['as_of', 'open_tickets'], name='snapshot_date_tickets_idx'),
         ),
     ]

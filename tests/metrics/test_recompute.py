@@ -163,3 +163,46 @@ def test_portfolio_kpis_take_two_queries_whatever_the_accounts_and_the_filter(
     ):
         with django_assert_num_queries(2):
             portfolio_kpis(as_of=END_OF_MARCH, accounts=accounts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dates_computed_at_once_run_their_shared_steps_one_after_the_other():
+    """Alerts, renewal outcomes and forecasts are rows that dates share: a backfill on two
+    workers deadlocked updating them in different orders. A date whose steps find another
+    date's steps running waits for that date's commit instead of interleaving."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from metrics.services import SHARED_STEPS_LOCK
+
+    for n, account in enumerate(AccountFactory.create_batch(3)):
+        populate(account, n)
+    holding, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def other_date_in_its_steps():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SHARED_STEPS_LOCK])
+            holding.set()
+            release.wait(30)
+        connections.close_all()
+
+    def this_date():
+        snapshot_recompute(as_of=MID_MARCH)
+        finished.set()
+        connections.close_all()
+
+    other = threading.Thread(target=other_date_in_its_steps)
+    other.start()
+    assert holding.wait(10)
+    this = threading.Thread(target=this_date)
+    this.start()
+
+    assert not finished.wait(1.5)  # waiting at the steps, its snapshot rows not committed
+    assert not SnapshotRun.objects.filter(as_of=MID_MARCH).exists()
+    release.set()
+    other.join(10)
+    this.join(30)
+
+    assert finished.is_set()
+    assert AccountSnapshot.objects.filter(as_of=MID_MARCH).count() == 3
