@@ -193,7 +193,7 @@ def _start_worker(queue: str, concurrency: int) -> subprocess.Popen:
          f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@bench",
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=settings.BASE_DIR,
-        env={**os.environ, "DATABASE_URL": _database_url(settings.DATABASES["default"]["NAME"])},
+        env=_this_database_env(),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -233,7 +233,7 @@ def incremental_import_rate(rows: int = 1_000_000) -> dict:
                     for i in range(take)
                 )
                 written += take
-        env = {**os.environ, "DATABASE_URL": _database_url(settings.DATABASES["default"]["NAME"])}
+        env = _this_database_env()
         table_rows = _scalar(
             "SELECT reltuples::bigint FROM pg_class WHERE relname = 'accounts_usagedaily'"
         )
@@ -283,6 +283,11 @@ def _write_usage_files(folder: Path, rows: int) -> None:
                 f"B{a},u{i % 10},{days[i // 20]},f{(i // 10) % 2},{(i * 7) % 23},{i % 60},{i % 4}\n"
                 for i in range(per_account)
             )
+
+
+def _this_database_env() -> dict:
+    """The environment of a subprocess (a worker, the import command) on this database."""
+    return {**os.environ, "DATABASE_URL": _database_url(settings.DATABASES["default"]["NAME"])}
 
 
 def _database_url(name: str) -> str:

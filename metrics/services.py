@@ -61,12 +61,14 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         if features_seen is None:
             features_seen = metrics_sql.features_seen(cursor)
         accounts = metrics_sql.replace_snapshot(cursor, as_of, features=features_seen)
+        counted_now = ()
         if _never_counted(
             cursor, partitions.month_partition(AccountSnapshot._meta.db_table, as_of)
         ):
             # A new month: the steps below read this date's rows through a partition whose
             # statistics say it is empty, and plan nested loops over thousands of rows.
-            _analyze_month(cursor, (AccountSnapshot._meta.db_table,), as_of, accounts)
+            counted_now = (AccountSnapshot._meta.db_table,)
+            _analyze_month(cursor, counted_now, as_of, accounts)
         # The steps write rows that dates share (alerts, renewal outcomes, forecasts, tasks,
         # notifications): two dates updating them in different orders deadlocked (a backfill
         # on two workers at 50,000 accounts). One date's steps at a time, to its commit; the
@@ -88,7 +90,8 @@ def snapshot_recompute(*, as_of: date, features_seen: int | None = None) -> Snap
         label, counts = f"Snapshots of {as_of}", {"accounts": accounts}
         audit.record("snapshot.recompute", obj=run, label=label, details=counts)
     with connection.cursor() as cursor:  # after the commit: ANALYZE's lock is held only briefly
-        _analyze_month(cursor, snapshot_tables(), as_of, accounts)
+        later = [table for table in snapshot_tables() if table not in counted_now]
+        _analyze_month(cursor, later, as_of, accounts)
     logger.debug("snapshot %s: %d accounts in %.2f s", as_of, accounts, run.seconds)
     return run
 

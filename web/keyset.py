@@ -94,14 +94,16 @@ def _ordered(rows: QuerySet, column: str, descending: bool, *, limit: int, beyon
         bound = "lte" if descending != backwards else "gte"
         valued = valued.filter(**{f"{column}__{bound}": cursor_value})
     empty = rows.filter(**{f"{column}__isnull": True})
-    if not backwards:
-        parts = [] if beyond is not None and cursor_value is None else [valued.order_by(
-            forward, "name", "pk")]  # fmt: skip
-        parts.append(empty.order_by("name", "pk"))
+    if backwards:
+        parts = [empty.order_by("-name", "-pk"), valued.order_by(reverse, "-name", "-pk")]
+        # Before a row with a value, no row without one: they all come after it.
+        skip_first = beyond is not None and cursor_value is not None
     else:
-        parts = [] if beyond is not None and cursor_value is not None else [empty.order_by(
-            "-name", "-pk")]  # fmt: skip
-        parts.append(valued.order_by(reverse, "-name", "-pk"))
+        parts = [valued.order_by(forward, "name", "pk"), empty.order_by("name", "pk")]
+        # After a row without a value, no row with one: they all came before it.
+        skip_first = beyond is not None and cursor_value is None
+    if skip_first:
+        parts = parts[1:]
     found: list = []
     for part in parts:
         found += part[: limit - len(found)]

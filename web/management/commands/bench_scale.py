@@ -28,11 +28,11 @@ def usage_rate_over_the_load(seed_output: str) -> dict | None:
     """The usage file's rate in its first and last tenth, from seed_demo's progress lines
     (rows so far and the rate so far, every 100,000 rows): equal when the load does not slow
     down as the table grows."""
-    points = [
-        (int(rows.replace(",", "")), int(rows.replace(",", "")) / int(rate.replace(",", "")))
+    counts = [
+        (int(rows.replace(",", "")), int(rate.replace(",", "")))
         for rows, rate in PROGRESS_LINE.findall(seed_output)
-        if rate != "0"
-    ]  # (rows, seconds)
+    ]
+    points = [(rows, rows / rate) for rows, rate in counts if rate]  # (rows, seconds)
     if len(points) < 20:
         return None
     tenth = len(points) // 10
